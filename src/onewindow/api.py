@@ -1,0 +1,116 @@
+"""The app factory: the node's JSON API under /api/v1, errors as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from onewindow import __version__
+from onewindow.declarations.api import reports, router as declarations_router
+from onewindow.errors import OneWindowError, PayloadTooLarge
+from onewindow.node import Node
+from onewindow.tariff.api import router as tariff_router
+
+log = logging.getLogger("onewindow.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit before they are read into memory (413, not a crash)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        too_large = PayloadTooLarge(f"the body is larger than {self.limit} bytes").problem()
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await problem(too_large)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await problem(too_large)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _validation_problem(exc: RequestValidationError) -> dict[str, Any]:
+    errors = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:] if loc[0] == "body" else loc
+        errors.append({"path": ".".join(loc) or "body", "code": e["type"], "message": e["msg"]})
+    detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
+    return {
+        "type": "urn:onewindow:error:invalid_input",
+        "title": "The input is not valid",
+        "status": 422,
+        "code": "invalid_input",
+        "detail": detail,
+        "errors": errors,
+    }
+
+
+def create_app(node: Node) -> FastAPI:
+    app = FastAPI(
+        title=f"OneWindow node {node.settings.country}",
+        version=__version__,
+        description="National Single Window and customs core. Errors are application/problem+json.",
+    )
+    app.state.node = node
+
+    @app.exception_handler(OneWindowError)
+    async def _domain_error(request: Request, exc: OneWindowError) -> JSONResponse:
+        return problem(exc.problem())
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(_validation_problem(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("api.unexpected_error path=%s", request.url.path)
+        return problem({"type": "about:blank", "title": "Internal error", "status": 500,
+                        "code": "internal_error", "detail": "the node failed; see its log"})  # fmt: skip
+
+    @app.get("/api/v1/health", tags=["node"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "country": node.settings.country, "version": __version__}
+
+    app.include_router(declarations_router)
+    app.include_router(reports)
+    app.include_router(tariff_router)
+    app.add_middleware(BodyLimit, limit=node.settings.max_body_bytes)
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """For `uvicorn --factory` with several workers: each process opens the node itself."""
+    return create_app(Node.open())

@@ -1,0 +1,65 @@
+"""Shared CLI plumbing: opening the node, JSON output, and errors a person can act on."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from onewindow.errors import InvalidInput, OneWindowError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_INVALID = 2  # bad input
+EXIT_FAILED = 1  # anything else that went wrong
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError
+
+
+def emit_json(value: Any) -> None:
+    """`--json` output is one JSON document on stdout and nothing else."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    sys.stdout.write(
+        orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2).decode() + "\n"
+    )
+
+
+def print_error(exc: OneWindowError) -> None:
+    err_console.print(f"[bold red]error[/] ({exc.code}): {exc.detail}", highlight=False)
+    if isinstance(exc, InvalidInput):
+        table = Table("field", "code", "reason", title=f"{len(exc.errors)} problem(s)")
+        for e in exc.errors:
+            table.add_row(e.path, e.code, e.message)
+        err_console.print(table)
+
+
+@contextmanager
+def handled(json_output: bool = False) -> Iterator[None]:
+    """Turn domain errors into a readable message (or a JSON problem) and a non-zero exit."""
+    try:
+        yield
+    except OneWindowError as exc:
+        if json_output:
+            emit_json(exc.problem())
+        else:
+            print_error(exc)
+        raise typer.Exit(EXIT_INVALID if exc.status < 500 else EXIT_FAILED) from exc
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> None:
+    err_console.print(f"[bold red]error[/]: {message}", highlight=False)
+    raise typer.Exit(code)
+

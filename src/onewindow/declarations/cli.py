@@ -1,0 +1,232 @@
+"""`onewindow declaration`: lodge, read and act on declarations from the node's host."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from onewindow import auth
+from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.declarations import repository, service
+from onewindow.declarations.readmodel import clearance_report, to_read
+from onewindow.declarations.schemas import (
+    Cancellation,
+    DeclarationRead,
+    DocumentCheck,
+    InspectionFindings,
+    Payment,
+)
+from onewindow.node import Node
+
+app = typer.Typer(help="Import and export declarations.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print one JSON document only")
+AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
+COLOURS = {"green": "green", "yellow": "yellow", "red": "red", "blue": "blue"}
+
+
+def load_json(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except orjson.JSONDecodeError as exc:
+        fail(f"{path} is not valid JSON: {exc}")
+
+
+def render(d: DeclarationRead) -> None:
+    colour = COLOURS.get(d.channel, "white")
+    console.print(
+        f"[bold]{d.number}[/] {d.type} v{d.version}  status [bold]{d.status}[/]  "
+        f"channel [bold {colour}]{d.channel}[/]  office {d.office}  goods date {d.goods_date}"
+    )
+    console.print(f"importer {d.importer_name} ({d.importer_id or '-'}); exporter {d.exporter_name}")
+    table = Table("item", "HS code", "origin", f"value {d.national_currency}", "tax", "rate %",
+                  "basis", f"amount {d.national_currency}")  # fmt: skip
+    notes = []
+    for item in d.items:
+        if item.preference_certificate is not None:
+            verdict = "granted" if item.preference_granted else "refused"
+            notes.append(f"item {item.seq}: preference {verdict}: {item.preference_reason}")
+        if not item.taxes:
+            table.add_row(str(item.seq), item.hs_code, item.origin, f"{item.value_national:,}")
+        for n, t in enumerate(item.taxes):
+            first = n == 0
+            table.add_row(str(item.seq) if first else "", item.hs_code if first else "",
+                          item.origin if first else "", f"{item.value_national:,}" if first else "",
+                          t.tax, str(t.rate), t.rate_kind, f"{t.amount:,}")  # fmt: skip
+    console.print(table)
+    for note in notes:
+        console.print(note)
+    totals = ", ".join(f"{k} {v:,}" for k, v in d.totals.items())
+    console.print(f"totals ({d.national_currency}): {totals}")
+    if d.risk.reasons:
+        console.print("risk: " + "; ".join(d.risk.reasons))
+    if d.clearance_seconds is not None:
+        console.print(f"released {d.released_at} after {d.clearance_seconds:.3f} s")
+
+
+def _actor(session: Any, as_user: str | None) -> auth.Principal:
+    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
+
+
+@app.command()
+def submit(file: Path, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """Lodge a declaration from a JSON file; prints it numbered, assessed and channelled."""
+    raw = load_json(file)
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = _actor(session, as_user)
+            number = service.lodge(session, actor, [raw], node.context)[0]
+            read = to_read(service.get(session, actor, number))
+    emit_json(read) if json_output else render(read)
+
+
+@app.command()
+def show(number: str, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """Print a declaration with its tax lines, totals, channel and controls."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            read = to_read(service.get(session, _actor(session, as_user), number))
+    emit_json(read) if json_output else render(read)
+
+
+@app.command("list")
+def list_(
+    status: str | None = None, channel: str | None = None, limit: int = 20,
+    json_output: bool = JSON, as_user: str | None = AS,
+) -> None:  # fmt: skip
+    """List declarations, newest first."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            found = service.search(session, _actor(session, as_user), status=status,
+                                   channel=channel, type_=None, office=None, limit=limit, offset=0)  # fmt: skip
+            rows = [(d.number, d.type, d.status, d.channel, d.importer_name, d.total_due) for d in found]
+    if json_output:
+        keys = ("number", "type", "status", "channel", "importer", "total_due")
+        emit_json([dict(zip(keys, map(str, r), strict=True)) for r in rows])
+        return
+    table = Table("number", "type", "status", "channel", "importer", "total due")
+    for r in rows:
+        table.add_row(r[0], r[1], r[2], f"[{COLOURS.get(r[3], 'white')}]{r[3]}[/]", r[4], f"{r[5]:,}")
+    console.print(table)
+
+
+@app.command()
+def history(number: str, as_user: str | None = AS) -> None:
+    """Print the audit trail of a declaration."""
+    with handled():
+        node = Node.open()
+        with node.transaction() as session:
+            events = service.history(session, _actor(session, as_user), number)
+            table = Table("at", "actor", "action", "from", "to")
+            for e in events:
+                table.add_row(e.at.isoformat(timespec="milliseconds"), e.actor, e.action,
+                              e.from_status or "", e.to_status or "")  # fmt: skip
+    console.print(table)
+
+
+def _act(number: str, as_user: str | None, json_output: bool, fn: Callable[..., Any], *args: Any) -> None:
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = _actor(session, as_user)
+            fn(session, actor, number, *args, node.context)
+            session.flush()
+            read = to_read(service.get(session, actor, number))
+    emit_json(read) if json_output else render(read)
+
+
+@app.command()
+def check(
+    number: str,
+    decision: str = typer.Argument(..., help="accept, or inspect to send it to inspection"),
+    note: str | None = None, json_output: bool = JSON, as_user: str | None = AS,
+) -> None:  # fmt: skip
+    """Officer's document check of a yellow-channel declaration."""
+    with handled(json_output):
+        data = DocumentCheck.model_validate({"decision": decision, "note": note})
+    _act(number, as_user, json_output, service.document_check, data)
+
+
+@app.command()
+def inspect(
+    number: str,
+    result: str = typer.Argument(..., help="compliant or irregularity"),
+    note: str | None = None,
+    correct: list[str] = typer.Option([], help="ITEM:FIELD=VALUE, e.g. 1:customs_value=25000"),
+    json_output: bool = JSON, as_user: str | None = AS,
+) -> None:  # fmt: skip
+    """Record inspection findings; corrections trigger reassessment of duties."""
+    corrections = []
+    for c in correct:
+        try:
+            head, value = c.split("=", 1)
+            item, field = head.split(":", 1)
+            corrections.append({"item": int(item), "field": field, "value": value})
+        except ValueError:
+            fail(f"--correct {c!r} is not ITEM:FIELD=VALUE")
+    with handled(json_output):
+        data = InspectionFindings.model_validate(
+            {"result": result, "note": note, "corrections": corrections}
+        )
+    _act(number, as_user, json_output, service.record_inspection, data)
+
+
+@app.command()
+def pay(
+    number: str, amount: str, reference: str = typer.Option(..., help="Payment or guarantee reference"),
+    guarantee: bool = typer.Option(False, help="Lodge a guarantee instead of paying"),
+    json_output: bool = JSON, as_user: str | None = AS,
+) -> None:  # fmt: skip
+    """Record payment of the amount due (or a guarantee covering it)."""
+    with handled(json_output):
+        data = Payment.model_validate(
+            {"method": "guarantee" if guarantee else "paid", "reference": reference, "amount": amount}
+        )
+    _act(number, as_user, json_output, service.pay, data)
+
+
+@app.command()
+def release(number: str, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """Release the goods of a paid declaration."""
+    _act(number, as_user, json_output, service.release)
+
+
+@app.command()
+def amend(number: str, file: Path, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """Replace the declaration's document before payment; duties are reassessed."""
+    _act(number, as_user, json_output, service.amend, load_json(file))
+
+
+@app.command()
+def cancel(number: str, reason: str, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """Cancel a declaration before payment."""
+    with handled(json_output):
+        data = Cancellation.model_validate({"reason": reason})
+    _act(number, as_user, json_output, service.cancel, data)
+
+
+@app.command()
+def clearance(days: int = 30, json_output: bool = JSON) -> None:
+    """Clearance times (lodged to released) per channel over the last DAYS days."""
+    node = Node.open()
+    with node.transaction() as session:
+        end = node.clock.now()
+        report = clearance_report(repository.released_between(session, end - timedelta(days=days), end))
+    if json_output:
+        emit_json(report)
+        return
+    table = Table("channel", "released", "mean s", "median s", "p90 s", title=f"Clearance, last {days} days")
+    for channel, r in report.items():
+        table.add_row(channel, str(r["released"]), str(r["mean_s"]), str(r["p50_s"]), str(r["p90_s"]))
+    console.print(table)

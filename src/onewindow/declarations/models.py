@@ -1,0 +1,126 @@
+"""Declarations, their items and tax lines, officers' controls, and number sequences."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+        Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from onewindow.db import Base, UTCDateTime
+
+MONEY = Numeric(20, 2)
+QTY = Numeric(18, 3)
+
+
+class Declaration(Base):
+    __tablename__ = "declarations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    type: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(10), index=True)
+    office: Mapped[str] = mapped_column(String(5), index=True)
+    declarant_id: Mapped[str] = mapped_column(String(35), index=True)
+    importer_id: Mapped[str | None] = mapped_column(String(35), index=True)
+    importer_name: Mapped[str] = mapped_column(String(200))
+    exporter_name: Mapped[str] = mapped_column(String(200))
+    country_of_export: Mapped[str] = mapped_column(String(2))
+    country_of_destination: Mapped[str | None] = mapped_column(String(2))
+    goods_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    national_currency: Mapped[str] = mapped_column(String(3))
+    total_value: Mapped[Decimal] = mapped_column(MONEY)
+    total_duty: Mapped[Decimal] = mapped_column(MONEY)
+    total_vat: Mapped[Decimal] = mapped_column(MONEY)
+    total_due: Mapped[Decimal] = mapped_column(MONEY)
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    risk_reasons: Mapped[list[str]] = mapped_column(JSON)
+    random_pick: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The document as lodged (or last amended): the source for amendments and exchanges.
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payment_method: Mapped[str | None] = mapped_column(String(10))
+    payment_reference: Mapped[str | None] = mapped_column(String(60))
+    lodged_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[DeclarationItem]] = relationship(
+        order_by="DeclarationItem.seq", lazy="selectin", cascade="all, delete-orphan"
+    )
+    taxes: Mapped[list[TaxLineRow]] = relationship(
+        order_by="TaxLineRow.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    controls: Mapped[list[Control]] = relationship(order_by="Control.id", lazy="selectin")
+
+
+class DeclarationItem(Base):
+    __tablename__ = "declaration_items"
+    __table_args__ = (UniqueConstraint("declaration_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hs_code: Mapped[str] = mapped_column(String(8), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    origin: Mapped[str] = mapped_column(String(2))
+    quantity: Mapped[Decimal] = mapped_column(QTY)
+    unit: Mapped[str] = mapped_column(String(3))
+    net_mass_kg: Mapped[Decimal] = mapped_column(QTY)
+    gross_mass_kg: Mapped[Decimal] = mapped_column(QTY)
+    customs_value: Mapped[Decimal] = mapped_column(MONEY)
+    value_national: Mapped[Decimal] = mapped_column(MONEY)
+    preference_certificate: Mapped[str | None] = mapped_column(String(40), index=True)
+    preference_granted: Mapped[bool | None] = mapped_column(Boolean)
+    preference_reason: Mapped[str | None] = mapped_column(String(300))
+    certificate_item_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class TaxLineRow(Base):
+    __tablename__ = "declaration_taxes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
+    item_seq: Mapped[int] = mapped_column(Integer)
+    tax: Mapped[str] = mapped_column(String(20))
+    base: Mapped[Decimal] = mapped_column(MONEY)
+    rate: Mapped[Decimal] = mapped_column(Numeric(9, 4))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    rate_kind: Mapped[str] = mapped_column(String(10))
+
+
+class Control(Base):
+    """A document check or physical inspection; inspection results are the risk labels."""
+
+    __tablename__ = "declaration_controls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # document_check | inspection
+    officer: Mapped[str] = mapped_column(String(60))
+    result: Mapped[str] = mapped_column(String(20))  # accept | inspect | compliant | irregularity
+    note: Mapped[str | None] = mapped_column(String(1000))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NumberSequence(Base):
+    __tablename__ = "declaration_sequences"
+
+    office: Mapped[str] = mapped_column(String(5), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,102 @@
+"""Turns stored declarations into what people read: the API response, CLI tables, reports."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from onewindow.declarations.models import Declaration
+from onewindow.money import round_money
+from onewindow.declarations.schemas import (
+    ControlRead,
+    DeclarationRead,
+    ItemRead,
+    RiskRead,
+    TaxLineRead,
+)
+
+
+def clearance_seconds(decl: Declaration) -> float | None:
+    if decl.released_at is None:
+        return None
+    return (decl.released_at - decl.lodged_at).total_seconds()
+
+
+def plain(value: Decimal) -> Decimal:
+    """10.0000 -> 10, 0.50 -> 0.5: rates as people write them."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def to_read(decl: Declaration) -> DeclarationRead:
+    cur = decl.national_currency
+
+    def m(value: Decimal) -> Decimal:
+        return round_money(value, cur)
+
+    taxes_by_item: dict[int, list[TaxLineRead]] = {}
+    for t in decl.taxes:
+        taxes_by_item.setdefault(t.item_seq, []).append(
+            TaxLineRead(tax=t.tax, base=m(t.base), rate=plain(t.rate), amount=m(t.amount),
+                        rate_kind=t.rate_kind)  # fmt: skip
+        )
+    items = [
+        ItemRead(
+            seq=i.seq, hs_code=i.hs_code, description=i.description, origin=i.origin,
+            quantity=plain(i.quantity), unit=i.unit, net_mass_kg=i.net_mass_kg,
+            gross_mass_kg=i.gross_mass_kg, customs_value=i.customs_value,
+            value_national=m(i.value_national), preference_certificate=i.preference_certificate,
+            preference_granted=i.preference_granted, preference_reason=i.preference_reason,
+            taxes=taxes_by_item.get(i.seq, []),
+        )  # fmt: skip
+        for i in decl.items
+    ]
+    return DeclarationRead(
+        number=decl.number, version=decl.version, type=decl.type, status=decl.status,
+        channel=decl.channel, office=decl.office, declarant_id=decl.declarant_id,
+        importer_id=decl.importer_id, importer_name=decl.importer_name,
+        exporter_name=decl.exporter_name, country_of_export=decl.country_of_export,
+        country_of_destination=decl.country_of_destination, goods_date=decl.goods_date,
+        currency=decl.currency, exchange_rate=plain(decl.exchange_rate),
+        national_currency=decl.national_currency, items=items,
+        totals={
+            "customs_value": m(decl.total_value), "import_duty": m(decl.total_duty),
+            "vat": m(decl.total_vat), "total_due": m(decl.total_due),
+        },
+        risk=RiskRead(score=decl.risk_score, reasons=decl.risk_reasons, random=decl.random_pick),
+        controls=[
+            ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
+            for c in decl.controls
+        ],
+        lodged_at=decl.lodged_at, released_at=decl.released_at,
+        clearance_seconds=clearance_seconds(decl),
+    )  # fmt: skip
+
+
+def clearance_report(rows: list[tuple[str, datetime, datetime]]) -> dict[str, Any]:
+    """Clearance times (lodged to released) per channel: count, mean, median, 90th percentile."""
+    by_channel: dict[str, list[float]] = {}
+    for channel, lodged, released in rows:
+        seconds = (released - lodged).total_seconds()
+        by_channel.setdefault(channel, []).append(seconds)
+        by_channel.setdefault("all", []).append(seconds)
+    report = {}
+    for channel, values in sorted(by_channel.items()):
+        values.sort()
+        report[channel] = {
+            "released": len(values),
+            "mean_s": round(statistics.fmean(values), 3),
+            "p50_s": round(_percentile(values, 0.5), 3),
+            "p90_s": round(_percentile(values, 0.9), 3),
+        }
+    return report
+
+
+def _percentile(values: list[float], q: float) -> float:
+    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[index]
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,}"

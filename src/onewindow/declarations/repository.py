@@ -1,0 +1,83 @@
+"""Queries for declarations and the allocation of their numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from onewindow.declarations.models import Declaration, NumberSequence
+
+
+def allocate_numbers(session: Session, office: str, year: int, count: int) -> list[str]:
+    """Reserve `count` consecutive numbers `OFFICE-YYYY-NNNNNNN`. The row lock taken by the
+    UPDATE serialises concurrent lodgers on PostgreSQL; SQLite serialises writers anyway."""
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make(NumberSequence).values(office=office, year=year, last=0).on_conflict_do_nothing()
+    )
+    last = session.execute(
+        update(NumberSequence)
+        .where(NumberSequence.office == office, NumberSequence.year == year)
+        .values(last=NumberSequence.last + count)
+        .returning(NumberSequence.last)
+    ).scalar_one()
+    return [f"{office}-{year}-{n:07d}" for n in range(last - count + 1, last + 1)]
+
+
+def insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, rows))
+
+
+def by_number(session: Session, number: str, lock: bool = False) -> Declaration | None:
+    stmt = select(Declaration).where(Declaration.number == number)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def search(
+    session: Session,
+    *,
+    party_id: str | None,
+    status: str | None,
+    channel: str | None,
+    type_: str | None,
+    office: str | None,
+    limit: int,
+    offset: int,
+) -> list[Declaration]:
+    stmt = select(Declaration).order_by(Declaration.id.desc()).limit(limit).offset(offset)
+    if party_id is not None:
+        stmt = stmt.where(
+            (Declaration.declarant_id == party_id) | (Declaration.importer_id == party_id)
+        )
+    for column, value in (
+        (Declaration.status, status),
+        (Declaration.channel, channel),
+        (Declaration.type, type_),
+        (Declaration.office, office),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return list(session.scalars(stmt))
+
+
+def released_between(session: Session, start: datetime, end: datetime) -> list[Any]:
+    stmt = select(
+        Declaration.channel, Declaration.lodged_at, Declaration.released_at
+    ).where(Declaration.released_at.is_not(None), Declaration.released_at.between(start, end))
+    return list(session.execute(stmt))
+
+
+def count_by(session: Session, column: Any) -> dict[str, int]:
+    rows = session.execute(select(column, func.count()).group_by(column))
+    return {key: n for key, n in rows}

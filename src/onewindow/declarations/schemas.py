@@ -1,0 +1,190 @@
+"""Pydantic I/O for declarations. The input shape is the one traders send (see the README)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _printable(value: str) -> str:
+    # Control characters (NUL above all) break storage and displays; any other Unicode is fine.
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    constraints = StringConstraints(
+        strip_whitespace=True, min_length=min_length, max_length=max_length
+    )
+    return Annotated[str, constraints, AfterValidator(_printable)]
+
+
+Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Amount = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
+]
+Quantity = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=15, decimal_places=3, allow_inf_nan=False)
+]
+Mass = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=15, decimal_places=3, allow_inf_nan=False)
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Party(Strict):
+    id: text(35) | None = None
+    name: text(200)
+    address: text(300) | None = None
+    country: Code2 | None = None
+
+
+class Declarant(Strict):
+    id: text(35)
+    name: text(200)
+
+
+class Transport(Strict):
+    mode: Literal["0", "1", "2", "3", "4", "5", "7", "8", "9"]
+    arrival_date: date | None = None
+    departure_date: date | None = None
+    port_of_loading: text(5) | None = None
+    port_of_discharge: text(5) | None = None
+    vessel: text(100) | None = None
+
+
+class Invoice(Strict):
+    number: text(35)
+    date: date
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    incoterm: text(3) | None = None
+
+
+class Preference(Strict):
+    scheme: Literal["ATIGA"]
+    certificate: text(40)
+
+
+class ItemCreate(Strict):
+    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+    description: text(500)
+    origin: Code2
+    quantity: Quantity
+    unit: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,3}$")]
+    net_mass_kg: Mass
+    gross_mass_kg: Mass
+    customs_value: Amount
+    preference: Preference | None = None
+
+
+class DeclarationCreate(Strict):
+    type: Literal["IM", "EX"]
+    office: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
+    country_of_export: Code2
+    country_of_destination: Code2 | None = None
+    declarant: Declarant
+    importer: Party
+    exporter: Party
+    transport: Transport
+    invoice: Invoice
+    items: list[ItemCreate] = Field(min_length=1, max_length=999)
+
+
+class TaxLineRead(BaseModel):
+    tax: str
+    base: Decimal
+    rate: Decimal
+    amount: Decimal
+    rate_kind: str
+
+
+class ItemRead(BaseModel):
+    seq: int
+    hs_code: str
+    description: str
+    origin: str
+    quantity: Decimal
+    unit: str
+    net_mass_kg: Decimal
+    gross_mass_kg: Decimal
+    customs_value: Decimal
+    value_national: Decimal
+    preference_certificate: str | None
+    preference_granted: bool | None
+    preference_reason: str | None
+    taxes: list[TaxLineRead]
+
+
+class RiskRead(BaseModel):
+    score: float | None
+    reasons: list[str]
+    random: bool
+
+
+class ControlRead(BaseModel):
+    kind: str
+    officer: str
+    result: str
+    note: str | None
+    at: datetime
+
+
+class DeclarationRead(BaseModel):
+    number: str
+    version: int
+    type: str
+    status: str
+    channel: str
+    office: str
+    declarant_id: str
+    importer_id: str | None
+    importer_name: str
+    exporter_name: str
+    country_of_export: str
+    country_of_destination: str | None
+    goods_date: date
+    currency: str
+    exchange_rate: Decimal
+    national_currency: str
+    items: list[ItemRead]
+    totals: dict[str, Decimal]
+    risk: RiskRead
+    controls: list[ControlRead]
+    lodged_at: datetime
+    released_at: datetime | None
+    clearance_seconds: float | None
+
+
+class DocumentCheck(Strict):
+    decision: Literal["accept", "inspect"]
+    note: text(1000) | None = None
+
+
+class Correction(Strict):
+    item: int = Field(ge=1)
+    field: Literal["hs_code", "origin", "quantity", "customs_value", "net_mass_kg"]
+    value: text(40)
+
+
+class InspectionFindings(Strict):
+    result: Literal["compliant", "irregularity"]
+    note: text(1000) | None = None
+    corrections: list[Correction] = Field(default_factory=list, max_length=999)
+
+
+class Payment(Strict):
+    method: Literal["paid", "guarantee"]
+    reference: text(60)
+    amount: Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), allow_inf_nan=False)]
+
+
+class Cancellation(Strict):
+    reason: text(500)

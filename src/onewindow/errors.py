@@ -1,0 +1,112 @@
+"""The one error hierarchy of OneWindow. Each error has a stable `code` and an HTTP status.
+
+    OneWindowError
+    ├── InvalidInput (422)        one or more FieldError, each with a path, code and message
+    ├── NotAuthenticated (401)
+    ├── Forbidden (403)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   └── InvalidTransition     an action not allowed in the current status
+    ├── PayloadTooLarge (413)
+    └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class OneWindowError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"urn:onewindow:error:{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(OneWindowError):
+    code = "invalid_input"
+    status = 422
+    title = "The input is not valid"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        self.errors = errors
+        summary = detail or "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
+        if len(errors) > 5:
+            summary += f"; and {len(errors) - 5} more"
+        super().__init__(summary)
+
+    def problem(self) -> dict[str, Any]:
+        body = super().problem()
+        body["errors"] = [e.as_dict() for e in self.errors]
+        return body
+
+
+def invalid(path: str, code: str, message: str) -> InvalidInput:
+    return InvalidInput([FieldError(path, code, message)])
+
+
+class NotAuthenticated(OneWindowError):
+    code = "not_authenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(OneWindowError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class NotFound(OneWindowError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(OneWindowError):
+    code = "conflict"
+    status = 409
+    title = "Conflict with the current state"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "Action not allowed in the current status"
+
+
+class PayloadTooLarge(OneWindowError):
+    code = "payload_too_large"
+    status = 413
+    title = "Payload too large"
+
+
+class ConfigurationError(OneWindowError):
+    code = "configuration_error"
+    status = 500
+    title = "Node configuration error"

@@ -1,0 +1,98 @@
+"""Origin use cases: record certificates, and decide preference claims against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onewindow.codes import is_country
+from onewindow.errors import Conflict, FieldError, InvalidInput
+from onewindow.origin.models import Certificate, CertificateItem
+from onewindow.origin.schemas import CertificateCreate
+
+VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
+USABLE = frozenset({"received", "utilised"})
+
+
+def record_certificate(session: Session, data: CertificateCreate, now: datetime) -> Certificate:
+    errors = [
+        FieldError(field, "unknown_country", f"{value!r} is not an ISO 3166 country")
+        for field, value in (
+            ("exporting_country", data.exporting_country),
+            ("importing_country", data.importing_country),
+        )
+        if not is_country(value)
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    if session.scalar(select(Certificate.id).where(Certificate.reference == data.reference)):
+        raise Conflict(f"certificate {data.reference} is already on record")
+    cert = Certificate(
+        **data.model_dump(exclude={"items"}),
+        valid_until=data.issue_date + VALIDITY,
+        status="received",
+        source="recorded",
+        recorded_at=now,
+    )
+    cert.items = [CertificateItem(**item.model_dump(), used_quantity=Decimal(0)) for item in data.items]
+    session.add(cert)
+    session.flush()
+    return cert
+
+
+def get_certificate(session: Session, reference: str) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.reference == reference))
+
+
+@dataclass(frozen=True)
+class Claim:
+    certificate: str
+    importer_id: str
+    origin: str
+    hs_code: str  # the importing country's code; its first six digits are matched
+    quantity: Decimal
+    goods_date: date
+
+
+@dataclass(frozen=True)
+class Decision:
+    granted: bool
+    reason: str
+    item_id: int | None = None
+
+
+def decide(cert: Certificate | None, claim: Claim, already_claimed: Decimal) -> Decision:
+    """Whether a claim may use the certificate. `already_claimed` counts earlier claims in
+    the same batch that are not yet written to `used_quantity`."""
+    if cert is None:
+        return Decision(False, f"certificate {claim.certificate} is not on record at this node")
+    if cert.status not in USABLE:
+        return Decision(False, f"certificate {cert.reference} is {cert.status}")
+    if cert.importer_id != claim.importer_id:
+        return Decision(False, f"certificate {cert.reference} was issued for another importer")
+    if cert.exporting_country != claim.origin:
+        msg = f"certificate {cert.reference} certifies origin {cert.exporting_country}, not {claim.origin}"
+        return Decision(False, msg)
+    if not cert.issue_date <= claim.goods_date <= cert.valid_until:
+        msg = f"certificate {cert.reference} is valid {cert.issue_date} to {cert.valid_until}"
+        return Decision(False, msg)
+    matching = [i for i in cert.items if i.hs_code[:6] == claim.hs_code[:6]]
+    if not matching:
+        msg = f"certificate {cert.reference} covers no goods of subheading {claim.hs_code[:6]}"
+        return Decision(False, msg)
+    for item in matching:
+        left = item.quantity - item.used_quantity - already_claimed
+        if claim.quantity <= left:
+            return Decision(True, f"ATIGA certificate {cert.reference} item {item.item_number}", item.id)
+    return Decision(False, f"quantity exceeds what is left on certificate {cert.reference}")
+
+
+def use(session: Session, item_id: int, quantity: Decimal) -> None:
+    item = session.get(CertificateItem, item_id)
+    if item is not None:
+        item.used_quantity += quantity
+        item.certificate.status = "utilised"

@@ -1,0 +1,138 @@
+"""Risk assessment of lodged declarations: rule profiles, a model score, lane selection."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onewindow.codes import is_country
+from onewindow.errors import Conflict, FieldError, InvalidInput
+from onewindow.risk.models import RiskProfile
+from onewindow.risk.selectivity import ScoreWindow, Selection, Targets, select as select_lane
+
+
+@dataclass(frozen=True)
+class SubjectItem:
+    hs_code: str
+    origin: str
+    value_national: Decimal
+    net_mass_kg: Decimal
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What risk sees of a declaration (also the input of the learned model)."""
+
+    type: str
+    office: str
+    importer_id: str | None
+    declarant_id: str
+    exporter_name: str
+    country_of_export: str
+    goods_date: Any
+    items: tuple[SubjectItem, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    lane: str
+    score: float | None
+    reasons: tuple[str, ...]
+    random: bool
+
+
+class Scorer(Protocol):
+    """The seam for the learned model: a probability of irregularity per subject, or None."""
+
+    def score(self, subjects: list[Subject]) -> list[float] | None: ...
+
+
+class NoModel:
+    def score(self, subjects: list[Subject]) -> list[float] | None:
+        return None
+
+
+def _matches(p: RiskProfile, s: Subject, item: SubjectItem) -> bool:
+    if p.hs_prefix and not item.hs_code.startswith(p.hs_prefix):
+        return False
+    if p.origin and item.origin != p.origin:
+        return False
+    if p.importer_id and s.importer_id != p.importer_id:
+        return False
+    if p.office and s.office != p.office:
+        return False
+    if p.min_value_per_kg is not None or p.max_value_per_kg is not None:
+        per_kg = item.value_national / item.net_mass_kg
+        if p.min_value_per_kg is not None and per_kg < p.min_value_per_kg:
+            return False
+        if p.max_value_per_kg is not None and per_kg > p.max_value_per_kg:
+            return False
+    return True
+
+
+def rule_hits(profiles: list[RiskProfile], subject: Subject) -> list[tuple[str, str]]:
+    hits = []
+    for p in profiles:
+        if any(_matches(p, subject, item) for item in subject.items):
+            hits.append((p.lane, f"profile {p.name}: {p.reason}"))
+    return hits
+
+
+@dataclass
+class Selectivity:
+    """Lives as long as the process, so the score window follows the stream."""
+
+    targets: Targets
+    scorer: Scorer = field(default_factory=NoModel)
+    window: ScoreWindow = field(default_factory=ScoreWindow)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def assess(self, session: Session, subjects: list[Subject]) -> list[Assessment]:
+        profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
+        scores = self.scorer.score(subjects)
+        out = []
+        for index, subject in enumerate(subjects):
+            score = scores[index] if scores is not None else None
+            chosen: Selection = select_lane(
+                rule_hits(profiles, subject), score, self.window, self.targets, self.rng
+            )
+            out.append(Assessment(chosen.lane, score, chosen.reasons, chosen.random))
+        return out
+
+
+LANES = ("yellow", "red", "blue")
+
+
+def create_profile(session: Session, **values: Any) -> RiskProfile:
+    errors = []
+    if values.get("lane") not in LANES:
+        errors.append(FieldError("lane", "unknown_lane", f"lane must be one of {', '.join(LANES)}"))
+    if not values.get("name"):
+        errors.append(FieldError("name", "required", "a profile needs a name"))
+    if not values.get("reason"):
+        errors.append(FieldError("reason", "required", "say why the profile exists"))
+    if values.get("origin") and not is_country(values["origin"]):
+        errors.append(FieldError("origin", "unknown_country", "not an ISO 3166 alpha-2 code"))
+    prefix = values.get("hs_prefix")
+    if prefix and not (prefix.isdigit() and 2 <= len(prefix) <= 8):
+        errors.append(FieldError("hs_prefix", "format", "an HS prefix is 2 to 8 digits"))
+    criteria = ("hs_prefix", "origin", "importer_id", "office", "min_value_per_kg", "max_value_per_kg")
+    if not any(values.get(c) is not None for c in criteria):
+        errors.append(FieldError("criteria", "required", "a profile needs at least one criterion"))
+    if errors:
+        raise InvalidInput(errors)
+    if session.scalar(select(RiskProfile.id).where(RiskProfile.name == values["name"])):
+        raise Conflict(f"a risk profile named {values['name']!r} exists")
+    profile = RiskProfile(**values)
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def list_profiles(session: Session) -> list[RiskProfile]:
+    return list(session.scalars(select(RiskProfile).order_by(RiskProfile.name)))

@@ -1,0 +1,60 @@
+"""REST look-ups of the tariff schedule and official exchange rates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from onewindow.api_deps import NodeDep, TokenDep, principal
+from onewindow.tariff import nomenclature, service
+
+router = APIRouter(prefix="/api/v1", tags=["tariff"])
+
+
+class TariffLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    description: str
+    unit: str
+    mfn_rate: Decimal
+    atiga_rate: Decimal | None
+    vat_rate: Decimal
+    valid_from: date
+    valid_to: date | None
+
+
+@router.get("/tariff/lines/{code}")
+def line(code: str, node: NodeDep, token: TokenDep, on: date | None = None) -> Any:
+    """The tariff line in force on a date (today by default), with its HS 2022 hierarchy."""
+    with node.transaction() as session:
+        principal(session, token)
+        found = service.line_in_force(session, code, on or node.clock.now().date())
+        return {
+            "line": TariffLineRead.model_validate(found),
+            "hs": [e.__dict__ for e in nomenclature.hierarchy(code[:6])],
+        }
+
+
+@router.get("/tariff/lines", response_model=list[TariffLineRead])
+def lines(
+    node: NodeDep, token: TokenDep, prefix: str = Query("", pattern=r"^\d{0,8}$"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> Any:  # fmt: skip
+    with node.transaction() as session:
+        principal(session, token)
+        return service.list_lines(session, prefix, limit)
+
+
+@router.get("/rates/{currency}")
+def rate(currency: str, node: NodeDep, token: TokenDep, on: date | None = None) -> Any:
+    """The official rate (national currency per unit) in force on a date."""
+    with node.transaction() as session:
+        principal(session, token)
+        day = on or node.clock.now().date()
+        value = service.rate_in_force(session, currency.upper(), day)
+        return {"currency": currency.upper(), "rate": value, "on": day,
+                "national_currency": node.settings.currency}  # fmt: skip

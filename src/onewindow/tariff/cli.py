@@ -1,0 +1,125 @@
+"""`onewindow tariff` and `onewindow rates`: the national schedule and exchange rates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.node import Node
+from onewindow.tariff import nomenclature, service
+
+app = typer.Typer(help="The national tariff schedule (AHTN lines over HS 2022).", no_args_is_help=True)
+rates_app = typer.Typer(help="Official exchange rates.", no_args_is_help=True)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {path}: {exc}")
+    raise AssertionError
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        return datetime.now().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--date {value!r} is not an ISO date (YYYY-MM-DD)")
+    raise AssertionError
+
+
+@app.command("import")
+def import_schedule(file: Path = typer.Argument(..., help="CSV: code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to")) -> None:  # noqa: E501
+    """Load a schedule file. A file with any bad row is rejected whole, every problem listed."""
+    text = _read(file)
+    with handled():
+        node = Node.open()
+        with node.transaction() as session:
+            count = service.import_schedule(session, text)
+    console.print(f"loaded {count} tariff line(s) from {file}")
+
+
+@app.command()
+def show(
+    code: str,
+    on: str | None = typer.Option(None, "--date", help="Date (YYYY-MM-DD); default today"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON only"),
+) -> None:
+    """Print the tariff line in force for an 8-digit code."""
+    day = _day(on)
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            line = service.line_in_force(session, code, day)
+    hs = nomenclature.hierarchy(code[:6])
+    data = {
+        "code": line.code, "description": line.description, "unit": line.unit,
+        "mfn_rate": str(line.mfn_rate), "atiga_rate": str(line.atiga_rate) if line.atiga_rate is not None else None,
+        "vat_rate": str(line.vat_rate), "valid_from": line.valid_from.isoformat(),
+        "valid_to": line.valid_to.isoformat() if line.valid_to else None, "on": day.isoformat(),
+        "hs": [{"code": e.code, "description": e.description} for e in hs],
+    }  # fmt: skip
+    if json_output:
+        emit_json(data)
+        return
+    table = Table(title=f"Tariff line {code} in force on {day}", show_header=False)
+    for key, value in data.items():
+        if key != "hs":
+            table.add_row(key, "" if value is None else str(value))
+    for entry in hs:
+        table.add_row(f"HS {entry.code}", entry.description)
+    console.print(table)
+
+
+@app.command("list")
+def list_lines(prefix: str = typer.Argument("", help="Code prefix"), limit: int = 50) -> None:
+    """List tariff lines (all versions) whose code starts with PREFIX."""
+    node = Node.open()
+    with node.transaction() as session:
+        rows = service.list_lines(session, prefix, limit)
+    table = Table("code", "description", "unit", "MFN %", "ATIGA %", "VAT %", "from", "to")
+    for r in rows:
+        table.add_row(r.code, r.description[:50], r.unit, str(r.mfn_rate),
+                      str(r.atiga_rate) if r.atiga_rate is not None else "-", str(r.vat_rate),
+                      str(r.valid_from), str(r.valid_to or ""))  # fmt: skip
+    console.print(table)
+
+
+@rates_app.command("import")
+def import_rates(file: Path = typer.Argument(..., help="CSV: currency,rate,valid_from")) -> None:
+    """Load official exchange rates (national currency per unit of foreign currency)."""
+    text = _read(file)
+    with handled():
+        node = Node.open()
+        with node.transaction() as session:
+            count = service.import_rates(session, text)
+    console.print(f"loaded {count} exchange rate(s) from {file}")
+
+
+@rates_app.command("list")
+def list_rates() -> None:
+    """List all official exchange rates."""
+    node = Node.open()
+    with node.transaction() as session:
+        rows = service.list_rates(session)
+    table = Table("currency", f"rate ({node.settings.currency})", "valid from")
+    for r in rows:
+        table.add_row(r.currency, f"{r.rate:,}", str(r.valid_from))
+    console.print(table)
+
+
+@rates_app.command("show")
+def show_rate(currency: str, on: str | None = typer.Option(None, "--date")) -> None:
+    """Print the rate in force for a currency on a date."""
+    day = _day(on)
+    with handled():
+        node = Node.open()
+        with node.transaction() as session:
+            rate = service.rate_in_force(session, currency.upper(), day)
+    console.print(f"1 {currency.upper()} = {rate:,} {node.settings.currency} on {day}")

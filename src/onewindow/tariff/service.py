@@ -1,0 +1,113 @@
+"""Tariff use cases: load schedules and rates, find what is in force on a date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from onewindow.errors import NotFound
+from onewindow.tariff import files
+from onewindow.tariff.models import ExchangeRate, TariffLine
+
+
+def _replace(session: Session, model: Any, key: tuple[str, str], rows: list[dict[str, Any]]) -> int:
+    """Insert rows, replacing any stored row with the same key (re-importing a file is safe)."""
+    columns = tuple_(getattr(model, key[0]), getattr(model, key[1]))
+    keys = [(r[key[0]], r[key[1]]) for r in rows]
+    for start in range(0, len(keys), 500):
+        session.execute(delete(model).where(columns.in_(keys[start : start + 500])))
+    session.execute(insert(model), rows)
+    return len(rows)
+
+
+def import_schedule(session: Session, text: str) -> int:
+    return _replace(session, TariffLine, ("code", "valid_from"), files.parse_schedule(text))
+
+
+def import_rates(session: Session, text: str) -> int:
+    return _replace(session, ExchangeRate, ("currency", "valid_from"), files.parse_rates(text))
+
+
+def _in_force(on: date) -> Any:
+    return (TariffLine.valid_from <= on) & or_(TariffLine.valid_to.is_(None), TariffLine.valid_to >= on)
+
+
+def line_in_force(session: Session, code: str, on: date) -> TariffLine:
+    stmt = (
+        select(TariffLine)
+        .where(TariffLine.code == code, _in_force(on))
+        .order_by(TariffLine.valid_from.desc())
+        .limit(1)
+    )
+    line = session.scalar(stmt)
+    if line is None:
+        raise NotFound(f"no tariff line {code} is in force on {on.isoformat()}")
+    return line
+
+
+def rate_in_force(session: Session, currency: str, on: date) -> Decimal:
+    stmt = (
+        select(ExchangeRate.rate)
+        .where(ExchangeRate.currency == currency, ExchangeRate.valid_from <= on)
+        .order_by(ExchangeRate.valid_from.desc())
+        .limit(1)
+    )
+    rate = session.scalar(stmt)
+    if rate is None:
+        raise NotFound(f"no official exchange rate for {currency} on {on.isoformat()}")
+    return rate
+
+
+def list_lines(session: Session, prefix: str = "", limit: int = 100) -> list[TariffLine]:
+    stmt = (
+        select(TariffLine)
+        .where(TariffLine.code.startswith(prefix))
+        .order_by(TariffLine.code, TariffLine.valid_from)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_rates(session: Session) -> list[ExchangeRate]:
+    stmt = select(ExchangeRate).order_by(ExchangeRate.currency, ExchangeRate.valid_from)
+    return list(session.scalars(stmt))
+
+
+class TariffBook:
+    """Tariff lines and rates loaded once for a batch of declarations (few queries, many items)."""
+
+    def __init__(self, session: Session, codes: Iterable[str], currencies: Iterable[str]) -> None:
+        self._lines: dict[str, list[TariffLine]] = {}
+        wanted = sorted(set(codes))
+        for start in range(0, len(wanted), 500):
+            stmt = select(TariffLine).where(TariffLine.code.in_(wanted[start : start + 500]))
+            for line in session.scalars(stmt):
+                self._lines.setdefault(line.code, []).append(line)
+        for versions in self._lines.values():
+            versions.sort(key=lambda line: line.valid_from, reverse=True)
+        self._rates: dict[str, list[ExchangeRate]] = {}
+        stmt_rates = select(ExchangeRate).where(ExchangeRate.currency.in_(sorted(set(currencies))))
+        for rate in session.scalars(stmt_rates):
+            self._rates.setdefault(rate.currency, []).append(rate)
+        for rates in self._rates.values():
+            rates.sort(key=lambda r: r.valid_from, reverse=True)
+
+    def line(self, code: str, on: date) -> TariffLine | None:
+        for line in self._lines.get(code, ()):
+            if line.valid_from <= on and (line.valid_to is None or line.valid_to >= on):
+                return line
+        return None
+
+    def known(self, code: str) -> bool:
+        return code in self._lines
+
+    def rate(self, currency: str, on: date) -> Decimal | None:
+        for rate in self._rates.get(currency, ()):
+            if rate.valid_from <= on:
+                return rate.rate
+        return None
