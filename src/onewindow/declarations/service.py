@@ -245,8 +245,8 @@ def document_check(
 ) -> Declaration:
     decl = _act(session, actor, number, "document_check")
     now = ctx.clock.now()
-    session.add(Control(declaration_id=decl.id, kind="document_check", officer=actor.name,
-                        result=data.decision, note=data.note, at=now))  # fmt: skip
+    decl.controls.append(Control(kind="document_check", officer=actor.name,
+                                 result=data.decision, note=data.note, at=now))  # fmt: skip
     to = workflow.INSPECTION if data.decision == "inspect" else _after_controls(decl)
     _transition(session, decl, actor, now, to, f"document_check_{data.decision}", {"note": data.note})
     return decl
@@ -268,8 +268,8 @@ def record_inspection(
         _reassess(session, decl, document | {"items": items}, ctx)
     detail = {"corrections": [c.model_dump() for c in data.corrections],
               "due_before": str(before), "due_after": str(decl.total_due)}  # fmt: skip
-    session.add(Control(declaration_id=decl.id, kind="inspection", officer=actor.name,
-                        result=data.result, note=data.note, detail=detail, at=now))  # fmt: skip
+    decl.controls.append(Control(kind="inspection", officer=actor.name, result=data.result,
+                                 note=data.note, detail=detail, at=now))  # fmt: skip
     _transition(session, decl, actor, now, _after_controls(decl), f"inspection_{data.result}", detail)
     return decl
 

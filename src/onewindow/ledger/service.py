@@ -1,0 +1,348 @@
+"""Ledger use cases: append entries, compute and sign tree heads, prove inclusion and
+consistency from the stored subtrees (never from all the leaves)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import cast
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Select, Table, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from onewindow import keys
+from onewindow.clock import Clock
+from onewindow.errors import ConfigurationError, InvalidInput, NotFound, invalid
+from onewindow.ledger import merkle
+from onewindow.ledger.encoding import LeafEntry, check_entry, leaf_data, tree_head_message
+from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
+
+STATE_ID = 1
+MAX_BATCH = 100_000  # one statement's worth; bigger batches go in several appends
+# Appends go through Core: the ORM's per-object bookkeeping would cost more than the hashing.
+ENTRIES = cast(Table, LedgerEntry.__table__)
+NODES = cast(Table, LedgerNode.__table__)
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    tree_size: int
+    root_hash: bytes
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    entry: LedgerEntry
+    leaf_data: bytes
+    tree_size: int
+    proof: list[bytes]
+    root_hash: bytes
+
+
+@dataclass(frozen=True)
+class Consistency:
+    old_size: int
+    new_size: int
+    old_root: bytes
+    new_root: bytes
+    proof: list[bytes]
+
+
+@dataclass(frozen=True)
+class HeadSigner:
+    """What signing a head needs: the node's key, the log's name, and the time."""
+
+    key: keys.NodeKey
+    origin: str
+    clock: Clock
+
+
+# ---- appending ----
+
+
+def _lock_size(session: Session) -> int:
+    """The current size, with the state row locked until commit (a no-op on SQLite, whose
+    writers are serialised anyway). Creates the row if a test emptied the table."""
+    stmt = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID).with_for_update()
+    size = session.scalar(stmt)
+    if size is None:
+        session.execute(insert(LedgerState).values(id=STATE_ID, tree_size=0))
+        return 0
+    return size
+
+
+def append(session: Session, entry: LeafEntry) -> LedgerEntry:
+    """Log one entry; returns it with its leaf index and hash."""
+    (index,) = append_many(session, [entry])
+    found = session.get(LedgerEntry, index)
+    assert found is not None
+    return found
+
+
+def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
+    """Log entries in order, all or none; returns their leaf indexes.
+
+    Work is O(k + log n) for k entries: the right edge of the tree (one complete subtree per
+    set bit of n) is read once, and each new complete subtree is hashed and written once."""
+    if len(entries) > MAX_BATCH:
+        raise invalid("entries", "too_many", f"at most {MAX_BATCH} entries per append")
+    errors = [e for i, entry in enumerate(entries) for e in check_entry(entry, f"entries[{i}]")]
+    if errors:
+        raise InvalidInput(errors)
+    start = _lock_size(session)
+    edge = _load_nodes(session, merkle.root_nodes(start))
+    stack = [(level, pos, edge[(level, pos)]) for level, pos in merkle.root_nodes(start)]
+    rows, nodes = [], []
+    for index, entry in enumerate(entries, start):
+        value = merkle.leaf_hash(leaf_data(entry))
+        rows.append(
+            {
+                "leaf_index": index,
+                "document_type": entry.document_type,
+                "document_id": entry.document_id,
+                "version": entry.version,
+                "issuer_country": entry.issuer_country,
+                "document_sha256": entry.document_sha256,
+                "logged_at": entry.logged_at.astimezone(UTC),
+                "kind": entry.kind,
+                "leaf_hash": value,
+            }
+        )
+        level, pos = 0, index
+        while stack and stack[-1][0] == level:
+            left = stack.pop()[2]
+            level, pos, value = level + 1, pos >> 1, merkle.node_hash(left, value)
+            nodes.append({"level": level, "position": pos, "hash": value})
+        stack.append((level, pos, value))
+    if rows:
+        session.execute(insert(ENTRIES), rows)
+    if nodes:
+        session.execute(insert(NODES), nodes)
+    end = start + len(rows)
+    session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=end))
+    return range(start, end)
+
+
+# ---- reading the tree ----
+
+
+def tree_size(session: Session) -> int:
+    size = session.scalar(select(LedgerState.tree_size).where(LedgerState.id == STATE_ID))
+    return size or 0
+
+
+def _load_nodes(session: Session, keys_: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    wanted = set(keys_)
+    leaves = [pos for level, pos in wanted if level == 0]
+    inner = [(level, pos) for level, pos in wanted if level > 0]
+    found: dict[merkle.NodeKey, bytes] = {}
+    if leaves:
+        stmt = select(LedgerEntry.leaf_index, LedgerEntry.leaf_hash).where(
+            LedgerEntry.leaf_index.in_(leaves)
+        )
+        found.update(((0, i), h) for i, h in session.execute(stmt))
+    if inner:
+        key = tuple_(LedgerNode.level, LedgerNode.position)
+        stmt2 = select(LedgerNode.level, LedgerNode.position, LedgerNode.hash).where(key.in_(inner))
+        found.update(((level, pos), h) for level, pos, h in session.execute(stmt2))
+    missing = wanted - found.keys()
+    if missing:
+        raise ConfigurationError(
+            f"the ledger is missing {len(missing)} stored subtree(s), e.g. {min(missing)}; "
+            "its tables were altered outside OneWindow"
+        )
+    return found
+
+
+def _check_size(session: Session, size: int | None, name: str = "tree_size") -> int:
+    current = tree_size(session)
+    if size is None:
+        return current
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise invalid(name, "range", "must be a non-negative integer")
+    if size > current:
+        raise invalid(name, "range", f"the log has only {current} entries")
+    return size
+
+
+def head(session: Session, size: int | None = None) -> TreeHead:
+    """The root at the current size, or at an earlier one."""
+    size = _check_size(session, size)
+    nodes = _load_nodes(session, merkle.root_nodes(size))
+    return TreeHead(size, merkle.root_from_nodes(nodes, size))
+
+
+# ---- signed tree heads ----
+
+
+def sign_head(session: Session, signer: HeadSigner) -> SignedTreeHead:
+    current = head(session)
+    # Whole microseconds survive every database round trip, so the signed bytes can be rebuilt.
+    signed_at = signer.clock.now().astimezone(UTC)
+    message = tree_head_message(signer.origin, current.tree_size, current.root_hash, signed_at)
+    sth = SignedTreeHead(
+        tree_size=current.tree_size,
+        root_hash=current.root_hash,
+        signed_at=signed_at,
+        origin=signer.origin,
+        key_id=signer.key.key_id,
+        signature=signer.key.sign(message),
+    )
+    session.add(sth)
+    session.flush()
+    return sth
+
+
+def latest_signed_head(session: Session) -> SignedTreeHead | None:
+    stmt = select(SignedTreeHead).order_by(SignedTreeHead.id.desc()).limit(1)
+    return session.scalar(stmt)
+
+
+def current_signed_head(session: Session, signer: HeadSigner) -> SignedTreeHead:
+    """The latest signed head if it covers the whole log under this key; else a new one."""
+    latest = latest_signed_head(session)
+    if (
+        latest is not None
+        and latest.tree_size == tree_size(session)
+        and latest.key_id == signer.key.key_id
+        and latest.origin == signer.origin
+    ):
+        return latest
+    return sign_head(session, signer)
+
+
+def signed_head_message(sth: SignedTreeHead) -> bytes:
+    signed_at = sth.signed_at
+    if signed_at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        signed_at = signed_at.replace(tzinfo=UTC)
+    return tree_head_message(sth.origin, sth.tree_size, sth.root_hash, signed_at)
+
+
+def verify_signed_head(sth: SignedTreeHead, public_key: Ed25519PublicKey) -> bool:
+    if sth.key_id != keys.key_id(public_key):
+        return False
+    return keys.verify(public_key, sth.signature, signed_head_message(sth))
+
+
+# ---- proofs ----
+
+
+def entry_leaf_data(entry: LedgerEntry) -> bytes:
+    logged_at = entry.logged_at
+    if logged_at.tzinfo is None:
+        logged_at = logged_at.replace(tzinfo=UTC)
+    return leaf_data(
+        LeafEntry(
+            document_type=entry.document_type,
+            document_id=entry.document_id,
+            version=entry.version,
+            issuer_country=entry.issuer_country,
+            document_sha256=entry.document_sha256,
+            logged_at=logged_at,
+            kind=entry.kind,
+        )
+    )
+
+
+def _inclusion(session: Session, entry: LedgerEntry, size: int) -> Inclusion:
+    data = entry_leaf_data(entry)
+    if merkle.leaf_hash(data) != entry.leaf_hash:
+        raise ConfigurationError(
+            f"ledger entry {entry.leaf_index} no longer matches its leaf hash; "
+            "its row was altered outside OneWindow"
+        )
+    wanted = merkle.inclusion_nodes(entry.leaf_index, size) | set(merkle.root_nodes(size))
+    nodes = _load_nodes(session, wanted - {(0, entry.leaf_index)})
+    nodes[(0, entry.leaf_index)] = entry.leaf_hash
+    return Inclusion(
+        entry=entry,
+        leaf_data=data,
+        tree_size=size,
+        proof=merkle.inclusion_proof_from_nodes(nodes, entry.leaf_index, size),
+        root_hash=merkle.root_from_nodes(nodes, size),
+    )
+
+
+def _entries_stmt(document_id: str, size: int, document_type: str | None) -> Select[LedgerEntry]:
+    stmt = select(LedgerEntry).where(
+        LedgerEntry.document_id == document_id, LedgerEntry.leaf_index < size
+    )
+    if document_type is not None:
+        stmt = stmt.where(LedgerEntry.document_type == document_type)
+    return stmt
+
+
+def prove(
+    session: Session,
+    document_id: str,
+    tree_size: int | None = None,
+    document_type: str | None = None,
+) -> Inclusion:
+    """Inclusion of the document's latest entry in the tree of `tree_size` (default: now)."""
+    size = _check_size(session, tree_size)
+    stmt = _entries_stmt(document_id, size, document_type)
+    entry = session.scalar(stmt.order_by(LedgerEntry.leaf_index.desc()).limit(1))
+    if entry is None:
+        raise NotFound(f"document {document_id!r} is not in the ledger", document_id=document_id)
+    return _inclusion(session, entry, size)
+
+
+def prove_all(
+    session: Session,
+    document_id: str,
+    tree_size: int | None = None,
+    document_type: str | None = None,
+) -> list[Inclusion]:
+    """Inclusion of every entry of the document (issue, status changes, revocation)."""
+    size = _check_size(session, tree_size)
+    stmt = _entries_stmt(document_id, size, document_type).order_by(LedgerEntry.leaf_index)
+    entries = list(session.scalars(stmt))
+    if not entries:
+        raise NotFound(f"document {document_id!r} is not in the ledger", document_id=document_id)
+    return [_inclusion(session, entry, size) for entry in entries]
+
+
+def prove_index(session: Session, leaf_index: int, tree_size: int | None = None) -> Inclusion:
+    size = _check_size(session, tree_size)
+    if isinstance(leaf_index, bool) or not isinstance(leaf_index, int) or leaf_index < 0:
+        raise invalid("leaf_index", "range", "must be a non-negative integer")
+    entry = session.get(LedgerEntry, leaf_index) if leaf_index < size else None
+    if entry is None:
+        raise NotFound(f"no entry {leaf_index} in a tree of size {size}")
+    return _inclusion(session, entry, size)
+
+
+def consistency(session: Session, old_size: int, new_size: int | None = None) -> Consistency:
+    """Proof that the tree of `old_size` is a prefix of the tree of `new_size` (default: now)."""
+    new = _check_size(session, new_size, "new_size")
+    old = _check_size(session, old_size, "old_size")
+    if old > new:
+        raise invalid("old_size", "range", f"must not exceed the new size {new}")
+    wanted = set(merkle.root_nodes(old)) | set(merkle.root_nodes(new))
+    if 0 < old < new:
+        wanted |= merkle.consistency_nodes(old, new)
+    nodes = _load_nodes(session, wanted)
+    return Consistency(
+        old_size=old,
+        new_size=new,
+        old_root=merkle.root_from_nodes(nodes, old),
+        new_root=merkle.root_from_nodes(nodes, new),
+        proof=merkle.consistency_proof_from_nodes(nodes, old, new),
+    )
+
+
+def entries_for(session: Session, document_id: str) -> list[LedgerEntry]:
+    stmt = select(LedgerEntry).where(LedgerEntry.document_id == document_id)
+    return list(session.scalars(stmt.order_by(LedgerEntry.leaf_index)))
+
+
+def is_revoked(session: Session, document_id: str, document_type: str | None = None) -> bool:
+    """Revocation is final: one `revoked` entry for the document is enough."""
+    stmt = select(LedgerEntry.leaf_index).where(
+        LedgerEntry.document_id == document_id, LedgerEntry.kind == "revoked"
+    )
+    if document_type is not None:
+        stmt = stmt.where(LedgerEntry.document_type == document_type)
+    return session.scalar(stmt.limit(1)) is not None
