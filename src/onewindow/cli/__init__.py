@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from onewindow.cli import db as db_cli
+from onewindow.cli import demo as demo_cli
 from onewindow.cli import serve as serve_cli
 from onewindow.cli import users as users_cli
 from onewindow.declarations import cli as declarations_cli
@@ -24,6 +25,7 @@ app.add_typer(declarations_cli.app, name="declaration")
 app.add_typer(origin_cli.app, name="origin")
 app.add_typer(users_cli.app, name="user")
 app.command("serve")(serve_cli.serve)
+app.command("demo")(demo_cli.demo)
 
 
 def main() -> None:

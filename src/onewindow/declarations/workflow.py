@@ -58,7 +58,7 @@ def check(action: str, status: str) -> Action:
         raise InvalidTransition(
             f"cannot {action.replace('_', ' ')} a declaration that is {status}; "
             f"allowed when: {allowed}",
-            status=status,
+            current_status=status,
             action=action,
         )
     return spec
