@@ -22,6 +22,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import orjson
 
@@ -52,8 +53,9 @@ class LeafEntry:
     kind: str
 
 
+@lru_cache(maxsize=1024)  # a batch of entries usually shares one time; formatting is slow
 def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def check_entry(entry: object, path: str = "entry") -> list[FieldError]:

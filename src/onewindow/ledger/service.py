@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from typing import cast
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Select, Table, insert, select, tuple_, update
@@ -24,6 +24,9 @@ MAX_BATCH = 100_000  # one statement's worth; bigger batches go in several appen
 # Appends go through Core: the ORM's per-object bookkeeping would cost more than the hashing.
 ENTRIES = cast(Table, LedgerEntry.__table__)
 NODES = cast(Table, LedgerNode.__table__)
+ENTRY_COLUMNS = ("leaf_index", "document_type", "document_id", "version", "issuer_country",
+                 "document_sha256", "logged_at", "kind", "leaf_hash")  # fmt: skip
+NODE_COLUMNS = ("level", "position", "hash")
 
 
 @dataclass(frozen=True)
@@ -94,35 +97,45 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
     start = _lock_size(session)
     edge = _load_nodes(session, merkle.root_nodes(start))
     stack = [(level, pos, edge[(level, pos)]) for level, pos in merkle.root_nodes(start)]
+    dialect = session.get_bind().dialect
+    time_type = ENTRIES.c.logged_at.type.dialect_impl(dialect)
+    stored_time = time_type.bind_processor(dialect) or (lambda value: value)
     rows, nodes = [], []
     for index, entry in enumerate(entries, start):
         value = merkle.leaf_hash(leaf_data(entry))
-        rows.append(
-            {
-                "leaf_index": index,
-                "document_type": entry.document_type,
-                "document_id": entry.document_id,
-                "version": entry.version,
-                "issuer_country": entry.issuer_country,
-                "document_sha256": entry.document_sha256,
-                "logged_at": entry.logged_at.astimezone(UTC),
-                "kind": entry.kind,
-                "leaf_hash": value,
-            }
-        )
+        logged_at = stored_time(entry.logged_at.astimezone(UTC))
+        rows.append((index, entry.document_type, entry.document_id, entry.version,
+                     entry.issuer_country, entry.document_sha256, logged_at, entry.kind,
+                     value))  # fmt: skip
         level, pos = 0, index
         while stack and stack[-1][0] == level:
             left = stack.pop()[2]
             level, pos, value = level + 1, pos >> 1, merkle.node_hash(left, value)
-            nodes.append({"level": level, "position": pos, "hash": value})
+            nodes.append((level, pos, value))
         stack.append((level, pos, value))
-    if rows:
-        session.execute(insert(ENTRIES), rows)
-    if nodes:
-        session.execute(insert(NODES), nodes)
+    _insert_rows(session, ENTRIES, ENTRY_COLUMNS, rows)
+    _insert_rows(session, NODES, NODE_COLUMNS, nodes)
     end = start + len(rows)
     session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=end))
     return range(start, end)
+
+
+def _insert_rows(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs
+    more than all the hashing. Values must already be in the driver's types."""
+    if not rows:
+        return
+    connection = session.connection()
+    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
+    params: list[Any] = rows
+    if not compiled.positional:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif tuple(compiled.positiontup or ()) != columns:
+        order = [columns.index(name) for name in compiled.positiontup or ()]
+        params = [tuple(row[i] for i in order) for row in rows]
+    connection.exec_driver_sql(str(compiled), params)
 
 
 # ---- reading the tree ----
