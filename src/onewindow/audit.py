@@ -53,7 +53,7 @@ def record(
 def record_many(session: Session, events: list[dict[str, Any]]) -> None:
     """Batch insert; each event has the keyword arguments of `record`."""
     if events:
-        session.execute(insert(AuditEvent), events)
+        session.execute(insert(AuditEvent.__table__), events)
 
 
 def trail(session: Session, entity_type: str, entity_id: str) -> list[AuditEvent]:

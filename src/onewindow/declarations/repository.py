@@ -30,11 +30,19 @@ def allocate_numbers(session: Session, office: str, year: int, count: int) -> li
     return [f"{office}-{year}-{n:07d}" for n in range(last - count + 1, last + 1)]
 
 
-def insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many declarations and return their ids in the order given. (RETURNING in
+    parameter order would make SQLite insert one row per statement; one look-up is cheaper.)"""
     if not rows:
         return []
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(session.scalars(stmt, rows))
+    session.execute(insert(Declaration.__table__), rows)
+    numbers = [r["number"] for r in rows]
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        stmt = select(Declaration.number, Declaration.id).where(Declaration.number.in_(chunk))
+        ids.update({number: id_ for number, id_ in session.execute(stmt)})
+    return [ids[n] for n in numbers]
 
 
 def by_number(session: Session, number: str, lock: bool = False) -> Declaration | None:

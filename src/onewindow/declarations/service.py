@@ -181,16 +181,16 @@ def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context)
         events.append(base | {"action": f"declaration.channel_{risk.lane}",
                               "from_status": workflow.REGISTERED, "to_status": status,
                               "detail": {"reasons": list(risk.reasons), "score": risk.score}})  # fmt: skip
-    ids = repository.insert_returning_ids(session, Declaration, rows)
+    ids = repository.insert_declarations(session, rows)
     items, taxes = [], []
     for decl_id, plan in zip(ids, plans, strict=True):
         i, t = _child_rows(decl_id, plan)
         items += i
         taxes += t
         _use_certificates(session, plan, +1)
-    session.execute(insert(DeclarationItem), items)
+    session.execute(insert(DeclarationItem.__table__), items)
     if taxes:
-        session.execute(insert(TaxLineRow), taxes)
+        session.execute(insert(TaxLineRow.__table__), taxes)
     audit.record_many(session, events)
     log.info("declaration.lodged count=%d", len(numbers))
     return numbers
@@ -296,9 +296,9 @@ def _reassess(session: Session, decl: Declaration, document: dict[str, Any], ctx
     session.execute(delete(TaxLineRow).where(TaxLineRow.declaration_id == decl.id))
     session.execute(delete(DeclarationItem).where(DeclarationItem.declaration_id == decl.id))
     items, taxes = _child_rows(decl.id, plan)
-    session.execute(insert(DeclarationItem), items)
+    session.execute(insert(DeclarationItem.__table__), items)
     if taxes:
-        session.execute(insert(TaxLineRow), taxes)
+        session.execute(insert(TaxLineRow.__table__), taxes)
     _use_certificates(session, plan, +1)
     for key, value in _row_values(plan).items():
         setattr(decl, key, value)

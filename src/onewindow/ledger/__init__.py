@@ -1,0 +1,50 @@
+"""Ledger: an append-only Merkle log (RFC 9162) of the documents this node issues and receives,
+with signed tree heads, inclusion and consistency proofs."""
+
+from onewindow.ledger.encoding import KINDS, LeafEntry, leaf_data, ledger_origin, tree_head_message
+from onewindow.ledger.models import LedgerEntry, SignedTreeHead, WitnessedHead
+from onewindow.ledger.service import (
+    Consistency,
+    HeadSigner,
+    Inclusion,
+    TreeHead,
+    append,
+    append_many,
+    consistency,
+    current_signed_head,
+    head,
+    is_revoked,
+    prove,
+    prove_all,
+    prove_index,
+    prove_signed,
+    sign_head,
+    verify_signed_head,
+)
+
+__all__ = [
+    "KINDS",
+    "Consistency",
+    "HeadSigner",
+    "Inclusion",
+    "LeafEntry",
+    "LedgerEntry",
+    "SignedTreeHead",
+    "TreeHead",
+    "WitnessedHead",
+    "append",
+    "append_many",
+    "consistency",
+    "current_signed_head",
+    "head",
+    "is_revoked",
+    "leaf_data",
+    "ledger_origin",
+    "prove",
+    "prove_all",
+    "prove_index",
+    "prove_signed",
+    "sign_head",
+    "tree_head_message",
+    "verify_signed_head",
+]

@@ -3,30 +3,23 @@ consistency from the stored subtrees (never from all the leaves)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Select, Table, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from onewindow import keys
 from onewindow.clock import Clock
 from onewindow.errors import ConfigurationError, InvalidInput, NotFound, invalid
-from onewindow.ledger import merkle
+from onewindow.ledger import merkle, repository
 from onewindow.ledger.encoding import LeafEntry, check_entry, leaf_data, tree_head_message
-from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
+from onewindow.ledger.models import LedgerEntry, SignedTreeHead
 
-STATE_ID = 1
 MAX_BATCH = 100_000  # one statement's worth; bigger batches go in several appends
-# Appends go through Core: the ORM's per-object bookkeeping would cost more than the hashing.
-ENTRIES = cast(Table, LedgerEntry.__table__)
-NODES = cast(Table, LedgerNode.__table__)
-ENTRY_COLUMNS = ("leaf_index", "document_type", "document_id", "version", "issuer_country",
-                 "document_sha256", "logged_at", "kind", "leaf_hash")  # fmt: skip
-NODE_COLUMNS = ("level", "position", "hash")
+MAX_DOCUMENT_ID = 100
 
 
 @dataclass(frozen=True)
@@ -65,17 +58,6 @@ class HeadSigner:
 # ---- appending ----
 
 
-def _lock_size(session: Session) -> int:
-    """The current size, with the state row locked until commit (a no-op on SQLite, whose
-    writers are serialised anyway). Creates the row if a test emptied the table."""
-    stmt = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID).with_for_update()
-    size = session.scalar(stmt)
-    if size is None:
-        session.execute(insert(LedgerState).values(id=STATE_ID, tree_size=0))
-        return 0
-    return size
-
-
 def append(session: Session, entry: LeafEntry) -> LedgerEntry:
     """Log one entry; returns it with its leaf index and hash."""
     (index,) = append_many(session, [entry])
@@ -94,16 +76,19 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
     errors = [e for i, entry in enumerate(entries) for e in check_entry(entry, f"entries[{i}]")]
     if errors:
         raise InvalidInput(errors)
-    start = _lock_size(session)
-    edge = _load_nodes(session, merkle.root_nodes(start))
+    start = repository.lock_size(session)
+    edge = repository.load_nodes(session, merkle.root_nodes(start))
     stack = [(level, pos, edge[(level, pos)]) for level, pos in merkle.root_nodes(start)]
     dialect = session.get_bind().dialect
-    time_type = ENTRIES.c.logged_at.type.dialect_impl(dialect)
-    stored_time = time_type.bind_processor(dialect) or (lambda value: value)
+    time_type = repository.ENTRIES.c.logged_at.type.dialect_impl(dialect)
+    to_driver = time_type.bind_processor(dialect) or (lambda value: value)
+    stored_times: dict[datetime, Any] = {}  # entries of a batch mostly share one time
     rows, nodes = [], []
     for index, entry in enumerate(entries, start):
         value = merkle.leaf_hash(leaf_data(entry))
-        logged_at = stored_time(entry.logged_at.astimezone(UTC))
+        logged_at = stored_times.get(entry.logged_at)
+        if logged_at is None:
+            logged_at = stored_times[entry.logged_at] = to_driver(entry.logged_at.astimezone(UTC))
         rows.append((index, entry.document_type, entry.document_id, entry.version,
                      entry.issuer_country, entry.document_sha256, logged_at, entry.kind,
                      value))  # fmt: skip
@@ -113,64 +98,18 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
             level, pos, value = level + 1, pos >> 1, merkle.node_hash(left, value)
             nodes.append((level, pos, value))
         stack.append((level, pos, value))
-    _insert_rows(session, ENTRIES, ENTRY_COLUMNS, rows)
-    _insert_rows(session, NODES, NODE_COLUMNS, nodes)
+    repository.insert_rows(session, repository.ENTRIES, repository.ENTRY_COLUMNS, rows)
+    repository.insert_rows(session, repository.NODES, repository.NODE_COLUMNS, nodes)
     end = start + len(rows)
-    session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=end))
+    repository.set_size(session, end)
     return range(start, end)
-
-
-def _insert_rows(
-    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs
-    more than all the hashing. Values must already be in the driver's types."""
-    if not rows:
-        return
-    connection = session.connection()
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
-    params: list[Any] = rows
-    if not compiled.positional:
-        params = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif tuple(compiled.positiontup or ()) != columns:
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        params = [tuple(row[i] for i in order) for row in rows]
-    connection.exec_driver_sql(str(compiled), params)
 
 
 # ---- reading the tree ----
 
 
-def tree_size(session: Session) -> int:
-    size = session.scalar(select(LedgerState.tree_size).where(LedgerState.id == STATE_ID))
-    return size or 0
-
-
-def _load_nodes(session: Session, keys_: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    wanted = set(keys_)
-    leaves = [pos for level, pos in wanted if level == 0]
-    inner = [(level, pos) for level, pos in wanted if level > 0]
-    found: dict[merkle.NodeKey, bytes] = {}
-    if leaves:
-        stmt = select(LedgerEntry.leaf_index, LedgerEntry.leaf_hash).where(
-            LedgerEntry.leaf_index.in_(leaves)
-        )
-        found.update(((0, i), h) for i, h in session.execute(stmt))
-    if inner:
-        key = tuple_(LedgerNode.level, LedgerNode.position)
-        stmt2 = select(LedgerNode.level, LedgerNode.position, LedgerNode.hash).where(key.in_(inner))
-        found.update(((level, pos), h) for level, pos, h in session.execute(stmt2))
-    missing = wanted - found.keys()
-    if missing:
-        raise ConfigurationError(
-            f"the ledger is missing {len(missing)} stored subtree(s), e.g. {min(missing)}; "
-            "its tables were altered outside OneWindow"
-        )
-    return found
-
-
 def _check_size(session: Session, size: int | None, name: str = "tree_size") -> int:
-    current = tree_size(session)
+    current = repository.tree_size(session)
     if size is None:
         return current
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
@@ -183,7 +122,7 @@ def _check_size(session: Session, size: int | None, name: str = "tree_size") -> 
 def head(session: Session, size: int | None = None) -> TreeHead:
     """The root at the current size, or at an earlier one."""
     size = _check_size(session, size)
-    nodes = _load_nodes(session, merkle.root_nodes(size))
+    nodes = repository.load_nodes(session, merkle.root_nodes(size))
     return TreeHead(size, merkle.root_from_nodes(nodes, size))
 
 
@@ -208,22 +147,25 @@ def sign_head(session: Session, signer: HeadSigner) -> SignedTreeHead:
     return sth
 
 
-def latest_signed_head(session: Session) -> SignedTreeHead | None:
-    stmt = select(SignedTreeHead).order_by(SignedTreeHead.id.desc()).limit(1)
-    return session.scalar(stmt)
-
-
 def current_signed_head(session: Session, signer: HeadSigner) -> SignedTreeHead:
     """The latest signed head if it covers the whole log under this key; else a new one."""
-    latest = latest_signed_head(session)
+    latest = repository.latest_signed_head(session)
     if (
         latest is not None
-        and latest.tree_size == tree_size(session)
+        and latest.tree_size == repository.tree_size(session)
         and latest.key_id == signer.key.key_id
         and latest.origin == signer.origin
     ):
         return latest
     return sign_head(session, signer)
+
+
+def tree_size(session: Session) -> int:
+    return repository.tree_size(session)
+
+
+def latest_signed_head(session: Session) -> SignedTreeHead | None:
+    return repository.latest_signed_head(session)
 
 
 def signed_head_message(sth: SignedTreeHead) -> bytes:
@@ -267,7 +209,7 @@ def _inclusion(session: Session, entry: LedgerEntry, size: int) -> Inclusion:
             "its row was altered outside OneWindow"
         )
     wanted = merkle.inclusion_nodes(entry.leaf_index, size) | set(merkle.root_nodes(size))
-    nodes = _load_nodes(session, wanted - {(0, entry.leaf_index)})
+    nodes = repository.load_nodes(session, wanted - {(0, entry.leaf_index)})
     nodes[(0, entry.leaf_index)] = entry.leaf_hash
     return Inclusion(
         entry=entry,
@@ -278,15 +220,6 @@ def _inclusion(session: Session, entry: LedgerEntry, size: int) -> Inclusion:
     )
 
 
-def _entries_stmt(document_id: str, size: int, document_type: str | None) -> Select[LedgerEntry]:
-    stmt = select(LedgerEntry).where(
-        LedgerEntry.document_id == document_id, LedgerEntry.leaf_index < size
-    )
-    if document_type is not None:
-        stmt = stmt.where(LedgerEntry.document_type == document_type)
-    return stmt
-
-
 def prove(
     session: Session,
     document_id: str,
@@ -295,11 +228,18 @@ def prove(
 ) -> Inclusion:
     """Inclusion of the document's latest entry in the tree of `tree_size` (default: now)."""
     size = _check_size(session, tree_size)
-    stmt = _entries_stmt(document_id, size, document_type)
-    entry = session.scalar(stmt.order_by(LedgerEntry.leaf_index.desc()).limit(1))
+    entry = repository.latest_entry(session, _document_id(document_id), size, document_type)
     if entry is None:
         raise NotFound(f"document {document_id!r} is not in the ledger", document_id=document_id)
     return _inclusion(session, entry, size)
+
+
+def prove_signed(
+    session: Session, signer: HeadSigner, document_id: str, document_type: str | None = None
+) -> tuple[Inclusion, SignedTreeHead]:
+    """Inclusion of the document's latest entry under a signed head covering the whole log."""
+    sth = current_signed_head(session, signer)
+    return prove(session, document_id, sth.tree_size, document_type), sth
 
 
 def prove_all(
@@ -310,8 +250,7 @@ def prove_all(
 ) -> list[Inclusion]:
     """Inclusion of every entry of the document (issue, status changes, revocation)."""
     size = _check_size(session, tree_size)
-    stmt = _entries_stmt(document_id, size, document_type).order_by(LedgerEntry.leaf_index)
-    entries = list(session.scalars(stmt))
+    entries = repository.document_entries(session, _document_id(document_id), size, document_type)
     if not entries:
         raise NotFound(f"document {document_id!r} is not in the ledger", document_id=document_id)
     return [_inclusion(session, entry, size) for entry in entries]
@@ -336,7 +275,7 @@ def consistency(session: Session, old_size: int, new_size: int | None = None) ->
     wanted = set(merkle.root_nodes(old)) | set(merkle.root_nodes(new))
     if 0 < old < new:
         wanted |= merkle.consistency_nodes(old, new)
-    nodes = _load_nodes(session, wanted)
+    nodes = repository.load_nodes(session, wanted)
     return Consistency(
         old_size=old,
         new_size=new,
@@ -346,16 +285,12 @@ def consistency(session: Session, old_size: int, new_size: int | None = None) ->
     )
 
 
-def entries_for(session: Session, document_id: str) -> list[LedgerEntry]:
-    stmt = select(LedgerEntry).where(LedgerEntry.document_id == document_id)
-    return list(session.scalars(stmt.order_by(LedgerEntry.leaf_index)))
-
-
 def is_revoked(session: Session, document_id: str, document_type: str | None = None) -> bool:
     """Revocation is final: one `revoked` entry for the document is enough."""
-    stmt = select(LedgerEntry.leaf_index).where(
-        LedgerEntry.document_id == document_id, LedgerEntry.kind == "revoked"
-    )
-    if document_type is not None:
-        stmt = stmt.where(LedgerEntry.document_type == document_type)
-    return session.scalar(stmt.limit(1)) is not None
+    return repository.has_revocation(session, _document_id(document_id), document_type)
+
+
+def _document_id(value: object) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_DOCUMENT_ID:
+        raise invalid("document_id", "pattern", f"1-{MAX_DOCUMENT_ID} characters")
+    return value

@@ -1,0 +1,330 @@
+"""Signed envelopes around documents, and signed receipts for them. Pure: keys, certificates
+and the time are passed in.
+
+Both are signed the same way: the signature covers the exclusive C14N of the whole element
+with its `Signature` child left out, so everything a partner could alter (header, document,
+even comments) is covered, and the signature travels inside the message it signs. The
+signer's certificate must chain to the federation CA and name the country the message claims
+to come from, so one member state cannot speak for another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from cryptography import x509
+from lxml import etree
+
+from onewindow.errors import ConfigurationError, InvalidInput, invalid
+from onewindow.exchange import documents, pki, xmlsafe
+
+ENVELOPE_NS = documents.ENVELOPE.namespace
+RECEIPT = documents.DOCUMENT_TYPES["RECEIPT"]
+# A sender retries the same signed bytes until its time to live runs out, so the window must
+# be longer than that TTL; a receiver keeps message ids at least this long, so any replay is
+# either a known duplicate or too old.
+DEFAULT_MAX_AGE = timedelta(hours=48)
+# How far ahead of our clock a partner's clock may run.
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Header:
+    message_id: str
+    sender: str
+    receiver: str
+    document_type: str
+    document_id: str
+    version: int
+    created: datetime
+
+
+def new_header(
+    sender: str, receiver: str, document_type: str, document_id: str, version: int, now: datetime
+) -> Header:
+    """A header with a fresh message id."""
+    return Header(str(uuid.uuid4()), sender, receiver, document_type, document_id, version, now)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A node's key and its certificate. `embed_certificate` sends the certificate along,
+    so a partner that accepts embedded certificates learns a rotated key from the message."""
+
+    private_key: pki.SigningKey
+    certificate: x509.Certificate
+    embed_certificate: bool = False
+    key_id: str = field(init=False)
+    country: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        kid = pki.key_id(self.certificate)
+        if pki.key_id(self.private_key.public_key()) != kid:
+            raise ConfigurationError("the node key does not match its certificate")
+        object.__setattr__(self, "key_id", kid)
+        object.__setattr__(self, "country", pki.certificate_country(self.certificate))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A verified envelope: who sent it with which key, and what it carries."""
+
+    header: Header
+    document: etree._Element
+    certificate: x509.Certificate
+    key_id: str
+    digest: str  # SHA-256 of the signed bytes, hex: what a receipt acknowledges
+
+
+def _q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _text(parent: etree._Element, ns: str, tag: str, value: str) -> etree._Element:
+    element = etree.SubElement(parent, _q(ns, tag))
+    element.text = value
+    return element
+
+
+def _timestamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: str | None, path: str) -> datetime:
+    try:
+        return datetime.fromisoformat((text or "").strip()).astimezone(UTC)
+    except ValueError as exc:
+        raise invalid(path, "invalid_time", f"{text!r} is not a supported time") from exc
+
+
+def canonical(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=True)
+
+
+def _sign(root: etree._Element, ns: str, signer: Signer) -> None:
+    algorithm, value = pki.sign_bytes(signer.private_key, canonical(root))
+    signature = etree.SubElement(root, _q(ns, "Signature"))
+    _text(signature, ns, "Algorithm", algorithm)
+    _text(signature, ns, "KeyID", signer.key_id)
+    if signer.embed_certificate:
+        _text(signature, ns, "Certificate", pki.certificate_pem(signer.certificate).decode())
+    _text(signature, ns, "Value", base64.b64encode(value).decode())
+
+
+def _verify(
+    root: etree._Element, ns: str, trust: pki.TrustStore, country: str, now: datetime
+) -> tuple[x509.Certificate, str, str]:
+    """Check the signature of a schema-valid element and detach it; return the signer's
+    certificate, key id and the digest of the signed bytes."""
+    signature = root.find(_q(ns, "Signature"))
+    assert signature is not None  # the schema requires it
+    algorithm = signature.findtext(_q(ns, "Algorithm"), "").strip()
+    kid = signature.findtext(_q(ns, "KeyID"), "").strip()
+    pem = signature.findtext(_q(ns, "Certificate"))
+    embedded = pki.load_certificate(pem.encode()) if pem else None
+    certificate = trust.resolve(kid, country=country, now=now, embedded=embedded)
+    try:
+        value = base64.b64decode(signature.findtext(_q(ns, "Value"), ""), validate=True)
+    except (binascii.Error, ValueError):
+        value = b""
+    root.remove(signature)
+    signed = canonical(root)
+    if not pki.verify_bytes(pki.public_key_of(certificate), algorithm, value, signed):
+        raise invalid("Signature/Value", "signature_invalid", "the signature does not verify")
+    return certificate, kid, hashlib.sha256(signed).hexdigest()
+
+
+def check_freshness(
+    created: datetime,
+    now: datetime,
+    *,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+    path: str = "Header/CreationDateTime",
+) -> None:
+    """Refuse a message created longer than `max_age` ago (a replay) or in the future."""
+    if created < now - max_age:
+        raise invalid(path, "message_too_old", f"created {created.isoformat()}, too long ago")
+    if created > now + max_skew:
+        raise invalid(path, "message_from_future", f"created {created.isoformat()}, ahead of us")
+
+
+# ---- envelopes ----
+
+
+def seal(header: Header, document: etree._Element | bytes, signer: Signer) -> bytes:
+    """The signed envelope carrying `document`, validated against its type's schema."""
+    if header.sender != signer.country:
+        raise ConfigurationError(f"a {signer.country} key cannot send for {header.sender}")
+    content = xmlsafe.parse(document) if isinstance(document, bytes) else document
+    documents.validate(header.document_type, content)
+    ns = ENVELOPE_NS
+    root = etree.Element(_q(ns, "Envelope"), nsmap={None: ns})
+    head = etree.SubElement(root, _q(ns, "Header"))
+    _text(head, ns, "MessageID", header.message_id)
+    _text(head, ns, "SenderCountry", header.sender)
+    _text(head, ns, "ReceiverCountry", header.receiver)
+    _text(head, ns, "DocumentType", header.document_type)
+    _text(head, ns, "DocumentID", header.document_id)
+    _text(head, ns, "Version", str(header.version))
+    _text(head, ns, "CreationDateTime", _timestamp(header.created))
+    # A copy, so the caller's tree is left as it was (append would move the element).
+    etree.SubElement(root, _q(ns, "Content")).append(copy.deepcopy(content))
+    _sign(root, ns, signer)
+    documents.validate_as(documents.ENVELOPE, root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _header(root: etree._Element) -> Header:
+    def get(tag: str) -> str:
+        return (root.findtext(f"{{{ENVELOPE_NS}}}Header/{{{ENVELOPE_NS}}}{tag}") or "").strip()
+
+    created = _parse_time(get("CreationDateTime"), "Header/CreationDateTime")
+    return Header(
+        message_id=get("MessageID"),
+        sender=get("SenderCountry"),
+        receiver=get("ReceiverCountry"),
+        document_type=get("DocumentType"),
+        document_id=get("DocumentID"),
+        version=int(get("Version")),
+        created=created,
+    )
+
+
+def open_envelope(
+    data: bytes,
+    trust: pki.TrustStore,
+    *,
+    now: datetime,
+    receiver: str | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+    max_bytes: int = xmlsafe.MAX_BYTES,
+) -> Opened:
+    """Parse, verify and unpack an envelope from a partner. In order: safe parsing, the
+    envelope schema, the addressee, the signer's certificate and signature, freshness, and
+    the document against its type's schema. Any failure is InvalidInput with coded reasons."""
+    root = xmlsafe.parse(data, max_bytes=max_bytes)
+    documents.validate_as(documents.ENVELOPE, root)
+    header = _header(root)
+    if receiver is not None and header.receiver != receiver:
+        raise invalid("Header/ReceiverCountry", "wrong_receiver", f"addressed to {header.receiver}")
+    certificate, kid, digest = _verify(root, ENVELOPE_NS, trust, header.sender, now)
+    check_freshness(header.created, now, max_age=max_age, max_skew=max_skew)
+    content = root.find(_q(ENVELOPE_NS, "Content"))
+    assert content is not None  # the schema requires it
+    document = next(content.iterchildren(etree.Element))
+    documents.validate(header.document_type, document)
+    return Opened(header, document, certificate, kid, digest)
+
+
+# ---- receipts ----
+
+
+class ReceiptStatus(StrEnum):
+    RECEIVED = "received"
+    RECEIVED_WITH_WARNINGS = "received_with_warnings"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str | None = None
+    pointer: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer of `receiver` (the node that got the message and signs this receipt)."""
+
+    message_id: str
+    status: ReceiptStatus
+    receiver: str
+    issued: datetime
+    reasons: tuple[Reason, ...] = ()
+    message_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedReceipt:
+    receipt: Receipt
+    certificate: x509.Certificate
+    key_id: str
+
+
+def reasons_from(error: InvalidInput) -> tuple[Reason, ...]:
+    """The coded reasons of a rejection, from the error that caused it."""
+    return tuple(
+        Reason(e.code[:35], e.message[:512] or None, e.path[:256] or None)
+        for e in error.errors[:100]
+    )
+
+
+def sign_receipt(receipt: Receipt, signer: Signer) -> bytes:
+    if receipt.receiver != signer.country:
+        raise ConfigurationError(f"a {signer.country} key cannot sign for {receipt.receiver}")
+    if receipt.status is not ReceiptStatus.RECEIVED and not receipt.reasons:
+        raise invalid("reasons", "required", f"a receipt {receipt.status} needs its reasons")
+    ns = RECEIPT.namespace
+    root = etree.Element(RECEIPT.qname, nsmap={None: ns})
+    _text(root, ns, "MessageID", receipt.message_id)
+    _text(root, ns, "Status", receipt.status.value)
+    for reason in receipt.reasons:
+        element = etree.SubElement(root, _q(ns, "Reason"))
+        _text(element, ns, "Code", reason.code)
+        if reason.text:
+            _text(element, ns, "Text", reason.text)
+        if reason.pointer:
+            _text(element, ns, "Pointer", reason.pointer)
+    _text(root, ns, "ReceiverCountry", receipt.receiver)
+    if receipt.message_digest:
+        _text(root, ns, "MessageDigest", receipt.message_digest)
+    _text(root, ns, "IssueDateTime", _timestamp(receipt.issued))
+    _sign(root, ns, signer)
+    documents.validate_as(RECEIPT, root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def open_receipt(
+    data: bytes,
+    trust: pki.TrustStore,
+    *,
+    now: datetime,
+    receiver: str | None = None,
+    max_bytes: int = xmlsafe.MAX_BYTES,
+) -> SignedReceipt:
+    """Parse and verify a receipt; `receiver` is the country we sent the message to."""
+    ns = RECEIPT.namespace
+    root = xmlsafe.parse(data, max_bytes=max_bytes)
+    documents.validate_as(RECEIPT, root)
+    signed_by = (root.findtext(_q(ns, "ReceiverCountry")) or "").strip()
+    if receiver is not None and signed_by != receiver:
+        raise invalid("ReceiverCountry", "wrong_country", f"a receipt from {signed_by}")
+    certificate, kid, _ = _verify(root, ns, trust, signed_by, now)
+    reasons = tuple(
+        Reason(
+            (r.findtext(_q(ns, "Code")) or "").strip(),
+            r.findtext(_q(ns, "Text")),
+            r.findtext(_q(ns, "Pointer")),
+        )
+        for r in root.iterchildren(_q(ns, "Reason"))
+    )
+    receipt = Receipt(
+        message_id=(root.findtext(_q(ns, "MessageID")) or "").strip(),
+        status=ReceiptStatus((root.findtext(_q(ns, "Status")) or "").strip()),
+        receiver=signed_by,
+        issued=_parse_time(root.findtext(_q(ns, "IssueDateTime")), "IssueDateTime"),
+        reasons=reasons,
+        message_digest=root.findtext(_q(ns, "MessageDigest")),
+    )
+    return SignedReceipt(receipt, certificate, kid)

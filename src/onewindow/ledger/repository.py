@@ -1,0 +1,157 @@
+"""Ledger storage: the queries behind the service, tuned because proofs and appends are hot.
+
+Statements are built once (building one costs more than running it on an indexed table), and
+appends go to the driver's executemany (SQLAlchemy's per-row processing costs more than the
+hashing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import (
+    Executable,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from onewindow.errors import ConfigurationError
+from onewindow.ledger import merkle
+from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
+
+STATE_ID = 1
+ENTRIES = cast(Table, LedgerEntry.__table__)
+NODES = cast(Table, LedgerNode.__table__)
+ENTRY_COLUMNS = ("leaf_index", "document_type", "document_id", "version", "issuer_country",
+                 "document_sha256", "logged_at", "kind", "leaf_hash")  # fmt: skip
+NODE_COLUMNS = ("level", "position", "hash")
+
+_SIZE = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID)
+# The document type narrows a look-up only when given (a NULL parameter matches any type).
+_OF_DOCUMENT = and_(
+    LedgerEntry.document_id == bindparam("document_id"),
+    or_(
+        bindparam("document_type", type_=String) == None,  # noqa: E711 (SQL IS NULL)
+        LedgerEntry.document_type == bindparam("document_type", type_=String),
+    ),
+)
+_DOCUMENT_ENTRIES = select(LedgerEntry).where(
+    _OF_DOCUMENT, LedgerEntry.leaf_index < bindparam("size")
+)
+_LATEST_ENTRY = _DOCUMENT_ENTRIES.order_by(LedgerEntry.leaf_index.desc()).limit(1)
+_ALL_ENTRIES = _DOCUMENT_ENTRIES.order_by(LedgerEntry.leaf_index)
+_REVOKED = (
+    select(LedgerEntry.leaf_index).where(_OF_DOCUMENT, LedgerEntry.kind == "revoked").limit(1)
+)
+_LATEST_HEAD = select(SignedTreeHead).order_by(SignedTreeHead.id.desc()).limit(1)
+
+
+def lock_size(session: Session) -> int:
+    """The current size, with the state row locked until commit (a no-op on SQLite, whose
+    writers are serialised anyway). Creates the row if a test emptied the table."""
+    stmt = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID).with_for_update()
+    size = session.scalar(stmt)
+    if size is None:
+        session.execute(insert(LedgerState).values(id=STATE_ID, tree_size=0))
+        return 0
+    return size
+
+
+def set_size(session: Session, size: int) -> None:
+    session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=size))
+
+
+def insert_rows(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs
+    more than all the hashing. Values must already be in the driver's types."""
+    if not rows:
+        return
+    connection = session.connection()
+    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
+    params: list[Any] = rows
+    if not compiled.positional:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif tuple(compiled.positiontup or ()) != columns:
+        order = [columns.index(name) for name in compiled.positiontup or ()]
+        params = [tuple(row[i] for i in order) for row in rows]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def tree_size(session: Session) -> int:
+    return session.scalar(_SIZE) or 0
+
+
+@lru_cache(maxsize=512)
+def _nodes_query(leaf_count: int, inner_count: int) -> Executable:
+    """One round trip for the leaf hashes and stored nodes a proof needs, built once per
+    shape. Equality pairs joined by OR, because SQLite scans the table for a row-value IN."""
+    parts = []
+    if leaf_count:
+        indexes: list[Any] = [bindparam(f"e{i}") for i in range(leaf_count)]
+        parts.append(
+            select(literal(0).label("level"), ENTRIES.c.leaf_index, ENTRIES.c.leaf_hash).where(
+                ENTRIES.c.leaf_index.in_(indexes)
+            )
+        )
+    if inner_count:
+        pairs = [
+            and_(NODES.c.level == bindparam(f"l{i}"), NODES.c.position == bindparam(f"p{i}"))
+            for i in range(inner_count)
+        ]
+        parts.append(select(NODES.c.level, NODES.c.position, NODES.c.hash).where(or_(*pairs)))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def load_nodes(session: Session, keys_: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    wanted = set(keys_)
+    if not wanted:
+        return {}
+    leaves = [pos for level, pos in wanted if level == 0]
+    inner = [(level, pos) for level, pos in wanted if level > 0]
+    params: dict[str, int] = {f"e{i}": pos for i, pos in enumerate(leaves)}
+    for i, (level, pos) in enumerate(inner):
+        params[f"l{i}"], params[f"p{i}"] = level, pos
+    rows = session.execute(_nodes_query(len(leaves), len(inner)), params)
+    found = {(level, pos): value for level, pos, value in rows}
+    missing = wanted - found.keys()
+    if missing:
+        raise ConfigurationError(
+            f"the ledger is missing {len(missing)} stored subtree(s), e.g. {min(missing)}; "
+            "its tables were altered outside OneWindow"
+        )
+    return found
+
+
+def latest_entry(
+    session: Session, document_id: str, size: int, document_type: str | None
+) -> LedgerEntry | None:
+    params = {"document_id": document_id, "size": size, "document_type": document_type}
+    return session.scalar(_LATEST_ENTRY, params)
+
+
+def document_entries(
+    session: Session, document_id: str, size: int, document_type: str | None
+) -> list[LedgerEntry]:
+    params = {"document_id": document_id, "size": size, "document_type": document_type}
+    return list(session.scalars(_ALL_ENTRIES, params))
+
+
+def has_revocation(session: Session, document_id: str, document_type: str | None) -> bool:
+    params = {"document_id": document_id, "document_type": document_type}
+    return session.scalar(_REVOKED, params) is not None
+
+
+def latest_signed_head(session: Session) -> SignedTreeHead | None:
+    return session.scalar(_LATEST_HEAD)
