@@ -68,7 +68,10 @@ def main() -> None:
     # Baseline: the very rows the service wrote, inserted raw into an empty copy of the schema.
     names = ["declarations", "declaration_items", "declaration_taxes", "audit_events"]
     source = sqlite3.connect(workdir / "node.db")
-    schema = [source.execute("SELECT sql FROM sqlite_master WHERE name=?", (n,)).fetchone()[0] for n in names]
+    schema = [
+        source.execute("SELECT sql FROM sqlite_master WHERE name=?", (n,)).fetchone()[0]
+        for n in names
+    ]
     dumps = {n: source.execute(f"SELECT * FROM {n} ORDER BY id").fetchall() for n in names}
     raw = sqlite3.connect(workdir / "baseline.db")
     raw.execute("PRAGMA journal_mode=WAL")
@@ -87,11 +90,19 @@ def main() -> None:
         raw.commit()
     baseline = lodged / (time.perf_counter() - start)
     rows_written = sum(len(v) for v in dumps.values())
-    print(json.dumps({
-        "declarations": lodged, "batch": args.batch, "rows_written": rows_written,
-        "declarations_per_s": round(per_s), "baseline_per_s": round(baseline),
-        "ratio": round(per_s / baseline, 3), "peak_rss_mb": round(peak, 1),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "declarations": lodged,
+                "batch": args.batch,
+                "rows_written": rows_written,
+                "declarations_per_s": round(per_s),
+                "baseline_per_s": round(baseline),
+                "ratio": round(per_s / baseline, 3),
+                "peak_rss_mb": round(peak, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

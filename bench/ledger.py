@@ -108,9 +108,12 @@ def main() -> None:
                 found = service.prove(session, document_id)
             proof_ms.append((time.perf_counter() - t0) * 1000)
             verified &= merkle.verify_inclusion(
-                found.leaf_data, found.entry.leaf_index, found.tree_size, found.proof,
+                found.leaf_data,
+                found.entry.leaf_index,
+                found.tree_size,
+                found.proof,
                 current.root_hash,
-            )  # fmt: skip
+            )
 
         consistency_ms: list[float] = []
         for _ in range(200):

@@ -61,5 +61,7 @@ def test_no_function_local_imports() -> None:
 
 
 def test_files_stay_small() -> None:
-    large = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if len(p.read_text().splitlines()) > 500]
+    large = [
+        str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if len(p.read_text().splitlines()) > 500
+    ]
     assert not large

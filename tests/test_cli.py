@@ -19,17 +19,25 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ONEWINDOW_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("ONEWINDOW_RANDOM_SHARE", "0")  # no random lane picks in these flows
     get_settings.cache_clear()
-    for args in (["tariff", "import", str(DATA / "sample_tariff.csv")],
-                 ["rates", "import", str(DATA / "sample_rates.csv")]):  # fmt: skip
+    for args in (
+        ["tariff", "import", str(DATA / "sample_tariff.csv")],
+        ["rates", "import", str(DATA / "sample_rates.csv")],
+    ):
         assert runner.invoke(app, args).exit_code == 0
     yield tmp_path
     get_settings.cache_clear()
 
 
 def test_submit_json_is_one_document_with_number_channel_and_taxes(env: Path) -> None:
-    assert runner.invoke(app, ["origin", "record", str(DATA / "sample_certificate.json")]).exit_code == 0
-    result = runner.invoke(app, ["declaration", "submit", str(DATA / "sample_declaration.json"), "--json"])
+    assert (
+        runner.invoke(app, ["origin", "record", str(DATA / "sample_certificate.json")]).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app, ["declaration", "submit", str(DATA / "sample_declaration.json"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["number"] == "VNHPH-2026-0000001" and body["channel"] == "green"
@@ -61,8 +69,10 @@ def test_malformed_and_missing_files(env: Path) -> None:
 
 def test_bad_tariff_file_lists_rows_and_loads_nothing(env: Path) -> None:
     bad = env / "bad.csv"
-    bad.write_text("code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to\n"
-                   "01012100,Horses,PCE,99,0,10,2030-01-01,\n1234,x,PCE,1,1,1,2022-01-01,\n")  # fmt: skip
+    bad.write_text(
+        "code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to\n"
+        "01012100,Horses,PCE,99,0,10,2030-01-01,\n1234,x,PCE,1,1,1,2022-01-01,\n"
+    )
     result = runner.invoke(app, ["tariff", "import", str(bad)])
     assert result.exit_code == 2 and "line 3.code" in result.stderr
     shown = runner.invoke(app, ["tariff", "show", "01012100", "--date", "2030-06-01", "--json"])
@@ -70,9 +80,11 @@ def test_bad_tariff_file_lists_rows_and_loads_nothing(env: Path) -> None:
 
 
 def test_release_before_payment_is_refused(env: Path) -> None:
-    number = json.loads(runner.invoke(
-        app, ["declaration", "submit", str(DATA / "sample_declaration.json"), "--json"]
-    ).stdout)["number"]  # fmt: skip
+    number = json.loads(
+        runner.invoke(
+            app, ["declaration", "submit", str(DATA / "sample_declaration.json"), "--json"]
+        ).stdout
+    )["number"]
     result = runner.invoke(app, ["declaration", "release", number])
     assert result.exit_code == 2 and "awaiting_payment" in result.stderr
 

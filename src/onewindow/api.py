@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onewindow import __version__
-from onewindow.declarations.api import reports, router as declarations_router
+from onewindow.declarations.api import reports
+from onewindow.declarations.api import router as declarations_router
 from onewindow.errors import OneWindowError, PayloadTooLarge
 from onewindow.node import Node
 from onewindow.tariff.api import router as tariff_router
@@ -97,8 +98,15 @@ def create_app(node: Node) -> FastAPI:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api.unexpected_error path=%s", request.url.path)
-        return problem({"type": "about:blank", "title": "Internal error", "status": 500,
-                        "code": "internal_error", "detail": "the node failed; see its log"})  # fmt: skip
+        return problem(
+            {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "code": "internal_error",
+                "detail": "the node failed; see its log",
+            }
+        )
 
     @app.get("/api/v1/health", tags=["node"])
     def health() -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from onewindow.db import Base, UTCDateTime
+from onewindow.db import Base, UTCDateTime, table
 
 
 class AuditEvent(Base):
@@ -53,7 +53,7 @@ def record(
 def record_many(session: Session, events: list[dict[str, Any]]) -> None:
     """Batch insert; each event has the keyword arguments of `record`."""
     if events:
-        session.execute(insert(AuditEvent.__table__), events)
+        session.execute(insert(table(AuditEvent)), events)
 
 
 def trail(session: Session, entity_type: str, entity_id: str) -> list[AuditEvent]:

@@ -12,15 +12,40 @@ from onewindow.money import is_currency
 # UN/ECE Recommendation 20 units seen on customs declarations (a curated subset).
 UNITS = frozenset(
     {
-        "PCE", "NAR", "KGM", "GRM", "TNE", "LTR", "MLT", "MTQ", "MTK", "MTR", "CMT",
-        "PR", "SET", "DZN", "C62", "KWH", "MWH", "CT", "BX", "PK", "BG", "RO", "TU",
-        "LBR", "FOT", "GLL", "KTM", "CEN", "MIL", "2U",
+        "PCE",
+        "NAR",
+        "KGM",
+        "GRM",
+        "TNE",
+        "LTR",
+        "MLT",
+        "MTQ",
+        "MTK",
+        "MTR",
+        "CMT",
+        "PR",
+        "SET",
+        "DZN",
+        "C62",
+        "KWH",
+        "MWH",
+        "CT",
+        "BX",
+        "PK",
+        "BG",
+        "RO",
+        "TU",
+        "LBR",
+        "FOT",
+        "GLL",
+        "KTM",
+        "CEN",
+        "MIL",
+        "2U",
     }
-)  # fmt: skip
-
-INCOTERMS = frozenset(
-    {"EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"}
 )
+
+INCOTERMS = frozenset({"EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"})
 
 # UN/ECE Recommendation 19 modes of transport.
 TRANSPORT_MODES = {
@@ -50,4 +75,12 @@ def is_locode(code: str) -> bool:
     return bool(_LOCODE.match(code)) and is_country(code[:2])
 
 
-__all__ = ["ASEAN", "INCOTERMS", "TRANSPORT_MODES", "UNITS", "is_country", "is_currency", "is_locode"]
+__all__ = [
+    "ASEAN",
+    "INCOTERMS",
+    "TRANSPORT_MODES",
+    "UNITS",
+    "is_country",
+    "is_currency",
+    "is_locode",
+]

@@ -1,14 +1,14 @@
 """The one error hierarchy of OneWindow. Each error has a stable `code` and an HTTP status.
 
-    OneWindowError
-    ├── InvalidInput (422)        one or more FieldError, each with a path, code and message
-    ├── NotAuthenticated (401)
-    ├── Forbidden (403)
-    ├── NotFound (404)
-    ├── Conflict (409)
-    │   └── InvalidTransition     an action not allowed in the current status
-    ├── PayloadTooLarge (413)
-    └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
+OneWindowError
+├── InvalidInput (422)        one or more FieldError, each with a path, code and message
+├── NotAuthenticated (401)
+├── Forbidden (403)
+├── NotFound (404)
+├── Conflict (409)
+│   └── InvalidTransition     an action not allowed in the current status
+├── PayloadTooLarge (413)
+└── ConfigurationError (500)  the node is set up wrongly; never caused by a request
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import copy
 import json
-from importlib import resources
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import pytest

@@ -53,8 +53,10 @@ def test_without_certificate_mfn_applies_and_the_reason_is_kept(doc: Doc, lodge:
 def test_certificate_for_another_importer_or_exhausted_is_refused(
     doc: Doc, lodge: Any, certificate: str
 ) -> None:
-    other = doc(importer={"id": "0309999999", "name": "Hanoi Trading", "country": "VN"},
-                declarant={"id": "0309999999", "name": "Hanoi Trading"})  # fmt: skip
+    other = doc(
+        importer={"id": "0309999999", "name": "Hanoi Trading", "country": "VN"},
+        declarant={"id": "0309999999", "name": "Hanoi Trading"},
+    )
     assert "another importer" in (lodge(other).items[0].preference_reason or "")
     big = doc()
     big["items"][0]["quantity"] = "250"
@@ -100,7 +102,12 @@ def _bad(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("items.0.gross_mass_kg", "10", "items.0.gross_mass_kg", "mass_inconsistent"),
         ("items.0.preference", {"scheme": "ATIGA"}, "items.0.preference.certificate", "missing"),
         ("transport.arrival_date", "2019-01-01", "invoice.currency", "no_exchange_rate"),
-        ("transport.arrival_date", "not a date", "transport.arrival_date", "date_from_datetime_parsing"),
+        (
+            "transport.arrival_date",
+            "not a date",
+            "transport.arrival_date",
+            "date_from_datetime_parsing",
+        ),
         ("items.0.description", "bad\x00byte", "items.0.description", "value_error"),
         ("items", [], "items", "too_short"),
         ("declarant", "0101234567", "declarant", "model_type"),
@@ -141,13 +148,15 @@ def test_ten_thousand_items_are_refused_whole(node: Node, doc: Doc) -> None:
     assert count(node, Declaration) == 0
 
 
-def test_export_needs_destination_and_is_released_green_without_duty(
-    doc: Doc, lodge: Any
-) -> None:
-    export = doc(type="EX", country_of_export="VN", country_of_destination="SG",
-                 exporter={"id": "0101234567", "name": "Saigon Logistics JSC", "country": "VN"},
-                 importer={"name": "Lion Trading Pte", "country": "SG"},
-                 transport={"mode": "1", "departure_date": "2026-11-20"})  # fmt: skip
+def test_export_needs_destination_and_is_released_green_without_duty(doc: Doc, lodge: Any) -> None:
+    export = doc(
+        type="EX",
+        country_of_export="VN",
+        country_of_destination="SG",
+        exporter={"id": "0101234567", "name": "Saigon Logistics JSC", "country": "VN"},
+        importer={"name": "Lion Trading Pte", "country": "SG"},
+        transport={"mode": "1", "departure_date": "2026-11-20"},
+    )
     del export["items"][0]["preference"]
     d = lodge(export)
     assert d.type == "EX" and d.status == "released" and d.totals["total_due"] == 0

@@ -36,8 +36,14 @@ def act(node: Node, fn: Any, actor: Principal, number: str, *args: Any) -> Any:
 
 def red_profile(node: Node) -> None:
     with node.transaction() as s:
-        create_profile(s, name="phones-th", lane="red", hs_prefix="8517", origin="TH",
-                       reason="undervaluation of phones from TH")  # fmt: skip
+        create_profile(
+            s,
+            name="phones-th",
+            lane="red",
+            hs_prefix="8517",
+            origin="TH",
+            reason="undervaluation of phones from TH",
+        )
 
 
 def test_green_declaration_is_released_when_paid(node: Node, doc: Doc, lodge: Any) -> None:
@@ -46,11 +52,22 @@ def test_green_declaration_is_released_when_paid(node: Node, doc: Doc, lodge: An
     with pytest.raises(InvalidTransition):  # release before payment
         act(node, service.release, OFFICER, d.number)
     with pytest.raises(InvalidInput) as wrong:
-        act(node, service.pay, TRADER, d.number, Payment(method="paid", reference="P1", amount=Decimal(1)))
+        act(
+            node,
+            service.pay,
+            TRADER,
+            d.number,
+            Payment(method="paid", reference="P1", amount=Decimal(1)),
+        )
     assert wrong.value.errors[0].code == "wrong_amount"
     node.clock.advance(seconds=2)  # type: ignore[attr-defined]
-    paid = act(node, service.pay, TRADER, d.number,
-               Payment(method="paid", reference="P1", amount=d.totals["total_due"]))  # fmt: skip
+    paid = act(
+        node,
+        service.pay,
+        TRADER,
+        d.number,
+        Payment(method="paid", reference="P1", amount=d.totals["total_due"]),
+    )
     assert paid.status == "released" and paid.clearance_seconds == 2.0
 
 
@@ -60,18 +77,32 @@ def test_red_inspection_with_corrections_reassesses_duty(node: Node, doc: Doc, l
     assert (d.channel, d.status) == ("red", "inspection")
     assert any("phones-th" in r for r in d.risk.reasons)
     with pytest.raises(Forbidden):  # traders do not record findings
-        act(node, service.record_inspection, TRADER, d.number, InspectionFindings(result="compliant"))
-    findings = InspectionFindings.model_validate({
-        "result": "irregularity", "note": "invoice undervalued",
-        "corrections": [{"item": 1, "field": "customs_value", "value": "30000.00"}],
-    })  # fmt: skip
+        act(
+            node,
+            service.record_inspection,
+            TRADER,
+            d.number,
+            InspectionFindings(result="compliant"),
+        )
+    findings = InspectionFindings.model_validate(
+        {
+            "result": "irregularity",
+            "note": "invoice undervalued",
+            "corrections": [{"item": 1, "field": "customs_value", "value": "30000.00"}],
+        }
+    )
     after = act(node, service.record_inspection, OFFICER, d.number, findings)
     assert after.status == "awaiting_payment" and after.version == 2
     assert after.totals["customs_value"] == Decimal(790_500_000)
     assert after.totals["total_due"] > d.totals["total_due"]
     assert after.controls[0].result == "irregularity"
-    paid = act(node, service.pay, TRADER, d.number,
-               Payment(method="guarantee", reference="G1", amount=Decimal(10**9)))  # fmt: skip
+    paid = act(
+        node,
+        service.pay,
+        TRADER,
+        d.number,
+        Payment(method="guarantee", reference="G1", amount=Decimal(10**9)),
+    )
     assert paid.status == "paid"  # red needs an officer's release
     released = act(node, service.release, OFFICER, d.number)
     assert released.status == "released"
@@ -86,7 +117,9 @@ def test_yellow_document_check_can_send_to_inspection(node: Node, doc: Doc, lodg
         create_profile(s, name="all-th", lane="yellow", origin="TH", reason="check TH papers")
     d = lodge(doc())
     assert (d.channel, d.status) == ("yellow", "document_check")
-    escalated = act(node, service.document_check, OFFICER, d.number, DocumentCheck(decision="inspect"))
+    escalated = act(
+        node, service.document_check, OFFICER, d.number, DocumentCheck(decision="inspect")
+    )
     assert escalated.status == "inspection"
 
 
@@ -113,16 +146,24 @@ def test_a_trader_cannot_see_or_touch_another_traders_declaration(
     with pytest.raises(NotFound):
         act(node, service.cancel, OTHER, d.number, Cancellation(reason="mine now"))
     with node.transaction() as s:
-        assert service.search(s, OTHER, status=None, channel=None, type_=None, office=None,
-                              limit=10, offset=0) == []  # fmt: skip
+        assert (
+            service.search(
+                s, OTHER, status=None, channel=None, type_=None, office=None, limit=10, offset=0
+            )
+            == []
+        )
     with pytest.raises(Forbidden), node.transaction() as s:
         service.lodge(s, OTHER, [doc()], node.context)  # declarant is not hanoi's party
 
 
 def test_clearance_report_per_channel(node: Node, doc: Doc, lodge: Any) -> None:
-    export = doc(type="EX", country_of_export="VN", country_of_destination="SG",
-                 exporter={"id": "0101234567", "name": "Saigon Logistics", "country": "VN"},
-                 transport={"mode": "1", "departure_date": "2026-11-20"})  # fmt: skip
+    export = doc(
+        type="EX",
+        country_of_export="VN",
+        country_of_destination="SG",
+        exporter={"id": "0101234567", "name": "Saigon Logistics", "country": "VN"},
+        transport={"mode": "1", "departure_date": "2026-11-20"},
+    )
     del export["items"][0]["preference"]
     lodge(export)
     with node.transaction() as s:
@@ -133,6 +174,7 @@ def test_clearance_report_per_channel(node: Node, doc: Doc, lodge: Any) -> None:
 
 def test_target_rates_hold_with_random_share(node: Node, doc: Doc) -> None:
     """With 20 % red, 30 % yellow and half of the picks random, rates land near the targets."""
+
     class Scores:
         def __init__(self) -> None:
             self.rng = random.Random(3)

@@ -28,8 +28,14 @@ class NodeProcess:
     process: subprocess.Popen[bytes]
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN), *args], env=self.env, capture_output=True, text=True,
-                              timeout=120, check=False)  # fmt: skip
+        return subprocess.run(
+            [str(BIN), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -53,8 +59,9 @@ def node_process(tmp_path: Path) -> Iterator[NodeProcess]:
         "ONEWINDOW_PORT": str(port),
         "ONEWINDOW_RANDOM_SHARE": "0",  # no random lane picks: the flow is deterministic
     }
-    process = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)  # fmt: skip
+    process = subprocess.Popen(
+        [str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)

@@ -37,13 +37,27 @@ def _setup(node: Node) -> dict[str, str]:
         if get_certificate(s, cert.reference) is None:
             record_certificate(s, cert, node.clock.now())
         if not list_profiles(s):
-            create_profile(s, name="tyres-undervalued", lane="red", hs_prefix="4011",
-                           max_value_per_kg=Decimal(100000), reason="tyres declared below 100,000 VND/kg")  # fmt: skip
-            create_profile(s, name="beer-sg", lane="yellow", hs_prefix="2203", origin="SG",
-                           reason="excise goods: check the papers")  # fmt: skip
+            create_profile(
+                s,
+                name="tyres-undervalued",
+                lane="red",
+                hs_prefix="4011",
+                max_value_per_kg=Decimal(100000),
+                reason="tyres declared below 100,000 VND/kg",
+            )
+            create_profile(
+                s,
+                name="beer-sg",
+                lane="yellow",
+                hs_prefix="2203",
+                origin="SG",
+                reason="excise goods: check the papers",
+            )
         existing = {u.username for u in auth.list_users(s)}
-        for name, role, party in (("trader", Role.TRADER, "0101234567"),
-                                  ("officer", Role.OFFICER, None)):  # fmt: skip
+        for name, role, party in (
+            ("trader", Role.TRADER, "0101234567"),
+            ("officer", Role.OFFICER, None),
+        ):
             if name not in existing:
                 tokens[name] = auth.create_user(s, name, role, party)
     return tokens
@@ -59,8 +73,10 @@ def demo(
     node = Node.open()
     console.rule(f"OneWindow demo: node {node.settings.country}, {node.engine.url}")
     tokens = _setup(node)
-    console.print("sample tariff (SAMPLE FIGURES, not a real schedule), rates, certificate "
-                  "TH-2026-000123 and two risk profiles loaded")  # fmt: skip
+    console.print(
+        "sample tariff (SAMPLE FIGURES, not a real schedule), rates, certificate "
+        "TH-2026-000123 and two risk profiles loaded"
+    )
 
     rng = random.Random(seed)
     arrival = date(2026, 11, 20)
@@ -73,10 +89,12 @@ def demo(
         d = to_read(service.get(s, auth.SYSTEM, first))
     item = d.items[0]
     verdict = "granted" if item.preference_granted else "refused"
-    console.print(f"\nThe README declaration {first}: channel {d.channel}; preference {verdict} "
-                  f"({item.preference_reason}); import duty {d.totals['import_duty']:,} VND "
-                  f"at {item.taxes[0].rate_kind} {item.taxes[0].rate} %, "
-                  f"VAT {d.totals['vat']:,} VND")  # fmt: skip
+    console.print(
+        f"\nThe README declaration {first}: channel {d.channel}; preference {verdict} "
+        f"({item.preference_reason}); import duty {d.totals['import_duty']:,} VND "
+        f"at {item.taxes[0].rate_kind} {item.taxes[0].rate} %, "
+        f"VAT {d.totals['vat']:,} VND"
+    )
 
     with console.status("officers check, inspect; traders pay; goods released"):
         for number in numbers:
@@ -84,10 +102,14 @@ def demo(
                 decl = service.get(s, auth.SYSTEM, number, lock=True)
                 ctx = node.context
                 if decl.status == "document_check":
-                    service.document_check(s, OFFICER, number, DocumentCheck(decision="accept"), ctx)
+                    service.document_check(
+                        s, OFFICER, number, DocumentCheck(decision="accept"), ctx
+                    )
                 elif decl.status == "inspection":
                     result = "irregularity" if rng.random() < 0.3 else "compliant"
-                    service.record_inspection(s, OFFICER, number, InspectionFindings(result=result), ctx)
+                    service.record_inspection(
+                        s, OFFICER, number, InspectionFindings(result=result), ctx
+                    )
                 if decl.status == "awaiting_payment":
                     pay = Payment(method="paid", reference=f"BANK-{number}", amount=decl.total_due)
                     service.pay(s, auth.SYSTEM, number, pay, ctx)
@@ -100,10 +122,25 @@ def demo(
         statuses = Counter(d.status for d in decls)
         duty = sum((d.total_duty for d in decls), Decimal(0))
         vat = sum((d.total_vat for d in decls), Decimal(0))
-    table = Table("lodged", "green", "yellow", "red", "released", "import duty VND", "VAT VND",
-                  title="What happened")  # fmt: skip
-    table.add_row(str(len(numbers)), str(channels["green"]), str(channels["yellow"]),
-                  str(channels["red"]), str(statuses["released"]), f"{duty:,.0f}", f"{vat:,.0f}")  # fmt: skip
+    table = Table(
+        "lodged",
+        "green",
+        "yellow",
+        "red",
+        "released",
+        "import duty VND",
+        "VAT VND",
+        title="What happened",
+    )
+    table.add_row(
+        str(len(numbers)),
+        str(channels["green"]),
+        str(channels["yellow"]),
+        str(channels["red"]),
+        str(statuses["released"]),
+        f"{duty:,.0f}",
+        f"{vat:,.0f}",
+    )
     console.print(table)
     console.print("see any of them:  .venv/bin/onewindow declaration show " + first)
     console.print("clearance times:  .venv/bin/onewindow declaration clearance")

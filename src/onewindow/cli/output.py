@@ -62,4 +62,3 @@ def handled(json_output: bool = False) -> Iterator[None]:
 def fail(message: str, code: int = EXIT_INVALID) -> None:
     err_console.print(f"[bold red]error[/]: {message}", highlight=False)
     raise typer.Exit(code)
-

@@ -21,7 +21,13 @@ def serve(
     port = port or node.settings.port
     console.print(f"OneWindow node {node.settings.country} serving on http://{host}:{port}/api/v1")
     if workers > 1:
-        uvicorn.run("onewindow.api:app_from_settings", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")  # fmt: skip
+        uvicorn.run(
+            "onewindow.api:app_from_settings",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
     else:
         uvicorn.run(create_app(node), host=host, port=port, log_level="warning")

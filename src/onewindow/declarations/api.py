@@ -72,15 +72,27 @@ def search(
     with node.transaction() as session:
         actor = principal(session, token)
         found = service.search(
-            session, actor, status=status, channel=channel, type_=type, office=office,
-            limit=limit, offset=offset,
-        )  # fmt: skip
+            session,
+            actor,
+            status=status,
+            channel=channel,
+            type_=type,
+            office=office,
+            limit=limit,
+            offset=offset,
+        )
         return [
             DeclarationSummary(
-                number=d.number, type=d.type, status=d.status, channel=d.channel, office=d.office,
-                declarant_id=d.declarant_id, importer_name=d.importer_name,
-                total_due=str(d.total_due), lodged_at=d.lodged_at,
-            )  # fmt: skip
+                number=d.number,
+                type=d.type,
+                status=d.status,
+                channel=d.channel,
+                office=d.office,
+                declarant_id=d.declarant_id,
+                importer_name=d.importer_name,
+                total_due=str(d.total_due),
+                lodged_at=d.lodged_at,
+            )
             for d in found
         ]
 
@@ -148,5 +160,7 @@ def clearance(node: NodeDep, token: TokenDep, days: int = Query(30, ge=1, le=366
         principal(session, token).require(*service.workflow.OFFICIALS)
         end = node.clock.now()
         rows = repository.released_between(session, end - timedelta(days=days), end)
-        return {"since": (end - timedelta(days=days)).astimezone(UTC), "channels": clearance_report(rows)}
-
+        return {
+            "since": (end - timedelta(days=days)).astimezone(UTC),
+            "channels": clearance_report(rows),
+        }

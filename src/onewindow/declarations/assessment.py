@@ -71,45 +71,107 @@ def _codes(doc: DeclarationCreate, country: str) -> list[FieldError]:
         if not ok:
             errors.append(FieldError(path, code, message))
 
-    need(doc.office.startswith(country) and is_locode(doc.office), "office", "unknown_office",
-         f"{doc.office} is not a customs office of {country}")  # fmt: skip
+    need(
+        doc.office.startswith(country) and is_locode(doc.office),
+        "office",
+        "unknown_office",
+        f"{doc.office} is not a customs office of {country}",
+    )
     for path, value in (
         ("country_of_export", doc.country_of_export),
         ("country_of_destination", doc.country_of_destination),
         ("importer.country", doc.importer.country),
         ("exporter.country", doc.exporter.country),
     ):
-        need(value is None or is_country(value), path, "unknown_country",
-             f"{value} is not an ISO 3166 alpha-2 country")  # fmt: skip
-    need(is_currency(doc.invoice.currency), "invoice.currency", "unknown_currency",
-         f"{doc.invoice.currency} is not an ISO 4217 currency")  # fmt: skip
-    need(doc.invoice.incoterm is None or doc.invoice.incoterm in INCOTERMS, "invoice.incoterm",
-         "unknown_incoterm", f"{doc.invoice.incoterm} is not an Incoterms 2020 rule")  # fmt: skip
+        need(
+            value is None or is_country(value),
+            path,
+            "unknown_country",
+            f"{value} is not an ISO 3166 alpha-2 country",
+        )
+    need(
+        is_currency(doc.invoice.currency),
+        "invoice.currency",
+        "unknown_currency",
+        f"{doc.invoice.currency} is not an ISO 4217 currency",
+    )
+    need(
+        doc.invoice.incoterm is None or doc.invoice.incoterm in INCOTERMS,
+        "invoice.incoterm",
+        "unknown_incoterm",
+        f"{doc.invoice.incoterm} is not an Incoterms 2020 rule",
+    )
     for path in ("port_of_loading", "port_of_discharge"):
         value = getattr(doc.transport, path)
-        need(value is None or is_locode(value), f"transport.{path}", "unknown_place",
-             f"{value} is not a UN/LOCODE")  # fmt: skip
+        need(
+            value is None or is_locode(value),
+            f"transport.{path}",
+            "unknown_place",
+            f"{value} is not a UN/LOCODE",
+        )
     if doc.type == "IM":
-        need(doc.importer.id is not None, "importer.id", "required", "an import needs the importer's id")
-        need(doc.transport.arrival_date is not None, "transport.arrival_date", "required",
-             "an import needs the arrival date")  # fmt: skip
+        need(
+            doc.importer.id is not None,
+            "importer.id",
+            "required",
+            "an import needs the importer's id",
+        )
+        need(
+            doc.transport.arrival_date is not None,
+            "transport.arrival_date",
+            "required",
+            "an import needs the arrival date",
+        )
     else:
-        need(doc.country_of_export == country, "country_of_export", "not_this_country",
-             f"an export declared here leaves {country}")  # fmt: skip
-        need(doc.country_of_destination is not None, "country_of_destination", "required",
-             "an export needs the country of destination")  # fmt: skip
-        need(doc.exporter.id is not None, "exporter.id", "required", "an export needs the exporter's id")
-        need(doc.transport.departure_date is not None, "transport.departure_date", "required",
-             "an export needs the departure date")  # fmt: skip
+        need(
+            doc.country_of_export == country,
+            "country_of_export",
+            "not_this_country",
+            f"an export declared here leaves {country}",
+        )
+        need(
+            doc.country_of_destination is not None,
+            "country_of_destination",
+            "required",
+            "an export needs the country of destination",
+        )
+        need(
+            doc.exporter.id is not None,
+            "exporter.id",
+            "required",
+            "an export needs the exporter's id",
+        )
+        need(
+            doc.transport.departure_date is not None,
+            "transport.departure_date",
+            "required",
+            "an export needs the departure date",
+        )
     for n, item in enumerate(doc.items):
-        need(is_country(item.origin), f"items.{n}.origin", "unknown_country",
-             f"{item.origin} is not an ISO 3166 alpha-2 country")  # fmt: skip
-        need(item.unit in UNITS, f"items.{n}.unit", "unknown_unit",
-             f"{item.unit} is not a UN/ECE Rec 20 unit")  # fmt: skip
-        need(item.gross_mass_kg >= item.net_mass_kg, f"items.{n}.gross_mass_kg", "mass_inconsistent",
-             "gross mass is less than net mass")  # fmt: skip
-        need(item.preference is None or doc.type == "IM", f"items.{n}.preference", "not_import",
-             "a preference is claimed on imports only")  # fmt: skip
+        need(
+            is_country(item.origin),
+            f"items.{n}.origin",
+            "unknown_country",
+            f"{item.origin} is not an ISO 3166 alpha-2 country",
+        )
+        need(
+            item.unit in UNITS,
+            f"items.{n}.unit",
+            "unknown_unit",
+            f"{item.unit} is not a UN/ECE Rec 20 unit",
+        )
+        need(
+            item.gross_mass_kg >= item.net_mass_kg,
+            f"items.{n}.gross_mass_kg",
+            "mass_inconsistent",
+            "gross mass is less than net mass",
+        )
+        need(
+            item.preference is None or doc.type == "IM",
+            f"items.{n}.preference",
+            "not_import",
+            "a preference is claimed on imports only",
+        )
     return errors
 
 
@@ -133,15 +195,23 @@ def assess(
     else:
         rate = book.rate(doc.invoice.currency, on)
     if rate is None:
-        errors.append(FieldError("invoice.currency", "no_exchange_rate",
-                                 f"no official rate for {doc.invoice.currency} on {on}"))  # fmt: skip
+        errors.append(
+            FieldError(
+                "invoice.currency",
+                "no_exchange_rate",
+                f"no official rate for {doc.invoice.currency} on {on}",
+            )
+        )
     lines = []
     for n, item in enumerate(doc.items):
         line = book.line(item.hs_code, on)
         if line is None:
             code = "not_in_force" if book.known(item.hs_code) else "unknown_tariff_code"
-            errors.append(FieldError(f"items.{n}.hs_code", code,
-                                     f"no tariff line {item.hs_code} in force on {on}"))  # fmt: skip
+            errors.append(
+                FieldError(
+                    f"items.{n}.hs_code", code, f"no tariff line {item.hs_code} in force on {on}"
+                )
+            )
         lines.append(line)
     if errors or rate is None:
         return None, errors

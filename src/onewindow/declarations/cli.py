@@ -46,9 +46,19 @@ def render(d: DeclarationRead) -> None:
         f"[bold]{d.number}[/] {d.type} v{d.version}  status [bold]{d.status}[/]  "
         f"channel [bold {colour}]{d.channel}[/]  office {d.office}  goods date {d.goods_date}"
     )
-    console.print(f"importer {d.importer_name} ({d.importer_id or '-'}); exporter {d.exporter_name}")
-    table = Table("item", "HS code", "origin", f"value {d.national_currency}", "tax", "rate %",
-                  "basis", f"amount {d.national_currency}")  # fmt: skip
+    console.print(
+        f"importer {d.importer_name} ({d.importer_id or '-'}); exporter {d.exporter_name}"
+    )
+    table = Table(
+        "item",
+        "HS code",
+        "origin",
+        f"value {d.national_currency}",
+        "tax",
+        "rate %",
+        "basis",
+        f"amount {d.national_currency}",
+    )
     notes = []
     for item in d.items:
         if item.preference_certificate is not None:
@@ -58,9 +68,16 @@ def render(d: DeclarationRead) -> None:
             table.add_row(str(item.seq), item.hs_code, item.origin, f"{item.value_national:,}")
         for n, t in enumerate(item.taxes):
             first = n == 0
-            table.add_row(str(item.seq) if first else "", item.hs_code if first else "",
-                          item.origin if first else "", f"{item.value_national:,}" if first else "",
-                          t.tax, str(t.rate), t.rate_kind, f"{t.amount:,}")  # fmt: skip
+            table.add_row(
+                str(item.seq) if first else "",
+                item.hs_code if first else "",
+                item.origin if first else "",
+                f"{item.value_national:,}" if first else "",
+                t.tax,
+                str(t.rate),
+                t.rate_kind,
+                f"{t.amount:,}",
+            )
     console.print(table)
     for note in notes:
         console.print(note)
@@ -101,23 +118,38 @@ def show(number: str, json_output: bool = JSON, as_user: str | None = AS) -> Non
 
 @app.command("list")
 def list_(
-    status: str | None = None, channel: str | None = None, limit: int = 20,
-    json_output: bool = JSON, as_user: str | None = AS,
-) -> None:  # fmt: skip
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 20,
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """List declarations, newest first."""
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            found = service.search(session, _actor(session, as_user), status=status,
-                                   channel=channel, type_=None, office=None, limit=limit, offset=0)  # fmt: skip
-            rows = [(d.number, d.type, d.status, d.channel, d.importer_name, d.total_due) for d in found]
+            found = service.search(
+                session,
+                _actor(session, as_user),
+                status=status,
+                channel=channel,
+                type_=None,
+                office=None,
+                limit=limit,
+                offset=0,
+            )
+            rows = [
+                (d.number, d.type, d.status, d.channel, d.importer_name, d.total_due) for d in found
+            ]
     if json_output:
         keys = ("number", "type", "status", "channel", "importer", "total_due")
         emit_json([dict(zip(keys, map(str, r), strict=True)) for r in rows])
         return
     table = Table("number", "type", "status", "channel", "importer", "total due")
     for r in rows:
-        table.add_row(r[0], r[1], r[2], f"[{COLOURS.get(r[3], 'white')}]{r[3]}[/]", r[4], f"{r[5]:,}")
+        table.add_row(
+            r[0], r[1], r[2], f"[{COLOURS.get(r[3], 'white')}]{r[3]}[/]", r[4], f"{r[5]:,}"
+        )
     console.print(table)
 
 
@@ -130,12 +162,19 @@ def history(number: str, as_user: str | None = AS) -> None:
             events = service.history(session, _actor(session, as_user), number)
             table = Table("at", "actor", "action", "from", "to")
             for e in events:
-                table.add_row(e.at.isoformat(timespec="milliseconds"), e.actor, e.action,
-                              e.from_status or "", e.to_status or "")  # fmt: skip
+                table.add_row(
+                    e.at.isoformat(timespec="milliseconds"),
+                    e.actor,
+                    e.action,
+                    e.from_status or "",
+                    e.to_status or "",
+                )
     console.print(table)
 
 
-def _act(number: str, as_user: str | None, json_output: bool, fn: Callable[..., Any], *args: Any) -> None:
+def _act(
+    number: str, as_user: str | None, json_output: bool, fn: Callable[..., Any], *args: Any
+) -> None:
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
@@ -150,8 +189,10 @@ def _act(number: str, as_user: str | None, json_output: bool, fn: Callable[..., 
 def check(
     number: str,
     decision: str = typer.Argument(..., help="accept, or inspect to send it to inspection"),
-    note: str | None = None, json_output: bool = JSON, as_user: str | None = AS,
-) -> None:  # fmt: skip
+    note: str | None = None,
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """Officer's document check of a yellow-channel declaration."""
     with handled(json_output):
         data = DocumentCheck.model_validate({"decision": decision, "note": note})
@@ -164,8 +205,9 @@ def inspect(
     result: str = typer.Argument(..., help="compliant or irregularity"),
     note: str | None = None,
     correct: list[str] = typer.Option([], help="ITEM:FIELD=VALUE, e.g. 1:customs_value=25000"),
-    json_output: bool = JSON, as_user: str | None = AS,
-) -> None:  # fmt: skip
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """Record inspection findings; corrections trigger reassessment of duties."""
     corrections = []
     for c in correct:
@@ -184,14 +226,21 @@ def inspect(
 
 @app.command()
 def pay(
-    number: str, amount: str, reference: str = typer.Option(..., help="Payment or guarantee reference"),
+    number: str,
+    amount: str,
+    reference: str = typer.Option(..., help="Payment or guarantee reference"),
     guarantee: bool = typer.Option(False, help="Lodge a guarantee instead of paying"),
-    json_output: bool = JSON, as_user: str | None = AS,
-) -> None:  # fmt: skip
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """Record payment of the amount due (or a guarantee covering it)."""
     with handled(json_output):
         data = Payment.model_validate(
-            {"method": "guarantee" if guarantee else "paid", "reference": reference, "amount": amount}
+            {
+                "method": "guarantee" if guarantee else "paid",
+                "reference": reference,
+                "amount": amount,
+            }
         )
     _act(number, as_user, json_output, service.pay, data)
 
@@ -222,11 +271,17 @@ def clearance(days: int = 30, json_output: bool = JSON) -> None:
     node = Node.open()
     with node.transaction() as session:
         end = node.clock.now()
-        report = clearance_report(repository.released_between(session, end - timedelta(days=days), end))
+        report = clearance_report(
+            repository.released_between(session, end - timedelta(days=days), end)
+        )
     if json_output:
         emit_json(report)
         return
-    table = Table("channel", "released", "mean s", "median s", "p90 s", title=f"Clearance, last {days} days")
+    table = Table(
+        "channel", "released", "mean s", "median s", "p90 s", title=f"Clearance, last {days} days"
+    )
     for channel, r in report.items():
-        table.add_row(channel, str(r["released"]), str(r["mean_s"]), str(r["p50_s"]), str(r["p90_s"]))
+        table.add_row(
+            channel, str(r["released"]), str(r["mean_s"]), str(r["p50_s"]), str(r["p90_s"])
+        )
     console.print(table)

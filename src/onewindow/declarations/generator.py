@@ -38,20 +38,32 @@ def declaration(rng: random.Random, arrival: date, items: int | None = None) -> 
         code, desc, unit, origin, unit_value, kg = rng.choice(GOODS)
         qty = rng.randint(10, 2000)
         net = round(qty * kg, 3)
-        lines.append({
-            "hs_code": code, "description": desc, "origin": origin, "quantity": str(qty),
-            "unit": unit, "net_mass_kg": str(net), "gross_mass_kg": str(round(net * 1.08, 3)),
-            "customs_value": f"{qty * unit_value * rng.uniform(0.8, 1.2):.2f}",
-        })  # fmt: skip
+        lines.append(
+            {
+                "hs_code": code,
+                "description": desc,
+                "origin": origin,
+                "quantity": str(qty),
+                "unit": unit,
+                "net_mass_kg": str(net),
+                "gross_mass_kg": str(round(net * 1.08, 3)),
+                "customs_value": f"{qty * unit_value * rng.uniform(0.8, 1.2):.2f}",
+            }
+        )
     origin = lines[0]["origin"]
     return {
-        "type": "IM", "office": rng.choice(OFFICES), "country_of_export": origin,
+        "type": "IM",
+        "office": rng.choice(OFFICES),
+        "country_of_export": origin,
         "declarant": {"id": importer_id, "name": importer_name},
         "importer": {"id": importer_id, "name": importer_name, "country": "VN"},
         "exporter": {"name": f"Supplier {origin} Ltd", "country": origin},
         "transport": {"mode": rng.choice("1134"), "arrival_date": arrival.isoformat()},
-        "invoice": {"number": f"INV-{rng.randint(1, 10**8)}",
-                    "date": (arrival - timedelta(days=10)).isoformat(), "currency": "USD",
-                    "incoterm": "CIF"},
+        "invoice": {
+            "number": f"INV-{rng.randint(1, 10**8)}",
+            "date": (arrival - timedelta(days=10)).isoformat(),
+            "currency": "USD",
+            "incoterm": "CIF",
+        },
         "items": lines,
-    }  # fmt: skip
+    }

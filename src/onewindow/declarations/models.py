@@ -10,7 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-        Float,
+    Float,
     ForeignKey,
     Integer,
     Numeric,

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from onewindow.declarations.models import Declaration
-from onewindow.money import round_money
 from onewindow.declarations.schemas import (
     ControlRead,
     DeclarationRead,
@@ -16,6 +15,7 @@ from onewindow.declarations.schemas import (
     RiskRead,
     TaxLineRead,
 )
+from onewindow.money import round_money
 
 
 def clearance_seconds(decl: Declaration) -> float | None:
@@ -38,40 +38,66 @@ def to_read(decl: Declaration) -> DeclarationRead:
     taxes_by_item: dict[int, list[TaxLineRead]] = {}
     for t in decl.taxes:
         taxes_by_item.setdefault(t.item_seq, []).append(
-            TaxLineRead(tax=t.tax, base=m(t.base), rate=plain(t.rate), amount=m(t.amount),
-                        rate_kind=t.rate_kind)  # fmt: skip
+            TaxLineRead(
+                tax=t.tax,
+                base=m(t.base),
+                rate=plain(t.rate),
+                amount=m(t.amount),
+                rate_kind=t.rate_kind,
+            )
         )
     items = [
         ItemRead(
-            seq=i.seq, hs_code=i.hs_code, description=i.description, origin=i.origin,
-            quantity=plain(i.quantity), unit=i.unit, net_mass_kg=i.net_mass_kg,
-            gross_mass_kg=i.gross_mass_kg, customs_value=i.customs_value,
-            value_national=m(i.value_national), preference_certificate=i.preference_certificate,
-            preference_granted=i.preference_granted, preference_reason=i.preference_reason,
+            seq=i.seq,
+            hs_code=i.hs_code,
+            description=i.description,
+            origin=i.origin,
+            quantity=plain(i.quantity),
+            unit=i.unit,
+            net_mass_kg=i.net_mass_kg,
+            gross_mass_kg=i.gross_mass_kg,
+            customs_value=i.customs_value,
+            value_national=m(i.value_national),
+            preference_certificate=i.preference_certificate,
+            preference_granted=i.preference_granted,
+            preference_reason=i.preference_reason,
             taxes=taxes_by_item.get(i.seq, []),
-        )  # fmt: skip
+        )
         for i in decl.items
     ]
     return DeclarationRead(
-        number=decl.number, version=decl.version, type=decl.type, status=decl.status,
-        channel=decl.channel, office=decl.office, declarant_id=decl.declarant_id,
-        importer_id=decl.importer_id, importer_name=decl.importer_name,
-        exporter_name=decl.exporter_name, country_of_export=decl.country_of_export,
-        country_of_destination=decl.country_of_destination, goods_date=decl.goods_date,
-        currency=decl.currency, exchange_rate=plain(decl.exchange_rate),
-        national_currency=decl.national_currency, items=items,
+        number=decl.number,
+        version=decl.version,
+        type=decl.type,
+        status=decl.status,
+        channel=decl.channel,
+        office=decl.office,
+        declarant_id=decl.declarant_id,
+        importer_id=decl.importer_id,
+        importer_name=decl.importer_name,
+        exporter_name=decl.exporter_name,
+        country_of_export=decl.country_of_export,
+        country_of_destination=decl.country_of_destination,
+        goods_date=decl.goods_date,
+        currency=decl.currency,
+        exchange_rate=plain(decl.exchange_rate),
+        national_currency=decl.national_currency,
+        items=items,
         totals={
-            "customs_value": m(decl.total_value), "import_duty": m(decl.total_duty),
-            "vat": m(decl.total_vat), "total_due": m(decl.total_due),
+            "customs_value": m(decl.total_value),
+            "import_duty": m(decl.total_duty),
+            "vat": m(decl.total_vat),
+            "total_due": m(decl.total_due),
         },
         risk=RiskRead(score=decl.risk_score, reasons=decl.risk_reasons, random=decl.random_pick),
         controls=[
             ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
             for c in decl.controls
         ],
-        lodged_at=decl.lodged_at, released_at=decl.released_at,
+        lodged_at=decl.lodged_at,
+        released_at=decl.released_at,
         clearance_seconds=clearance_seconds(decl),
-    )  # fmt: skip
+    )
 
 
 def clearance_report(rows: list[tuple[str, datetime, datetime]]) -> dict[str, Any]:

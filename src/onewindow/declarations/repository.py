@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onewindow.db import table
 from onewindow.declarations.models import Declaration, NumberSequence
 
 
@@ -35,7 +36,7 @@ def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[in
     parameter order would make SQLite insert one row per statement; one look-up is cheaper.)"""
     if not rows:
         return []
-    session.execute(insert(Declaration.__table__), rows)
+    session.execute(insert(table(Declaration)), rows)
     numbers = [r["number"] for r in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(numbers), 900):
@@ -80,9 +81,9 @@ def search(
 
 
 def released_between(session: Session, start: datetime, end: datetime) -> list[Any]:
-    stmt = select(
-        Declaration.channel, Declaration.lodged_at, Declaration.released_at
-    ).where(Declaration.released_at.is_not(None), Declaration.released_at.between(start, end))
+    stmt = select(Declaration.channel, Declaration.lodged_at, Declaration.released_at).where(
+        Declaration.released_at.is_not(None), Declaration.released_at.between(start, end)
+    )
     return list(session.execute(stmt))
 
 

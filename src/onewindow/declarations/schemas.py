@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -20,11 +19,19 @@ def _printable(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    constraints = StringConstraints(
-        strip_whitespace=True, min_length=min_length, max_length=max_length
-    )
-    return Annotated[str, constraints, AfterValidator(_printable)]
+Printable = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_printable)
+]
+Text3 = Annotated[Printable, StringConstraints(max_length=3)]
+Text5 = Annotated[Printable, StringConstraints(max_length=5)]
+Text35 = Annotated[Printable, StringConstraints(max_length=35)]
+Text40 = Annotated[Printable, StringConstraints(max_length=40)]
+Text60 = Annotated[Printable, StringConstraints(max_length=60)]
+Text100 = Annotated[Printable, StringConstraints(max_length=100)]
+Text200 = Annotated[Printable, StringConstraints(max_length=200)]
+Text300 = Annotated[Printable, StringConstraints(max_length=300)]
+Text500 = Annotated[Printable, StringConstraints(max_length=500)]
+Text1000 = Annotated[Printable, StringConstraints(max_length=1000)]
 
 
 Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -44,41 +51,41 @@ class Strict(BaseModel):
 
 
 class Party(Strict):
-    id: text(35) | None = None
-    name: text(200)
-    address: text(300) | None = None
+    id: Text35 | None = None
+    name: Text200
+    address: Text300 | None = None
     country: Code2 | None = None
 
 
 class Declarant(Strict):
-    id: text(35)
-    name: text(200)
+    id: Text35
+    name: Text200
 
 
 class Transport(Strict):
     mode: Literal["0", "1", "2", "3", "4", "5", "7", "8", "9"]
     arrival_date: date | None = None
     departure_date: date | None = None
-    port_of_loading: text(5) | None = None
-    port_of_discharge: text(5) | None = None
-    vessel: text(100) | None = None
+    port_of_loading: Text5 | None = None
+    port_of_discharge: Text5 | None = None
+    vessel: Text100 | None = None
 
 
 class Invoice(Strict):
-    number: text(35)
+    number: Text35
     date: date
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    incoterm: text(3) | None = None
+    incoterm: Text3 | None = None
 
 
 class Preference(Strict):
     scheme: Literal["ATIGA"]
-    certificate: text(40)
+    certificate: Text40
 
 
 class ItemCreate(Strict):
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
-    description: text(500)
+    description: Text500
     origin: Code2
     quantity: Quantity
     unit: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,3}$")]
@@ -168,26 +175,26 @@ class DeclarationRead(BaseModel):
 
 class DocumentCheck(Strict):
     decision: Literal["accept", "inspect"]
-    note: text(1000) | None = None
+    note: Text1000 | None = None
 
 
 class Correction(Strict):
     item: int = Field(ge=1)
     field: Literal["hs_code", "origin", "quantity", "customs_value", "net_mass_kg"]
-    value: text(40)
+    value: Text40
 
 
 class InspectionFindings(Strict):
     result: Literal["compliant", "irregularity"]
-    note: text(1000) | None = None
+    note: Text1000 | None = None
     corrections: list[Correction] = Field(default_factory=list, max_length=999)
 
 
 class Payment(Strict):
     method: Literal["paid", "guarantee"]
-    reference: text(60)
+    reference: Text60
     amount: Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), allow_inf_nan=False)]
 
 
 class Cancellation(Strict):
-    reason: text(500)
+    reason: Text500

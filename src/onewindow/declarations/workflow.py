@@ -1,9 +1,9 @@
 """The declaration lifecycle as data: which action may happen in which status, by whom.
 
-    registered ─(channel)─► green ──────────────► awaiting_payment ─(pay)─► paid ─(release)─► released
-                            yellow ► document_check ─(accept)─┘ ▲
-                                         └─(inspect)─► inspection ─(findings)─┘
-    Any status before `paid` may be amended (taxes reassessed) or cancelled.
+registered ─(channel)─► green ──────────────► awaiting_payment ─(pay)─► paid ─(release)─► released
+                        yellow ► document_check ─(accept)─┘ ▲
+                                     └─(inspect)─► inspection ─(findings)─┘
+Any status before `paid` may be amended (taxes reassessed) or cancelled.
 """
 
 from __future__ import annotations

@@ -141,8 +141,12 @@ def append_demo(
             ]
             added = service.append_many(session, entries)
             current = service.head(session)
-    result = {"appended": len(added), "first_index": added.start, "tree_size": current.tree_size,
-              "root_hash": current.root_hash.hex()}  # fmt: skip
+    result = {
+        "appended": len(added),
+        "first_index": added.start,
+        "tree_size": current.tree_size,
+        "root_hash": current.root_hash.hex(),
+    }
     if json_output:
         emit_json(result)
     else:

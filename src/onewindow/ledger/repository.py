@@ -32,8 +32,17 @@ from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, Signed
 STATE_ID = 1
 ENTRIES = cast(Table, LedgerEntry.__table__)
 NODES = cast(Table, LedgerNode.__table__)
-ENTRY_COLUMNS = ("leaf_index", "document_type", "document_id", "version", "issuer_country",
-                 "document_sha256", "logged_at", "kind", "leaf_hash")  # fmt: skip
+ENTRY_COLUMNS = (
+    "leaf_index",
+    "document_type",
+    "document_id",
+    "version",
+    "issuer_country",
+    "document_sha256",
+    "logged_at",
+    "kind",
+    "leaf_hash",
+)
 NODE_COLUMNS = ("level", "position", "hash")
 
 _SIZE = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID)

@@ -89,9 +89,19 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
         logged_at = stored_times.get(entry.logged_at)
         if logged_at is None:
             logged_at = stored_times[entry.logged_at] = to_driver(entry.logged_at.astimezone(UTC))
-        rows.append((index, entry.document_type, entry.document_id, entry.version,
-                     entry.issuer_country, entry.document_sha256, logged_at, entry.kind,
-                     value))  # fmt: skip
+        rows.append(
+            (
+                index,
+                entry.document_type,
+                entry.document_id,
+                entry.version,
+                entry.issuer_country,
+                entry.document_sha256,
+                logged_at,
+                entry.kind,
+                value,
+            )
+        )
         level, pos = 0, index
         while stack and stack[-1][0] == level:
             left = stack.pop()[2]

@@ -2,7 +2,14 @@
 
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate, CertificateRead
-from onewindow.origin.service import Claim, Decision, decide, get_certificate, record_certificate, use
+from onewindow.origin.service import (
+    Claim,
+    Decision,
+    decide,
+    get_certificate,
+    record_certificate,
+    use,
+)
 
 __all__ = [
     "Certificate",

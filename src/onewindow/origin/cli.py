@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -28,9 +28,12 @@ def record(file: Path, json_output: bool = typer.Option(False, "--json")) -> Non
         try:
             data = CertificateCreate.model_validate(raw)
         except ValidationError as exc:
-            raise InvalidInput([
-                FieldError(".".join(map(str, e["loc"])), e["type"], e["msg"]) for e in exc.errors()
-            ]) from exc  # fmt: skip
+            raise InvalidInput(
+                [
+                    FieldError(".".join(map(str, e["loc"])), e["type"], e["msg"])
+                    for e in exc.errors()
+                ]
+            ) from exc
         node = Node.open()
         with node.transaction() as session:
             cert = record_certificate(session, data, datetime.now(UTC))
@@ -38,8 +41,10 @@ def record(file: Path, json_output: bool = typer.Option(False, "--json")) -> Non
     if json_output:
         emit_json(read)
     else:
-        console.print(f"recorded certificate {read.reference} for importer {read.importer_id}, "
-                      f"valid {read.issue_date} to {read.valid_until}")  # fmt: skip
+        console.print(
+            f"recorded certificate {read.reference} for importer {read.importer_id}, "
+            f"valid {read.issue_date} to {read.valid_until}"
+        )
 
 
 @app.command()
@@ -53,10 +58,16 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
                 raise NotFound(f"certificate {reference} is not on record")
             data = CertificateRead.model_validate(cert).model_dump(mode="json")
             data["items"] = [
-                {"item": i.item_number, "hs_code": i.hs_code, "criterion": i.origin_criterion,
-                 "quantity": str(i.quantity), "used": str(i.used_quantity), "unit": i.unit}
+                {
+                    "item": i.item_number,
+                    "hs_code": i.hs_code,
+                    "criterion": i.origin_criterion,
+                    "quantity": str(i.quantity),
+                    "used": str(i.used_quantity),
+                    "unit": i.unit,
+                }
                 for i in cert.items
-            ]  # fmt: skip
+            ]
     if json_output:
         emit_json(data)
         return

@@ -38,7 +38,9 @@ def record_certificate(session: Session, data: CertificateCreate, now: datetime)
         source="recorded",
         recorded_at=now,
     )
-    cert.items = [CertificateItem(**item.model_dump(), used_quantity=Decimal(0)) for item in data.items]
+    cert.items = [
+        CertificateItem(**item.model_dump(), used_quantity=Decimal(0)) for item in data.items
+    ]
     session.add(cert)
     session.flush()
     return cert
@@ -75,7 +77,8 @@ def decide(cert: Certificate | None, claim: Claim, already_claimed: Decimal) -> 
     if cert.importer_id != claim.importer_id:
         return Decision(False, f"certificate {cert.reference} was issued for another importer")
     if cert.exporting_country != claim.origin:
-        msg = f"certificate {cert.reference} certifies origin {cert.exporting_country}, not {claim.origin}"
+        msg = f"certificate {cert.reference} certifies origin {cert.exporting_country}"
+        msg += f", not {claim.origin}"
         return Decision(False, msg)
     if not cert.issue_date <= claim.goods_date <= cert.valid_until:
         msg = f"certificate {cert.reference} is valid {cert.issue_date} to {cert.valid_until}"
@@ -87,7 +90,9 @@ def decide(cert: Certificate | None, claim: Claim, already_claimed: Decimal) -> 
     for item in matching:
         left = item.quantity - item.used_quantity - already_claimed
         if claim.quantity <= left:
-            return Decision(True, f"ATIGA certificate {cert.reference} item {item.item_number}", item.id)
+            return Decision(
+                True, f"ATIGA certificate {cert.reference} item {item.item_number}", item.id
+            )
     return Decision(False, f"quantity exceeds what is left on certificate {cert.reference}")
 
 

@@ -59,7 +59,9 @@ def from_kcs(raw: pd.DataFrame, *, source: str = "kcs") -> pd.DataFrame:
         for name in missing:
             close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
             hint = f" (found {close[0]!r}: renamed?)" if close else ""
-            errors.append(FieldError(f"{source}.{name}", "missing_column", "column is missing" + hint))
+            errors.append(
+                FieldError(f"{source}.{name}", "missing_column", "column is missing" + hint)
+            )
         raise InvalidInput(errors)
     frame = raw.rename(columns=KCS_COLUMNS)
     if "courier" not in frame.columns:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from onewindow.codes import is_country
 from onewindow.errors import Conflict, FieldError, InvalidInput
 from onewindow.risk.models import RiskProfile
-from onewindow.risk.selectivity import ScoreWindow, Selection, Targets, select as select_lane
+from onewindow.risk.selectivity import ScoreWindow, Selection, Targets
+from onewindow.risk.selectivity import select as select_lane
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,14 @@ def create_profile(session: Session, **values: Any) -> RiskProfile:
     prefix = values.get("hs_prefix")
     if prefix and not (prefix.isdigit() and 2 <= len(prefix) <= 8):
         errors.append(FieldError("hs_prefix", "format", "an HS prefix is 2 to 8 digits"))
-    criteria = ("hs_prefix", "origin", "importer_id", "office", "min_value_per_kg", "max_value_per_kg")
+    criteria = (
+        "hs_prefix",
+        "origin",
+        "importer_id",
+        "office",
+        "min_value_per_kg",
+        "max_value_per_kg",
+    )
     if not any(values.get(c) is not None for c in criteria):
         errors.append(FieldError("criteria", "required", "a profile needs at least one criterion"))
     if errors:

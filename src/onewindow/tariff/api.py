@@ -41,9 +41,11 @@ def line(code: str, node: NodeDep, token: TokenDep, on: date | None = None) -> A
 
 @router.get("/tariff/lines", response_model=list[TariffLineRead])
 def lines(
-    node: NodeDep, token: TokenDep, prefix: str = Query("", pattern=r"^\d{0,8}$"),
+    node: NodeDep,
+    token: TokenDep,
+    prefix: str = Query("", pattern=r"^\d{0,8}$"),
     limit: int = Query(100, ge=1, le=1000),
-) -> Any:  # fmt: skip
+) -> Any:
     with node.transaction() as session:
         principal(session, token)
         return service.list_lines(session, prefix, limit)
@@ -56,5 +58,9 @@ def rate(currency: str, node: NodeDep, token: TokenDep, on: date | None = None) 
         principal(session, token)
         day = on or node.clock.now().date()
         value = service.rate_in_force(session, currency.upper(), day)
-        return {"currency": currency.upper(), "rate": value, "on": day,
-                "national_currency": node.settings.currency}  # fmt: skip
+        return {
+            "currency": currency.upper(),
+            "rate": value,
+            "on": day,
+            "national_currency": node.settings.currency,
+        }

@@ -12,7 +12,9 @@ from onewindow.cli.output import console, emit_json, fail, handled
 from onewindow.node import Node
 from onewindow.tariff import nomenclature, service
 
-app = typer.Typer(help="The national tariff schedule (AHTN lines over HS 2022).", no_args_is_help=True)
+app = typer.Typer(
+    help="The national tariff schedule (AHTN lines over HS 2022).", no_args_is_help=True
+)
 rates_app = typer.Typer(help="Official exchange rates.", no_args_is_help=True)
 
 
@@ -35,7 +37,11 @@ def _day(value: str | None) -> date:
 
 
 @app.command("import")
-def import_schedule(file: Path = typer.Argument(..., help="CSV: code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to")) -> None:  # noqa: E501
+def import_schedule(
+    file: Path = typer.Argument(
+        ..., help="CSV: code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to"
+    ),
+) -> None:
     """Load a schedule file. A file with any bad row is rejected whole, every problem listed."""
     text = _read(file)
     with handled():
@@ -59,12 +65,17 @@ def show(
             line = service.line_in_force(session, code, day)
     hs = nomenclature.hierarchy(code[:6])
     data = {
-        "code": line.code, "description": line.description, "unit": line.unit,
-        "mfn_rate": str(line.mfn_rate), "atiga_rate": str(line.atiga_rate) if line.atiga_rate is not None else None,
-        "vat_rate": str(line.vat_rate), "valid_from": line.valid_from.isoformat(),
-        "valid_to": line.valid_to.isoformat() if line.valid_to else None, "on": day.isoformat(),
+        "code": line.code,
+        "description": line.description,
+        "unit": line.unit,
+        "mfn_rate": str(line.mfn_rate),
+        "atiga_rate": str(line.atiga_rate) if line.atiga_rate is not None else None,
+        "vat_rate": str(line.vat_rate),
+        "valid_from": line.valid_from.isoformat(),
+        "valid_to": line.valid_to.isoformat() if line.valid_to else None,
+        "on": day.isoformat(),
         "hs": [{"code": e.code, "description": e.description} for e in hs],
-    }  # fmt: skip
+    }
     if json_output:
         emit_json(data)
         return
@@ -85,9 +96,16 @@ def list_lines(prefix: str = typer.Argument("", help="Code prefix"), limit: int 
         rows = service.list_lines(session, prefix, limit)
     table = Table("code", "description", "unit", "MFN %", "ATIGA %", "VAT %", "from", "to")
     for r in rows:
-        table.add_row(r.code, r.description[:50], r.unit, str(r.mfn_rate),
-                      str(r.atiga_rate) if r.atiga_rate is not None else "-", str(r.vat_rate),
-                      str(r.valid_from), str(r.valid_to or ""))  # fmt: skip
+        table.add_row(
+            r.code,
+            r.description[:50],
+            r.unit,
+            str(r.mfn_rate),
+            str(r.atiga_rate) if r.atiga_rate is not None else "-",
+            str(r.vat_rate),
+            str(r.valid_from),
+            str(r.valid_to or ""),
+        )
     console.print(table)
 
 

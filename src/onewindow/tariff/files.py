@@ -18,8 +18,15 @@ from onewindow.money import is_currency
 from onewindow.tariff.nomenclature import is_subheading
 
 SCHEDULE_HEADER = [
-    "code", "description", "unit", "mfn_rate", "atiga_rate", "vat_rate", "valid_from", "valid_to",
-]  # fmt: skip
+    "code",
+    "description",
+    "unit",
+    "mfn_rate",
+    "atiga_rate",
+    "vat_rate",
+    "valid_from",
+    "valid_to",
+]
 RATES_HEADER = ["currency", "rate", "valid_from"]
 MAX_RATE = Decimal(1000)
 
@@ -97,7 +104,9 @@ def parse_schedule(text: str) -> list[dict[str, Any]]:
             "vat_rate": _check(errors, where, "vat_rate", _rate, row["vat_rate"]),
             "valid_from": _check(errors, where, "valid_from", _date, row["valid_from"]),
             "valid_to": (
-                _check(errors, where, "valid_to", _date, row["valid_to"]) if row["valid_to"] else None
+                _check(errors, where, "valid_to", _date, row["valid_to"])
+                if row["valid_to"]
+                else None
             ),
         }
         start, end = parsed["valid_from"], parsed["valid_to"]

@@ -34,7 +34,9 @@ def import_rates(session: Session, text: str) -> int:
 
 
 def _in_force(on: date) -> Any:
-    return (TariffLine.valid_from <= on) & or_(TariffLine.valid_to.is_(None), TariffLine.valid_to >= on)
+    return (TariffLine.valid_from <= on) & or_(
+        TariffLine.valid_to.is_(None), TariffLine.valid_to >= on
+    )
 
 
 def line_in_force(session: Session, code: str, on: date) -> TariffLine:
