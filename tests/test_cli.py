@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from onewindow.cli import app
+from onewindow.cli.main import app
 from onewindow.config import get_settings
 
 DATA = resources.files("onewindow") / "data"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from onewindow import __version__
 from onewindow.declarations.api import reports
 from onewindow.declarations.api import router as declarations_router
+from onewindow.declarations.tasks import LodgingWriter
 from onewindow.errors import OneWindowError, PayloadTooLarge
+from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
 from onewindow.tariff.api import router as tariff_router
 
@@ -80,12 +84,21 @@ def _validation_problem(exc: RequestValidationError) -> dict[str, Any]:
 
 
 def create_app(node: Node) -> FastAPI:
+    writer = LodgingWriter(node)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await writer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"OneWindow node {node.settings.country}",
         version=__version__,
         description="National Single Window and customs core. Errors are application/problem+json.",
     )
     app.state.node = node
+    app.state.lodging = writer
 
     @app.exception_handler(OneWindowError)
     async def _domain_error(request: Request, exc: OneWindowError) -> JSONResponse:
@@ -115,6 +128,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(declarations_router)
     app.include_router(reports)
     app.include_router(tariff_router)
+    app.include_router(ledger_router)
     app.add_middleware(BodyLimit, limit=node.settings.max_body_bytes)
     return app
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,10 +97,14 @@ def load_key(path: Path) -> NodeKey:
         raise ConfigurationError(f"cannot read the signing key {path}: {exc.strerror}") from exc
     try:
         key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except TypeError as exc:  # cryptography's way of saying "encrypted"
         raise ConfigurationError(
-            f"{path} is not an unencrypted PEM private key: {exc}", path=str(path)
+            f"{path} is an encrypted private key; the node needs it unencrypted, protected by "
+            "file permissions",
+            path=str(path),
         ) from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ConfigurationError(f"{path} is not a PEM private key", path=str(path)) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigurationError(f"{path} holds a {type(key).__name__}, not an Ed25519 key")
     return NodeKey(key)
@@ -121,18 +126,18 @@ def load_or_create_key(path: Path | None = None) -> NodeKey:
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+        temp = Path(name)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.link(temp, path)  # fails if another process got there first
+            os.link(temp, path)  # never replaces: fails if another process got there first
+        except FileExistsError:
+            return load_key(path)
         finally:
             temp.unlink(missing_ok=True)
-    except FileExistsError:
-        return load_key(path)
     except OSError as exc:
         raise ConfigurationError(f"cannot create the signing key {path}: {exc}") from exc
     return key

@@ -2,11 +2,20 @@
 
 from onewindow import audit, auth
 from onewindow.declarations import models as declarations_models
+from onewindow.ledger import models as ledger_models
 from onewindow.origin import models as origin_models
 from onewindow.risk import models as risk_models
 from onewindow.tariff import models as tariff_models
 
-TABLE_MODULES = (audit, auth, declarations_models, origin_models, risk_models, tariff_models)
+TABLE_MODULES = (
+    audit,
+    auth,
+    declarations_models,
+    ledger_models,
+    origin_models,
+    risk_models,
+    tariff_models,
+)
 
 
 def load_all() -> None:

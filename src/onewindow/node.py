@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from onewindow import db
 from onewindow.clock import Clock, SystemClock
 from onewindow.config import Settings, get_settings
-from onewindow.declarations.service import Context
+from onewindow.declarations.lodging import Context
 from onewindow.risk import Selectivity, Targets
 
 

@@ -195,3 +195,26 @@ def test_error_carries_a_problem_body() -> None:
             "message": "document type and entity declarations are not allowed",
         }
     ]
+
+
+def test_external_dtd_file_is_never_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dtd = tmp_path / "evil.dtd"
+    dtd.write_text('<!ENTITY x "TOP-SECRET-TOKEN">')
+    doc = f'<!DOCTYPE a SYSTEM "file://{dtd}"><a>&x;</a>'.encode()
+    monkeypatch.setattr(xmlsafe, "_DTD_MARKERS", ())
+    assert code(doc) == "forbidden_dtd"
+    tree = etree.fromstring(doc, parser=xmlsafe._parser())
+    assert tree.getroottree().docinfo.externalDTD is None
+    assert b"TOP-SECRET" not in etree.tostring(tree)
+
+
+def test_resolver_answers_nothing_even_if_options_let_the_dtd_through(tmp_path: Path) -> None:
+    """lxml 6.1 with collect_ids=False loads external DTDs despite load_dtd=False; the
+    resolver we install must still keep the file's content out."""
+    dtd = tmp_path / "evil.dtd"
+    dtd.write_text('<!ENTITY x "TOP-SECRET-TOKEN">')
+    doc = f'<!DOCTYPE a SYSTEM "file://{dtd}"><a/>'.encode()
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, collect_ids=False)
+    parser.resolvers.add(xmlsafe._Nothing())
+    loaded = etree.fromstring(doc, parser=parser).getroottree().docinfo.externalDTD
+    assert loaded is None or list(loaded.entities()) == []

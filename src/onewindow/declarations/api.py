@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from onewindow.api_deps import NodeDep, TokenDep, principal
@@ -20,6 +20,7 @@ from onewindow.declarations.schemas import (
     InspectionFindings,
     Payment,
 )
+from onewindow.declarations.tasks import LodgingWriter
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 reports = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -47,13 +48,13 @@ class AuditRead(BaseModel):
 
 
 @router.post("", status_code=201, response_model=DeclarationRead)
-def lodge(body: DeclarationCreate, node: NodeDep, token: TokenDep, response: Response) -> Any:
+async def lodge(
+    body: DeclarationCreate, request: Request, token: TokenDep, response: Response
+) -> Any:
     """Lodge a declaration: it is validated, numbered, assessed and given a channel."""
-    with node.transaction() as session:
-        actor = principal(session, token)
-        number = service.lodge(session, actor, [body], node.context)[0]
-        read = to_read(service.get(session, actor, number))
-    response.headers["Location"] = f"/api/v1/declarations/{number}"
+    writer: LodgingWriter = request.app.state.lodging
+    read = await writer.lodge(token, body)
+    response.headers["Location"] = f"/api/v1/declarations/{read.number}"
     return read
 
 

@@ -53,6 +53,14 @@ def by_number(session: Session, number: str, lock: bool = False) -> Declaration 
     return session.scalar(stmt)
 
 
+def by_numbers(session: Session, numbers: list[str]) -> list[Declaration]:
+    found: list[Declaration] = []
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        found += session.scalars(select(Declaration).where(Declaration.number.in_(chunk)))
+    return found
+
+
 def search(
     session: Session,
     *,

@@ -25,6 +25,7 @@ from onewindow.exchange.documents import (
     to_xml,
     validate,
 )
+from onewindow.exchange.documents import parse as parse_document
 from onewindow.exchange.envelope import (
     Header,
     Opened,
@@ -34,6 +35,7 @@ from onewindow.exchange.envelope import (
     SignedReceipt,
     Signer,
     check_freshness,
+    message_id_of,
     new_header,
     open_envelope,
     open_receipt,
@@ -92,10 +94,12 @@ __all__ = [
     "load_certificate",
     "load_certificates",
     "load_private_key",
+    "message_id_of",
     "new_header",
     "open_envelope",
     "open_receipt",
     "parse_criterion",
+    "parse_document",
     "parse_xml",
     "private_key_pem",
     "reasons_from",

@@ -14,6 +14,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ RECEIPT = documents.DOCUMENT_TYPES["RECEIPT"]
 DEFAULT_MAX_AGE = timedelta(hours=48)
 # How far ahead of our clock a partner's clock may run.
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as the XSD
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,17 @@ def open_envelope(
     document = next(content.iterchildren(etree.Element))
     documents.validate(header.document_type, document)
     return Opened(header, document, certificate, kid, digest)
+
+
+def message_id_of(data: bytes, *, max_bytes: int = xmlsafe.MAX_BYTES) -> str | None:
+    """The message id of an envelope, read without trusting it, or None: what a rejection
+    receipt refers to when the envelope itself was refused."""
+    try:
+        root = xmlsafe.parse(data, max_bytes=max_bytes)
+    except InvalidInput:
+        return None
+    found = (root.findtext(f"{{{ENVELOPE_NS}}}Header/{{{ENVELOPE_NS}}}MessageID") or "").strip()
+    return found if _UUID.fullmatch(found) else None
 
 
 # ---- receipts ----

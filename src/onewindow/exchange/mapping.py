@@ -85,6 +85,8 @@ def _fill(
         if value is None:
             if not f.optional:
                 errors.add(path, "required", "this field is required")
+            elif f.attr and data.get(f.attr[1]) is not None:
+                errors.add(f"{prefix}{f.attr[1]}", "unexpected", f"given without {f.key}")
             continue
         values: list[Any] = value if f.many else [value]
         if f.many and (not isinstance(value, list | tuple) or (not value and not f.optional)):

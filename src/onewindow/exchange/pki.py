@@ -13,11 +13,13 @@ receiving node can copy them into a rejected receipt as coded reasons.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -43,6 +45,7 @@ NODE_VALID_DAYS = 730
 # does not refuse a certificate issued seconds ago.
 BACKDATE = timedelta(minutes=5)
 _PATH = "certificate"
+_E = TypeVar("_E", bound=x509.ExtensionType)
 
 
 @dataclass(frozen=True)
@@ -120,23 +123,26 @@ def _name(*attributes: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
     return x509.Name([x509.NameAttribute(oid, value) for oid, value in attributes])
 
 
-def _key_usage(
-    *,
-    digital_signature: bool = False,
-    content_commitment: bool = False,
-    key_cert_sign: bool = False,
-    crl_sign: bool = False,
-) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=content_commitment,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=key_cert_sign,
-        crl_sign=crl_sign,
-        encipher_only=False,
-        decipher_only=False,
+# Every KeyUsage flag: a certificate grants the ones named and denies the rest.
+_USAGES = tuple(inspect.signature(x509.KeyUsage).parameters)
+
+
+def _key_usage(*granted: str) -> x509.KeyUsage:
+    return x509.KeyUsage(**{name: name in granted for name in _USAGES})
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: PublicKey, start: datetime, days: int
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start - BACKDATE)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
     )
 
 
@@ -152,17 +158,10 @@ def create_authority(
     key = generate_private_key(algorithm)
     subject = _name((NameOID.ORGANIZATION_NAME, name), (NameOID.COMMON_NAME, f"{name} root CA"))
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start - BACKDATE)
-        .not_valid_after(start + timedelta(days=valid_days))
+        _builder(subject, subject, key.public_key(), start, valid_days)
         # path_length 0: the root certifies nodes only, never another CA.
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(_key_usage("key_cert_sign", "crl_sign"), critical=True)
     )
     return Authority(_sign(builder, key), key)
 
@@ -185,21 +184,15 @@ def issue_node_certificate(
         (NameOID.COUNTRY_NAME, country), (NameOID.COMMON_NAME, f"OneWindow node {country}")
     )
     # contentCommitment too: receipts are signed for non-repudiation.
-    usage = _key_usage(digital_signature=True, content_commitment=True)
+    usage = _key_usage("digital_signature", "content_commitment")
     ca_public = public_key_of(authority.certificate)
     san = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(NODE_URI_PREFIX + country)])
+    issuer = authority.certificate.subject
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(authority.certificate.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start - BACKDATE)
-        .not_valid_after(start + timedelta(days=valid_days))
+        _builder(subject, issuer, public_key, start, valid_days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(san, critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), False)
     )
     return _sign(builder, authority.private_key)
@@ -226,30 +219,24 @@ def certificate_country(certificate: x509.Certificate) -> str:
     subject = [
         str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     ]
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        uris = san.value.get_values_for_type(x509.UniformResourceIdentifier)
-    except x509.ExtensionNotFound:
-        uris = []
+    san = _extension(certificate, x509.SubjectAlternativeName)
+    uris = san.get_values_for_type(x509.UniformResourceIdentifier) if san else []
     named = [u.removeprefix(NODE_URI_PREFIX) for u in uris if u.startswith(NODE_URI_PREFIX)]
     if len(subject) != 1 or named != subject or not is_country(subject[0]):
         raise invalid(_PATH, "no_country", "the certificate does not name one node country")
     return subject[0]
 
 
+def _extension(certificate: x509.Certificate, kind: type[_E]) -> _E | None:
+    try:
+        return certificate.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
 def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-
-
-def _can_sign(certificate: x509.Certificate) -> bool:
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return False
-    return usage.digital_signature
+    constraints = _extension(certificate, x509.BasicConstraints)
+    return constraints is not None and constraints.ca
 
 
 def _check_period(certificate: x509.Certificate, now: datetime, what: str) -> None:
@@ -273,8 +260,21 @@ def check_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> None
         ) from exc
     if _is_ca(certificate):
         raise invalid(_PATH, "not_a_node_certificate", "a CA certificate cannot sign messages")
-    if not _can_sign(certificate):
+    usage = _extension(certificate, x509.KeyUsage)
+    if usage is None or not usage.digital_signature:
         raise invalid(_PATH, "not_for_signing", "the certificate does not allow signatures")
+
+
+def check_current(
+    certificate: x509.Certificate, ca: x509.Certificate, *, country: str | None, now: datetime
+) -> str:
+    """Both validity periods and (if given) the country; return the certificate's country."""
+    _check_period(ca, now, "the federation CA")
+    _check_period(certificate, now, "the certificate")
+    named = certificate_country(certificate)
+    if country is not None and named != country:
+        raise invalid(_PATH, "wrong_country", f"the certificate is for {named}, not {country}")
+    return named
 
 
 def verify_node_certificate(
@@ -286,12 +286,7 @@ def verify_node_certificate(
 ) -> str:
     """Check the chain, both validity periods and (if given) the country; return the country."""
     check_issued_by(certificate, ca)
-    _check_period(ca, now, "the federation CA")
-    _check_period(certificate, now, "the certificate")
-    named = certificate_country(certificate)
-    if country is not None and named != country:
-        raise invalid(_PATH, "wrong_country", f"the certificate is for {named}, not {country}")
-    return named
+    return check_current(certificate, ca, country=country, now=now)
 
 
 class TrustStore:
@@ -347,12 +342,13 @@ class TrustStore:
         if embedded is not None and key_id(embedded) != kid:
             raise invalid(_PATH, "key_id_mismatch", "the certificate is not for the key id given")
         certificate = self._certificates.get(kid)
-        if certificate is None and embedded is not None and self.accept_embedded:
-            certificate = embedded
-        if certificate is None:
+        if certificate is not None:  # its chain was checked when it was added
+            check_current(certificate, self.ca, country=country, now=now)
+            return certificate
+        if embedded is None or not self.accept_embedded:
             raise invalid(_PATH, "unknown_key", f"key {kid} is not known to this node")
-        verify_node_certificate(certificate, self.ca, country=country, now=now)
-        return certificate
+        verify_node_certificate(embedded, self.ca, country=country, now=now)
+        return embedded
 
 
 # ---- PEM ----

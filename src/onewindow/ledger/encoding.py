@@ -63,7 +63,7 @@ def _known_country(code: str) -> bool:
     return is_country(code)
 
 
-def _is_valid(entry: LeafEntry) -> bool:
+def is_valid(entry: LeafEntry) -> bool:
     """The quick yes for the common case; `check_entry` says what is wrong otherwise."""
     try:
         return bool(
@@ -85,7 +85,7 @@ def check_entry(entry: object, path: str = "entry") -> list[FieldError]:
     """Every reason the entry cannot be logged; empty when it can."""
     if not isinstance(entry, LeafEntry):
         return [FieldError(path, "type", f"expected a LeafEntry, not {type(entry).__name__}")]
-    if _is_valid(entry):
+    if is_valid(entry):
         return []
     errors: list[FieldError] = []
 

@@ -255,17 +255,17 @@ def verify_inclusion(
 
 
 def verify_inclusion_hash(
-    leaf_hash_: bytes, index: int, tree_size: int, proof: list[bytes], root: bytes
+    hashed_leaf: bytes, index: int, tree_size: int, proof: list[bytes], root: bytes
 ) -> bool:
     """RFC 9162 section 2.1.3.2, for a leaf given by its hash."""
-    if not (_is_hash(leaf_hash_) and _is_hash(root) and _is_size(index) and _is_size(tree_size)):
+    if not (_is_hash(hashed_leaf) and _is_hash(root) and _is_size(index) and _is_size(tree_size)):
         return False
     if not isinstance(proof, (list, tuple)) or not all(_is_hash(p) for p in proof):
         return False
     if index >= tree_size:
         return False
     fn, sn = index, tree_size - 1
-    r = leaf_hash_
+    r = hashed_leaf
     for p in proof:
         if sn == 0:
             return False

@@ -15,7 +15,13 @@ from onewindow import keys
 from onewindow.clock import Clock
 from onewindow.errors import ConfigurationError, InvalidInput, NotFound, invalid
 from onewindow.ledger import merkle, repository
-from onewindow.ledger.encoding import LeafEntry, check_entry, leaf_data, tree_head_message
+from onewindow.ledger.encoding import (
+    LeafEntry,
+    check_entry,
+    is_valid,
+    leaf_data,
+    tree_head_message,
+)
 from onewindow.ledger.models import LedgerEntry, SignedTreeHead
 
 MAX_BATCH = 100_000  # one statement's worth; bigger batches go in several appends
@@ -73,7 +79,12 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
     set bit of n) is read once, and each new complete subtree is hashed and written once."""
     if len(entries) > MAX_BATCH:
         raise invalid("entries", "too_many", f"at most {MAX_BATCH} entries per append")
-    errors = [e for i, entry in enumerate(entries) for e in check_entry(entry, f"entries[{i}]")]
+    errors = [
+        error
+        for i, entry in enumerate(entries)
+        if not (isinstance(entry, LeafEntry) and is_valid(entry))
+        for error in check_entry(entry, f"entries[{i}]")
+    ]
     if errors:
         raise InvalidInput(errors)
     start = repository.lock_size(session)

@@ -2,25 +2,34 @@
 
 One code path serves training, evaluation and live scoring: `FeatureStats.fit` learns the
 statistics from labelled history, `FeatureStats.transform` turns any canonical frame (one row or
-a million) into the model matrix. For the training rows themselves `training_matrix` replaces the
-label-based columns with encodings that never include the row's own label: either out-of-fold
-(the row's fold is left out) or time-ordered (only declarations of earlier days count), so the
-model does not learn to trust a statistic that contains the answer.
+a million) into the model matrix. For the training rows themselves encoding.training_matrix
+feeds the same `assemble` with statistics that never include the row's own label.
 
 Label-based statistics are smoothed toward the overall illicit rate:
     rate = (illicit + m × prior) / (inspected + m)
 so a key seen once or never (an unseen importer) gets close to the prior instead of 0 or 1.
+
+Speed: every text code is turned into an integer once per column (`Vocab`), pairs are
+integers combined arithmetically and statistics are found by binary search, because string
+joins and hash look-ups per pair would cost more than the model itself in batch scoring.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-# Keys whose inspection history is summarised; a pair is joined with "|".
+# A canonical frame, or for a few live declarations a plain mapping of column -> array (see
+# frame.record_columns), which skips the cost of building a DataFrame.
+Columns: TypeAlias = Mapping[str, Any] | pd.DataFrame
+# Up to this many rows, codes are found with Python dicts instead of pandas hash tables.
+SMALL_BATCH = 16
+
+# Keys whose inspection history is summarised.
 HISTORY_KEYS: dict[str, tuple[str, ...]] = {
     "importer": ("importer",),
     "declarant": ("declarant",),
@@ -54,6 +63,10 @@ CATEGORY_COLUMNS: tuple[str, ...] = (
     "origin",
     "departure",
 )
+TEXT_ATOMS: tuple[str, ...] = tuple(
+    dict.fromkeys(("importer", "declarant", "seller", "hs6", "departure", *CATEGORY_COLUMNS))
+)
+NUMBER_ATOMS: tuple[str, ...] = ("value", "net_mass")
 NUMERIC_NAMES: tuple[str, ...] = (
     "log_value",
     "log_mass",
@@ -68,21 +81,15 @@ NUMERIC_NAMES: tuple[str, ...] = (
     "weekday",
     "day_of_month",
 )
-UNIT_LEVELS: tuple[str, ...] = ("hs6", "hs4", "hs2")
+HS_LEVELS: tuple[tuple[str, int], ...] = (("hs6", 6), ("hs4", 4), ("hs2", 2))
 # Fewer past declarations than this and the HS code's unit-price history is too thin to trust.
 UNIT_MIN_COUNT = 5
 
-
-def feature_names() -> list[str]:
-    names: list[str] = []
-    for key in HISTORY_KEYS:
-        names += [f"rate_{key}", f"n_{key}", f"seen_{key}"]
-    names += [f"cat_{c}" for c in CATEGORY_COLUMNS]
-    names += list(NUMERIC_NAMES)
-    return names
-
-
-FEATURE_NAMES: tuple[str, ...] = tuple(feature_names())
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"{kind}_{key}" for key in HISTORY_KEYS for kind in ("rate", "n", "seen")),
+    *(f"cat_{c}" for c in CATEGORY_COLUMNS),
+    *NUMERIC_NAMES,
+)
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f"cat_{c}" for c in CATEGORY_COLUMNS)
 
 
@@ -90,20 +97,21 @@ CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f"cat_{c}" for c in CATEGORY_COLUM
 class KeyStats:
     """Per-key counts: `labelled` inspected rows, `illicit` of them, `seen` rows of any kind."""
 
-    index: pd.Index
+    codes: np.ndarray  # sorted int64 key codes
     labelled: np.ndarray
     illicit: np.ndarray
     seen: np.ndarray
 
-    def lookup(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        pos = self.index.get_indexer(values)
-        found = pos >= 0
-        safe = np.where(found, pos, 0)
-        zero = np.zeros(len(values))
+    def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = np.searchsorted(self.codes, query)
+        safe = np.minimum(pos, max(len(self.codes) - 1, 0))
+        found = (query >= 0) & (len(self.codes) > 0)
+        if len(self.codes):
+            found &= self.codes[safe] == query
         return (
-            np.where(found, self.labelled[safe], zero),
-            np.where(found, self.illicit[safe], zero),
-            np.where(found, self.seen[safe], zero),
+            np.where(found, self.labelled[safe] if len(self.codes) else 0.0, 0.0),
+            np.where(found, self.illicit[safe] if len(self.codes) else 0.0, 0.0),
+            np.where(found, self.seen[safe] if len(self.codes) else 0.0, 0.0),
         )
 
 
@@ -111,201 +119,236 @@ class KeyStats:
 class FeatureStats:
     prior: float
     smoothing: float
+    vocab: dict[str, pd.Index]  # atom -> its known values; position = integer code
     keys: dict[str, KeyStats]
-    unit: dict[str, tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]]
-    vocab: dict[str, pd.Index]
-    date_range: tuple[str, str] = ("", "")
-    rows: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    unit: dict[str, np.ndarray]  # "hs6_mean", "hs6_std", "hs6_count", ... aligned to vocab
+    date_range: tuple[str, str]
+    rows: int
+    # Built on first use: dict look-ups beat pandas' hash tables for a handful of rows.
+    _dicts: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False, compare=False)
+    _tables: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, *, smoothing: float = 20.0) -> FeatureStats:
         """Learn every statistic from `frame` (unlabelled rows count only toward `seen`)."""
-        label = frame["label"].to_numpy(dtype="float64")
-        has = ~np.isnan(label)
-        y = np.where(has, label, 0.0)
-        prior = float(y[has].mean()) if has.any() else 0.0
-        cols = key_columns(frame)
-        keys: dict[str, KeyStats] = {}
-        for name in HISTORY_KEYS:
-            codes, uniques = pd.factorize(cols[name])
-            size = len(uniques)
-            keys[name] = KeyStats(
-                index=pd.Index(uniques, dtype=object),
-                labelled=np.bincount(codes, weights=has.astype(float), minlength=size),
-                illicit=np.bincount(codes, weights=y, minlength=size),
-                seen=np.bincount(codes, minlength=size).astype(float),
-            )
-        lup = log_unit_price(frame)
-        unit = {}
-        for level in UNIT_LEVELS:
-            grouped = pd.Series(lup).groupby(cols[level]).agg(["mean", "std", "count"])
-            unit[level] = (
-                pd.Index(grouped.index, dtype=object),
-                grouped["mean"].to_numpy(dtype=float),
-                grouped["std"].fillna(0.0).to_numpy(dtype=float),
-                grouped["count"].to_numpy(dtype=float),
-            )
-        vocab = {c: pd.Index(sorted(frame[c].unique()), dtype=object) for c in CATEGORY_COLUMNS}
-        dates = frame["date"]
-        return cls(
-            prior=prior,
+        has, y = labels_of(frame)
+        vocab: dict[str, pd.Index] = {}
+        for atom in TEXT_ATOMS:
+            vocab[atom] = pd.Index(pd.unique(frame[atom].to_numpy(dtype=object)), dtype=object)
+        for atom in NUMBER_ATOMS:
+            vocab[atom] = pd.Index(pd.unique(frame[atom].to_numpy(dtype=float)), dtype="float64")
+        hs6 = vocab["hs6"].to_numpy(dtype=object)
+        for level, digits in HS_LEVELS[1:]:
+            vocab[level] = pd.Index(pd.unique(np.array([h[:digits] for h in hs6], dtype=object)))
+        stats = cls(
+            prior=float(y[has].mean()) if has.any() else 0.0,
             smoothing=smoothing,
-            keys=keys,
-            unit=unit,
             vocab=vocab,
-            date_range=(str(dates.min().date()), str(dates.max().date())),
+            keys={},
+            unit={},
+            date_range=(str(frame["date"].min().date()), str(frame["date"].max().date())),
             rows=len(frame),
         )
+        atoms = stats.atom_codes(frame)
+        for name in HISTORY_KEYS:
+            uniques, inverse = np.unique(stats.key_code(atoms, name), return_inverse=True)
+            size = len(uniques)
+            stats.keys[name] = KeyStats(
+                codes=uniques.astype(np.int64),
+                labelled=np.bincount(inverse, weights=has.astype(float), minlength=size),
+                illicit=np.bincount(inverse, weights=y, minlength=size),
+                seen=np.bincount(inverse, minlength=size).astype(float),
+            )
+        lup = log_unit_price(frame)
+        ok = ~np.isnan(lup)
+        for level, _ in HS_LEVELS:
+            size = len(vocab[level])
+            code = atoms[level][ok]
+            count = np.bincount(code, minlength=size).astype(float)
+            total = np.bincount(code, weights=lup[ok], minlength=size)
+            square = np.bincount(code, weights=lup[ok] ** 2, minlength=size)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = total / count
+                std = np.sqrt(np.maximum(square / count - mean**2, 0.0))
+            stats.unit[f"{level}_mean"] = mean
+            stats.unit[f"{level}_std"] = std
+            stats.unit[f"{level}_count"] = count
+        return stats
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+    def atom_codes(self, frame: Columns) -> dict[str, np.ndarray]:
+        """Integer code of every atom column; -1 where the value was never seen."""
+        out: dict[str, np.ndarray] = {}
+        for atom in TEXT_ATOMS:
+            out[atom] = self._codes(atom, _column(frame, atom, object))
+        for atom in NUMBER_ATOMS:
+            out[atom] = self._codes(atom, _column(frame, atom, float))
+        for level, digits in HS_LEVELS[1:]:
+            # Known HS6 codes map to their heading through a table; only new ones are sliced.
+            table = self._heading_table(level, digits)
+            code = np.where(out["hs6"] >= 0, table[np.maximum(out["hs6"], 0)], -1)
+            new = np.flatnonzero(out["hs6"] < 0)
+            if new.size:
+                raw = _column(frame, "hs6", object)[new]
+                code[new] = self.vocab[level].get_indexer([str(h)[:digits] for h in raw])
+            out[level] = code
+        return out
+
+    def _codes(self, atom: str, values: np.ndarray) -> np.ndarray:
+        if len(values) > SMALL_BATCH:
+            return self.vocab[atom].get_indexer(values)
+        lookup = self._dicts.get(atom)
+        if lookup is None:
+            lookup = self._dicts[atom] = {v: i for i, v in enumerate(self.vocab[atom].tolist())}
+        return np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
+
+    def _heading_table(self, level: str, digits: int) -> np.ndarray:
+        table = self._tables.get(level)
+        if table is None:
+            hs6 = self.vocab["hs6"].tolist()
+            table = self._tables[level] = self.vocab[level].get_indexer([h[:digits] for h in hs6])
+        return table
+
+    def key_code(self, atoms: dict[str, np.ndarray], name: str) -> np.ndarray:
+        parts = HISTORY_KEYS[name]
+        code = atoms[parts[0]].astype(np.int64)
+        for part in parts[1:]:
+            nxt = atoms[part].astype(np.int64)
+            code = np.where((code >= 0) & (nxt >= 0), code * len(self.vocab[part]) + nxt, -1)
+        return code
+
+    def transform(self, frame: Columns) -> np.ndarray:
         """Model matrix for declarations to be scored (none of them is in the statistics)."""
-        cols = key_columns(frame)
-        history: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
-            name: self.keys[name].lookup(cols[name]) for name in HISTORY_KEYS
+        atoms = self.atom_codes(frame)
+        history = {
+            name: self.keys[name].lookup(self.key_code(atoms, name)) for name in HISTORY_KEYS
         }
-        return self._assemble(frame, cols, history)
+        return self.assemble(frame, atoms, history, self.prior)
 
-    def _assemble(
+    def assemble(
         self,
-        frame: pd.DataFrame,
-        cols: dict[str, np.ndarray],
+        frame: Columns,
+        atoms: dict[str, np.ndarray],
         history: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        prior: float | np.ndarray,
     ) -> np.ndarray:
-        rows = len(frame)
-        out = np.empty((rows, len(FEATURE_NAMES)), dtype=np.float64)
+        out = np.empty((_rows(frame), len(FEATURE_NAMES)), dtype=np.float64)
         j = 0
         m = self.smoothing
         for name in HISTORY_KEYS:
             labelled, illicit, seen = history[name]
-            out[:, j] = (illicit + m * self.prior) / (labelled + m)
+            out[:, j] = (illicit + m * prior) / (labelled + m)
             out[:, j + 1] = np.log1p(labelled)
             out[:, j + 2] = np.log1p(seen)
             j += 3
         for c in CATEGORY_COLUMNS:
             # -1 (unseen code) is a missing value to LightGBM, so a new code is still scored.
-            out[:, j] = self.vocab[c].get_indexer(frame[c].to_numpy())
+            out[:, j] = atoms[c]
             j += 1
-        value = frame["value"].to_numpy(dtype=float)
-        mass = frame["net_mass"].to_numpy(dtype=float)
-        rate = frame["tax_rate"].to_numpy(dtype=float)
+        value = _column(frame, "value", float)
+        mass = _column(frame, "net_mass", float)
+        rate = _column(frame, "tax_rate", float)
         out[:, j] = np.log1p(value)
         out[:, j + 1] = np.log1p(mass)
         out[:, j + 2] = rate
         out[:, j + 3] = np.log1p(value * rate / 100.0)
-        for k, level in enumerate(UNIT_LEVELS):
-            out[:, j + 4 + k] = pd.to_numeric(cols[level], errors="coerce")
+        out[:, j + 4 : j + 7] = _hs_numbers(_column(frame, "hs6", object))
         lup = log_unit_price(frame)
-        dev, z = self._unit_deviation(cols, lup)
-        out[:, j + 7] = lup
-        out[:, j + 8] = dev
-        out[:, j + 9] = z
-        dates = frame["date"]
-        out[:, j + 10] = dates.dt.weekday.to_numpy(dtype=float)
-        out[:, j + 11] = dates.dt.day.to_numpy(dtype=float)
-        return out
-
-    def _unit_deviation(
-        self, cols: dict[str, np.ndarray], lup: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        # Fall back from HS6 to HS4 to HS2 so a rare tariff line borrows its heading's history.
         mean = np.full(len(lup), np.nan)
         std = np.full(len(lup), np.nan)
-        for level in UNIT_LEVELS:
-            index, means, stds, counts = self.unit[level]
-            pos = index.get_indexer(cols[level])
-            safe = np.where(pos >= 0, pos, 0)
-            usable = (pos >= 0) & (counts[safe] >= UNIT_MIN_COUNT) & np.isnan(mean)
-            mean = np.where(usable, means[safe], mean)
-            std = np.where(usable, stds[safe], std)
-        dev = lup - mean
-        return dev, dev / np.maximum(std, 0.1)
+        # Fall back from HS6 to HS4 to HS2 so a rare tariff line borrows its heading's history.
+        for level, _ in HS_LEVELS:
+            code = atoms[level]
+            safe = np.maximum(code, 0)
+            counts = self.unit[f"{level}_count"]
+            usable = (code >= 0) & np.isnan(mean)
+            if len(counts):
+                usable &= counts[safe] >= UNIT_MIN_COUNT
+                mean = np.where(usable, self.unit[f"{level}_mean"][safe], mean)
+                std = np.where(usable, self.unit[f"{level}_std"][safe], std)
+        out[:, j + 7] = lup
+        out[:, j + 8] = lup - mean
+        out[:, j + 9] = (lup - mean) / np.maximum(std, 0.1)
+        days = _column(frame, "date", "datetime64[D]")
+        out[:, j + 10] = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+        months = days.astype("datetime64[M]")
+        out[:, j + 11] = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prior": self.prior,
+            "smoothing": self.smoothing,
+            "date_range": list(self.date_range),
+            "rows": self.rows,
+            "vocab": {k: v.tolist() for k, v in self.vocab.items()},
+            "keys": {
+                k: {f: getattr(s, f).tolist() for f in ("codes", "labelled", "illicit", "seen")}
+                for k, s in self.keys.items()
+            },
+            "unit": {k: v.tolist() for k, v in self.unit.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureStats:
+        """Inverse of to_dict; raises KeyError/TypeError/ValueError on a malformed document."""
+        vocab = {
+            k: pd.Index(v, dtype="float64" if k in NUMBER_ATOMS else object)
+            for k, v in data["vocab"].items()
+        }
+        missing = {*TEXT_ATOMS, *NUMBER_ATOMS, "hs4", "hs2"} - set(vocab)
+        if missing or set(data["keys"]) != set(HISTORY_KEYS):
+            raise KeyError("feature statistics do not match this version's features")
+        keys = {
+            k: KeyStats(
+                codes=np.asarray(v["codes"], dtype=np.int64),
+                labelled=np.asarray(v["labelled"], dtype=float),
+                illicit=np.asarray(v["illicit"], dtype=float),
+                seen=np.asarray(v["seen"], dtype=float),
+            )
+            for k, v in data["keys"].items()
+        }
+        unit = {k: np.asarray(v, dtype=float) for k, v in data["unit"].items()}
+        return cls(
+            prior=float(data["prior"]),
+            smoothing=float(data["smoothing"]),
+            vocab=vocab,
+            keys=keys,
+            unit=unit,
+            date_range=(str(data["date_range"][0]), str(data["date_range"][1])),
+            rows=int(data["rows"]),
+        )
 
 
-def training_matrix(
-    stats: FeatureStats, frame: pd.DataFrame, *, encoding: str, folds: int = 5, seed: int = 0
-) -> np.ndarray:
-    """Matrix for the labelled rows `stats` was fitted on, without each row's own label.
-
-    `encoding` is "oof" (statistics from the other folds) or "time" (from earlier days only).
-    """
-    cols = key_columns(frame)
+def labels_of(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     label = frame["label"].to_numpy(dtype="float64")
     has = ~np.isnan(label)
-    y = np.where(has, label, 0.0)
-    history: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    if encoding == "oof":
-        fold = np.random.default_rng(seed).integers(0, folds, len(frame))
-    elif encoding == "time":
-        day = frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return has, np.where(has, label, 0.0)
+
+
+def _column(frame: Columns, name: str, dtype: Any) -> np.ndarray:
+    return np.asarray(frame[name], dtype=dtype)
+
+
+def _rows(frame: Columns) -> int:
+    return len(frame) if isinstance(frame, pd.DataFrame) else len(frame["value"])
+
+
+def _hs_number(code: str) -> float:
+    return float(code) if code.isdigit() else np.nan
+
+
+def _hs_numbers(hs6: np.ndarray) -> np.ndarray:
+    # The HS code as a number lets trees group neighbouring lines (chapters, headings).
+    if len(hs6) <= SMALL_BATCH:
+        number = np.array([_hs_number(str(h)) for h in hs6], dtype=float)
     else:
-        raise ValueError(f"unknown encoding {encoding!r}")
-    for name in HISTORY_KEYS:
-        codes, uniques = pd.factorize(cols[name])
-        seen_all = np.bincount(codes, minlength=len(uniques)).astype(float)
-        # A live declaration is never among its own key's statistics, so neither is a row here.
-        seen = seen_all[codes] - 1.0
-        if encoding == "oof":
-            labelled, illicit = _out_of_fold(codes, len(uniques), fold, folds, has, y)
-        else:
-            labelled, illicit = _earlier_days(codes, day, has, y)
-        history[name] = (labelled, illicit, seen)
-    return stats._assemble(frame, cols, history)
+        number = pd.to_numeric(pd.Series(hs6, dtype=object), errors="coerce").to_numpy(float)
+    return np.column_stack((number, np.floor(number / 100), np.floor(number / 10000)))
 
 
-def _out_of_fold(
-    codes: np.ndarray, size: int, fold: np.ndarray, folds: int, has: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    w = has.astype(float)
-    total_n = np.bincount(codes, weights=w, minlength=size)
-    total_s = np.bincount(codes, weights=y, minlength=size)
-    cell = codes * folds + fold
-    fold_n = np.bincount(cell, weights=w, minlength=size * folds)
-    fold_s = np.bincount(cell, weights=y, minlength=size * folds)
-    return total_n[codes] - fold_n[cell], total_s[codes] - fold_s[cell]
-
-
-def _earlier_days(
-    codes: np.ndarray, day: np.ndarray, has: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    table = pd.DataFrame({"k": codes, "d": day, "n": has.astype(float), "s": y})
-    per_day = table.groupby(["k", "d"], sort=True)[["n", "s"]].sum()
-    # Running totals per key up to and including a day, minus that day: strictly earlier days.
-    before = per_day.groupby(level="k").cumsum() - per_day
-    pos = per_day.index.get_indexer(pd.MultiIndex.from_arrays([codes, day]))
-    return before["n"].to_numpy()[pos], before["s"].to_numpy()[pos]
-
-
-def key_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Every key of HISTORY_KEYS (and the HS levels) as an object array of text."""
-    hs6 = frame["hs6"].astype(str)
-    base: dict[str, pd.Series] = {
-        c: frame[c].astype(str) for c in ("importer", "declarant", "seller", "origin", "office")
-    }
-    base["departure"] = frame["departure"].astype(str)
-    # repr of a float is exact and stable, so equal amounts always give the same key.
-    base["value"] = frame["value"].map(repr)
-    base["net_mass"] = frame["net_mass"].map(repr)
-    base["hs6"] = hs6
-    base["hs4"] = hs6.str.slice(0, 4)
-    base["hs2"] = hs6.str.slice(0, 2)
-    cols: dict[str, np.ndarray] = {}
-    for level in UNIT_LEVELS:
-        cols[level] = base[level].to_numpy(dtype=object)
-    for name, parts in HISTORY_KEYS.items():
-        if len(parts) == 1:
-            cols[name] = base[parts[0]].to_numpy(dtype=object)
-        else:
-            joined = base[parts[0]]
-            for part in parts[1:]:
-                joined = joined + "|" + base[part]
-            cols[name] = joined.to_numpy(dtype=object)
-    return cols
-
-
-def log_unit_price(frame: pd.DataFrame) -> np.ndarray:
-    value = frame["value"].to_numpy(dtype=float)
-    mass = frame["net_mass"].to_numpy(dtype=float)
+def log_unit_price(frame: Columns) -> np.ndarray:
+    value = _column(frame, "value", float)
+    mass = _column(frame, "net_mass", float)
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = np.where(mass > 0, value / mass, np.nan)
     return np.log1p(unit)

@@ -35,6 +35,9 @@ another key: it is scored with the prior, never refused.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -68,6 +71,8 @@ COLUMNS: tuple[str, ...] = (
     *NUMBER_COLUMNS,
     *OUTCOME_COLUMNS,
 )
+# A live declaration as column -> one-element array; the features accept it like a frame.
+Columns = dict[str, np.ndarray]
 # What a live declaration must carry to be scored; outcomes are unknown at lodgement.
 SCORING_COLUMNS: tuple[str, ...] = ("declaration_id", "date", *CODE_COLUMNS, *NUMBER_COLUMNS)
 
@@ -90,7 +95,7 @@ def conform(frame: pd.DataFrame, *, source: str = "frame") -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     out["declaration_id"] = _strings(frame["declaration_id"])
     dates = pd.to_datetime(frame["date"], errors="coerce").reset_index(drop=True)
-    _report_bad(errors, source, "date", dates.isna(), frame["date"], "not a date (YYYY-MM-DD)")
+    _report_bad(errors, source, "date", dates.isna(), frame["date"], "is not a date (YYYY-MM-DD)")
     out["date"] = dates.dt.normalize().astype("datetime64[ns]")
     for name in CODE_COLUMNS:
         out[name] = _strings(frame[name])
@@ -98,27 +103,60 @@ def conform(frame: pd.DataFrame, *, source: str = "frame") -> pd.DataFrame:
     for name in NUMBER_COLUMNS:
         raw = frame[name].reset_index(drop=True)
         values = pd.to_numeric(raw, errors="coerce").astype("float64")
-        _report_bad(errors, source, name, values.isna(), raw, "not a number")
-        _report_bad(errors, source, name, values < 0, raw, "must not be negative")
+        _report_bad(errors, source, name, values.isna(), raw, "is not a number")
+        _report_bad(errors, source, name, values < 0, raw, "is negative")
         out[name] = values
     for name in OUTCOME_COLUMNS:
         if name in frame.columns:
             raw = frame[name].reset_index(drop=True)
             values = pd.to_numeric(raw, errors="coerce").astype("float64")
-            _report_bad(errors, source, name, values.isna() & raw.notna(), raw, "not a number")
+            _report_bad(errors, source, name, values.isna() & raw.notna(), raw, "is not a number")
             out[name] = values
         else:
             out[name] = np.nan
     bad_label = out["label"].notna() & ~out["label"].isin([0.0, 1.0])
-    _report_bad(errors, source, "label", bad_label, out["label"], "must be 0 or 1")
+    _report_bad(errors, source, "label", bad_label, out["label"], "is not 0 or 1")
     if errors:
         raise InvalidInput(errors)
     return out
 
 
-def record_frame(record: dict[str, Any]) -> pd.DataFrame:
-    """A single live declaration (a plain dict in canonical names) as a one-row frame."""
-    return conform(pd.DataFrame([record]), source="declaration")
+def record_columns(record: Mapping[str, Any], *, source: str = "declaration") -> Columns:
+    """One live declaration (a mapping in canonical names) as columns of one-element arrays.
+
+    Checks the same things as `conform` but in plain Python: building a DataFrame for a single
+    row would take most of the scoring time budget.
+    """
+    errors: list[FieldError] = []
+    out: dict[str, np.ndarray] = {}
+    for name in SCORING_COLUMNS:
+        if name not in record:
+            errors.append(FieldError(f"{source}.{name}", "missing_field", "field is missing"))
+    if errors:
+        raise InvalidInput(errors)
+    out["declaration_id"] = np.array([_text(record["declaration_id"])], dtype=object)
+    day = _day(record["date"])
+    if day is None:
+        errors.append(_bad_field(source, "date", record["date"], "is not a date (YYYY-MM-DD)"))
+    out["date"] = np.array([day], dtype="datetime64[D]")
+    for name in CODE_COLUMNS:
+        out[name] = np.array([_text(record[name])], dtype=object)
+    out["hs6"] = np.array([str(out["hs6"][0]).zfill(6)], dtype=object)
+    for name in (*NUMBER_COLUMNS, *OUTCOME_COLUMNS):
+        raw = record.get(name)
+        number = _number(raw)
+        if name in OUTCOME_COLUMNS and (raw is None or (number is not None and math.isnan(number))):
+            number = math.nan  # outcomes are unknown when a declaration is lodged
+        elif number is None or not math.isfinite(number):
+            errors.append(_bad_field(source, name, raw, "is not a number"))
+        elif number < 0:
+            errors.append(_bad_field(source, name, raw, "is negative"))
+        elif name == "label" and number not in (0.0, 1.0):
+            errors.append(_bad_field(source, name, raw, "is not 0 or 1"))
+        out[name] = np.array([math.nan if number is None else number], dtype=float)
+    if errors:
+        raise InvalidInput(errors)
+    return out
 
 
 def require_labels(frame: pd.DataFrame, *, source: str, both_classes: bool = True) -> None:
@@ -150,6 +188,36 @@ def _strings(column: pd.Series) -> pd.Series:
     return out.astype(object)
 
 
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return _number_text(value)
+    return str(value).strip()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _day(value: Any) -> np.datetime64 | None:
+    if isinstance(value, datetime | date):
+        return np.datetime64(value.date() if isinstance(value, datetime) else value, "D")
+    try:
+        return np.datetime64(str(value).strip()[:10], "D")
+    except ValueError:
+        return None
+
+
+def _bad_field(source: str, name: str, raw: Any, reason: str) -> FieldError:
+    return FieldError(f"{source}.{name}", "invalid_value", f"{raw!r} {reason}")
+
+
 def _number_text(value: float) -> str:
     if pd.isna(value):
         return ""
@@ -169,12 +237,14 @@ def _report_bad(
         return
     first = int(bad[0])
     shown = raw.reset_index(drop=True).iloc[first]
+    if isinstance(shown, np.generic):
+        shown = shown.item()  # show 7.0, not np.float64(7.0)
     more = f" ({bad.size} rows in all)" if bad.size > 1 else ""
     # Row numbers count data rows from 1, as a person sees them in a spreadsheet below the header.
     errors.append(
         FieldError(
             f"{source}.{name}",
             "invalid_value",
-            f"row {first + 1}: {shown!r} is {reason}{more}",
+            f"row {first + 1}: {shown!r} {reason}{more}",
         )
     )

@@ -1,0 +1,280 @@
+"""Lodging: validate, number, compute duties, assess risk and store declarations, many at a
+time (one transaction, reference data loaded once, rows inserted in bulk)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from onewindow import audit
+from onewindow.auth import Principal, Role
+from onewindow.clock import Clock
+from onewindow.db import table
+from onewindow.declarations import repository, workflow
+from onewindow.declarations.assessment import Plan, assess, parse
+from onewindow.declarations.models import DeclarationItem, TaxLineRow
+from onewindow.declarations.schemas import DeclarationCreate
+from onewindow.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
+from onewindow.origin import Certificate, CertificateItem, get_certificate
+from onewindow.risk import Selectivity, Subject, SubjectItem
+from onewindow.tariff import TariffBook
+
+log = logging.getLogger("onewindow.declarations")
+ENTITY = "declaration"
+
+
+@dataclass
+class Context:
+    """What lodging needs from the node besides the session."""
+
+    country: str
+    currency: str
+    clock: Clock
+    selectivity: Selectivity
+    max_items: int = 999
+
+
+def plan_all(
+    session: Session, docs: list[DeclarationCreate], ctx: Context
+) -> list[tuple[Plan | None, list[FieldError]]]:
+    """Check each declaration against reference data loaded once for all of them."""
+    codes = {i.hs_code for d in docs for i in d.items}
+    book = TariffBook(session, codes, {d.invoice.currency for d in docs})
+    refs = {i.preference.certificate for d in docs for i in d.items if i.preference}
+    certificates: dict[str, Certificate | None] = {
+        ref: get_certificate(session, ref) for ref in refs
+    }
+    claimed: dict[int, Decimal] = {}
+    out = []
+    for doc in docs:
+        plan, errs = assess(
+            doc,
+            country=ctx.country,
+            currency=ctx.currency,
+            book=book,
+            certificates=certificates,
+            claimed=claimed,
+        )
+        out.append((plan, errs))
+    return out
+
+
+def _subject(plan: Plan) -> Subject:
+    doc = plan.doc
+    items = tuple(
+        SubjectItem(i.hs_code, i.origin, p.value_national, i.net_mass_kg)
+        for i, p in zip(doc.items, plan.items, strict=True)
+    )
+    return Subject(
+        doc.type,
+        doc.office,
+        doc.importer.id,
+        doc.declarant.id,
+        doc.exporter.name,
+        doc.country_of_export,
+        plan.goods_date,
+        items,
+    )
+
+
+def row_values(plan: Plan) -> dict[str, Any]:
+    totals = plan.totals
+    doc = plan.doc
+    return {
+        "type": doc.type,
+        "office": doc.office,
+        "declarant_id": doc.declarant.id,
+        "importer_id": doc.importer.id,
+        "importer_name": doc.importer.name,
+        "exporter_name": doc.exporter.name,
+        "country_of_export": doc.country_of_export,
+        "country_of_destination": doc.country_of_destination,
+        "goods_date": plan.goods_date,
+        "currency": doc.invoice.currency,
+        "exchange_rate": plan.exchange_rate,
+        "total_value": totals["customs_value"],
+        "total_duty": totals["IMPORT_DUTY"],
+        "total_vat": totals["VAT"],
+        "total_due": totals["total_due"],
+        "document": doc.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def child_rows(decl_id: int, plan: Plan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    items, taxes = [], []
+    for item, p in zip(plan.doc.items, plan.items, strict=True):
+        items.append(
+            {
+                "declaration_id": decl_id,
+                "seq": p.seq,
+                "hs_code": item.hs_code,
+                "description": item.description,
+                "origin": item.origin,
+                "quantity": item.quantity,
+                "unit": item.unit,
+                "net_mass_kg": item.net_mass_kg,
+                "gross_mass_kg": item.gross_mass_kg,
+                "customs_value": item.customs_value,
+                "value_national": p.value_national,
+                "preference_certificate": item.preference.certificate if item.preference else None,
+                "preference_granted": p.preference_granted,
+                "preference_reason": p.preference_reason,
+                "certificate_item_id": p.certificate_item_id,
+            }
+        )
+        for t in p.taxes:
+            taxes.append(
+                {
+                    "declaration_id": decl_id,
+                    "item_seq": p.seq,
+                    "tax": t.tax,
+                    "base": t.base,
+                    "rate": t.rate,
+                    "amount": t.amount,
+                    "rate_kind": t.rate_kind,
+                }
+            )
+    return items, taxes
+
+
+def use_certificates(session: Session, plan: Plan, sign: int) -> None:
+    for item, p in zip(plan.doc.items, plan.items, strict=True):
+        if p.preference_granted and p.certificate_item_id is not None:
+            row = session.get(CertificateItem, p.certificate_item_id)
+            if row is not None:
+                row.used_quantity += sign * item.quantity
+                row.certificate.status = "utilised" if row.used_quantity > 0 else "received"
+
+
+def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | OneWindowError:
+    doc, errors = (raw, []) if isinstance(raw, DeclarationCreate) else parse(raw)
+    if doc is None:
+        return InvalidInput(errors)
+    if len(doc.items) > ctx.max_items:
+        return invalid("items", "too_many", f"at most {ctx.max_items} items")
+    if actor.role is Role.TRADER and actor.party_id != doc.declarant.id:
+        return Forbidden(f"{actor.name} may lodge only as declarant {actor.party_id}")
+    return doc
+
+
+def lodge_each(
+    session: Session, requests: Sequence[tuple[Principal, Any]], ctx: Context
+) -> list[str | OneWindowError]:
+    """Lodge several declarations in one transaction, each on its own merits: the result is a
+    number for each one stored, or the error that kept it out (it then stored nothing)."""
+    results: list[str | OneWindowError] = []
+    checked = [_check_one(actor, raw, ctx) for actor, raw in requests]
+    docs = [c for c in checked if isinstance(c, DeclarationCreate)]
+    planned = iter(plan_all(session, docs, ctx))
+    plans, actors, slots = [], [], []
+    for (actor, _), outcome in zip(requests, checked, strict=True):
+        if isinstance(outcome, OneWindowError):
+            results.append(outcome)
+            continue
+        plan, errors = next(planned)
+        if plan is None:
+            results.append(InvalidInput(errors))
+            continue
+        slots.append(len(results))
+        results.append("")
+        plans.append(plan)
+        actors.append(actor)
+    for slot, number in zip(slots, _store(session, plans, actors, ctx), strict=True):
+        results[slot] = number
+    return results
+
+
+def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context) -> list[str]:
+    """Lodge declarations; all are stored or, on any error, none. Returns their numbers."""
+    results = lodge_each(session, [(actor, raw) for raw in raws], ctx)
+    failures = [(n, r) for n, r in enumerate(results) if isinstance(r, OneWindowError)]
+    if not failures:
+        return [r for r in results if isinstance(r, str)]
+    session.rollback()
+    for _, failure in failures:
+        if not isinstance(failure, InvalidInput):
+            raise failure
+    if len(raws) == 1:
+        raise failures[0][1]
+    raise InvalidInput(
+        [
+            FieldError(f"[{n}].{e.path}", e.code, e.message)
+            for n, failure in failures
+            for e in failure.errors  # type: ignore[attr-defined]
+        ]
+    )
+
+
+def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Context) -> list[str]:
+    if not plans:
+        return []
+    now = ctx.clock.now()
+    assessments = ctx.selectivity.assess(session, [_subject(p) for p in plans])
+    by_office: dict[str, list[int]] = {}
+    for index, plan in enumerate(plans):
+        by_office.setdefault(plan.doc.office, []).append(index)
+    numbers = [""] * len(plans)
+    for office, indexes in by_office.items():
+        allocated = repository.allocate_numbers(session, office, now.year, len(indexes))
+        for index, number in zip(indexes, allocated, strict=True):
+            numbers[index] = number
+
+    rows, events = [], []
+    for plan, risk, actor, number in zip(plans, assessments, actors, numbers, strict=True):
+        status = workflow.lane_status(risk.lane)
+        released = None
+        if risk.lane == "green" and plan.totals["total_due"] == 0:
+            status, released = workflow.RELEASED, now
+        rows.append(
+            row_values(plan)
+            | {
+                "number": number,
+                "version": 1,
+                "status": status,
+                "channel": risk.lane,
+                "national_currency": ctx.currency,
+                "risk_score": risk.score,
+                "risk_reasons": list(risk.reasons),
+                "random_pick": risk.random,
+                "lodged_at": now,
+                "released_at": released,
+            }
+        )
+        base = {"at": now, "actor": actor.name, "entity_type": ENTITY, "entity_id": number}
+        events.append(
+            base
+            | {
+                "action": "declaration.registered",
+                "from_status": None,
+                "to_status": workflow.REGISTERED,
+                "detail": None,
+            }
+        )
+        events.append(
+            base
+            | {
+                "action": f"declaration.channel_{risk.lane}",
+                "from_status": workflow.REGISTERED,
+                "to_status": status,
+                "detail": {"reasons": list(risk.reasons), "score": risk.score},
+            }
+        )
+    ids = repository.insert_declarations(session, rows)
+    items, taxes = [], []
+    for decl_id, plan in zip(ids, plans, strict=True):
+        i, t = child_rows(decl_id, plan)
+        items += i
+        taxes += t
+        use_certificates(session, plan, +1)
+    session.execute(insert(table(DeclarationItem)), items)
+    if taxes:
+        session.execute(insert(table(TaxLineRow)), taxes)
+    audit.record_many(session, events)
+    log.info("declaration.lodged count=%d", len(numbers))
+    return numbers
