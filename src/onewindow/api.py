@@ -17,8 +17,10 @@ from onewindow.declarations.api import reports
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.tasks import LodgingWriter
 from onewindow.errors import OneWindowError, PayloadTooLarge
+from onewindow.exchange.api import router as exchange_router
 from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
+from onewindow.origin.api import router as origin_router
 from onewindow.tariff.api import router as tariff_router
 
 log = logging.getLogger("onewindow.api")
@@ -129,6 +131,8 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(reports)
     app.include_router(tariff_router)
     app.include_router(ledger_router)
+    app.include_router(exchange_router)
+    app.include_router(origin_router)
     app.add_middleware(BodyLimit, limit=node.settings.max_body_bytes)
     return app
 

@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ADMINISTRATOR = "administrator"
+    ISSUING_AUTHORITY = "issuing_authority"  # issues certificates of origin (trade ministry)
 
 
 OFFICIALS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR})

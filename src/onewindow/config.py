@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import pycountry
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onewindow.errors import ConfigurationError
+
 ROOT = Path.cwd()
+
+
+class PartnerConfig(BaseModel):
+    """A partner node: where its gateway listens and the certificates it signs with."""
+
+    endpoint: str
+    certificates: list[Path] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -31,6 +42,15 @@ class Settings(BaseSettings):
     random_share: Decimal = Decimal("0.10")
     max_body_bytes: int = 5_000_000
     max_items: int = 999
+    # Federation: this node's Ed25519 key and certificate, the federation CA, the partners.
+    key_file: Path = Field(default_factory=lambda: ROOT / "var" / "keys" / "node-ed25519.pem")
+    cert_file: Path | None = None
+    ca_file: Path | None = None
+    partners: dict[str, PartnerConfig] = Field(default_factory=dict)
+    config_file: Path | None = Field(None, description="The JSON file these settings came from")
+    # Box 12 of the Form D certificates this node issues.
+    issuing_authority: str = "Issuing authority for certificates of origin"
+    issuing_place: str = "-"
 
     @field_validator("country")
     @classmethod
@@ -49,6 +69,35 @@ class Settings(BaseSettings):
         return value
 
 
+def load(config_file: Path) -> Settings:
+    """Settings from a node's JSON file (`onewindow federation init` writes them); relative
+    paths in it are relative to the file. Values in the file win over the environment."""
+    try:
+        raw = json.loads(config_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read node configuration {config_file}: {exc}") from exc
+    base = config_file.resolve().parent
+
+    def resolve(value: str) -> str:
+        return str((base / value).resolve())
+
+    for key in ("key_file", "cert_file", "ca_file"):
+        if raw.get(key):
+            raw[key] = resolve(raw[key])
+    if str(raw.get("database_url", "")).startswith("sqlite:///") and not raw[
+        "database_url"
+    ].startswith("sqlite:////"):
+        raw["database_url"] = "sqlite:///" + resolve(raw["database_url"][len("sqlite:///") :])
+    for partner in raw.get("partners", {}).values():
+        partner["certificates"] = [resolve(c) for c in partner.get("certificates", [])]
+    try:
+        return Settings(**raw, config_file=config_file.resolve())
+    except ValidationError as exc:
+        raise ConfigurationError(f"{config_file}: {exc}") from exc
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The node's settings: from ONEWINDOW_CONFIG (a JSON file) if set, else the environment."""
+    path = os.environ.get("ONEWINDOW_CONFIG")
+    return load(Path(path)) if path else Settings()

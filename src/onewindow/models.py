@@ -2,6 +2,7 @@
 
 from onewindow import audit, auth
 from onewindow.declarations import models as declarations_models
+from onewindow.exchange import models as exchange_models
 from onewindow.ledger import models as ledger_models
 from onewindow.origin import models as origin_models
 from onewindow.risk import models as risk_models
@@ -11,6 +12,7 @@ TABLE_MODULES = (
     audit,
     auth,
     declarations_models,
+    exchange_models,
     ledger_models,
     origin_models,
     risk_models,

@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from onewindow import db
 from onewindow.clock import Clock, SystemClock
 from onewindow.config import Settings, get_settings
+from onewindow.declarations import acdd
 from onewindow.declarations.lodging import Context
+from onewindow.origin import receiving
 from onewindow.risk import Selectivity, Targets
+
+
+def register_handlers() -> None:
+    """The documents this node accepts from partners, and who handles each."""
+    receiving.register()
+    acdd.register()
 
 
 @dataclass
@@ -34,13 +42,16 @@ class Node:
     def context(self) -> Context:
         assert self.selectivity is not None
         s = self.settings
-        return Context(s.country, s.currency, self.clock, self.selectivity, s.max_items)
+        return Context(
+            s.country, s.currency, self.clock, self.selectivity, s.max_items, frozenset(s.partners)
+        )
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> Node:
         settings = settings or get_settings()
         engine = db.make_engine(settings.database_url)
         db.ensure_schema(engine)
+        register_handlers()
         return cls(settings, engine, db.session_factory(engine), clock or SystemClock())
 
     @contextmanager

@@ -11,10 +11,12 @@ from typing import Any
 import orjson
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from onewindow import auth
 from onewindow.cli.output import console, emit_json, fail, handled
-from onewindow.declarations import repository, service
+from onewindow.declarations import acdd, repository, service
+from onewindow.declarations.models import PreArrival
 from onewindow.declarations.readmodel import clearance_report, to_read
 from onewindow.declarations.schemas import (
     Cancellation,
@@ -285,3 +287,50 @@ def clearance(days: int = 30, json_output: bool = JSON) -> None:
             channel, str(r["released"]), str(r["mean_s"]), str(r["p50_s"]), str(r["p90_s"])
         )
     console.print(table)
+
+
+@app.command("pre-arrivals")
+def pre_arrivals(json_output: bool = JSON) -> None:
+    """ACDDs received from exporting countries, and the import declarations they matched."""
+    node = Node.open()
+    with node.transaction() as session:
+        rows = [
+            {
+                "export_declaration": p.export_declaration,
+                "from": p.export_country,
+                "exporter": p.exporter_name,
+                "consignee": p.consignee_name,
+                "departure": p.departure_date.isoformat(),
+                "status": p.status,
+                "import_declaration": p.import_declaration,
+            }
+            for p in session.scalars(select(PreArrival).order_by(PreArrival.id.desc()).limit(200))
+        ]
+    if json_output:
+        emit_json(rows)
+        return
+    table = Table(
+        "export declaration", "from", "exporter", "consignee", "departed", "status", "import"
+    )
+    for r in rows:
+        table.add_row(
+            r["export_declaration"],
+            r["from"],
+            r["exporter"],
+            r["consignee"],
+            r["departure"],
+            r["status"],
+            r["import_declaration"] or "",
+        )
+    console.print(table)
+
+
+@app.command("acdd-cancel")
+def acdd_cancel(number: str, reason: str = typer.Option(...), as_user: str | None = AS) -> None:
+    """Withdraw the ACDD sent for a released export (the destination's customs is told)."""
+    with handled():
+        node = Node.open()
+        with node.transaction() as session:
+            decl = service.get(session, _actor(session, as_user), number)
+            acdd.cancel(session, decl, reason, node.clock.now())
+    console.print(f"ACDD cancellation for {number} queued to {decl.country_of_destination}")

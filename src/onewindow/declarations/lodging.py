@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,12 +17,13 @@ from onewindow import audit
 from onewindow.auth import Principal, Role
 from onewindow.clock import Clock
 from onewindow.db import table
-from onewindow.declarations import repository, workflow
+from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import Plan, assess, parse
-from onewindow.declarations.models import DeclarationItem, TaxLineRow
+from onewindow.declarations.models import DeclarationItem, PreArrival, TaxLineRow
 from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
 from onewindow.origin import Certificate, CertificateItem, get_certificate
+from onewindow.origin.receiving import ClaimOutcome, report_claims
 from onewindow.risk import Selectivity, Subject, SubjectItem
 from onewindow.tariff import TariffBook
 
@@ -38,6 +40,7 @@ class Context:
     clock: Clock
     selectivity: Selectivity
     max_items: int = 999
+    partners: frozenset[str] = frozenset()  # countries whose nodes this node exchanges with
 
 
 def plan_all(
@@ -65,7 +68,7 @@ def plan_all(
     return out
 
 
-def _subject(plan: Plan) -> Subject:
+def _subject(plan: Plan, pre_arrival: str | None) -> Subject:
     doc = plan.doc
     items = tuple(
         SubjectItem(i.hs_code, i.origin, p.value_national, i.net_mass_kg)
@@ -80,6 +83,7 @@ def _subject(plan: Plan) -> Subject:
         doc.country_of_export,
         plan.goods_date,
         items,
+        pre_arrival,
     )
 
 
@@ -215,7 +219,11 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
     if not plans:
         return []
     now = ctx.clock.now()
-    assessments = ctx.selectivity.assess(session, [_subject(p) for p in plans])
+    matches = acdd.match(session, plans)
+    refs = [f"{m.export_country}:{m.export_declaration}" if m else None for m in matches]
+    assessments = ctx.selectivity.assess(
+        session, [_subject(p, ref) for p, ref in zip(plans, refs, strict=True)]
+    )
     by_office: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         by_office.setdefault(plan.doc.office, []).append(index)
@@ -226,7 +234,9 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
             numbers[index] = number
 
     rows, events = [], []
-    for plan, risk, actor, number in zip(plans, assessments, actors, numbers, strict=True):
+    for plan, risk, actor, number, ref in zip(
+        plans, assessments, actors, numbers, refs, strict=True
+    ):
         status = workflow.lane_status(risk.lane)
         released = None
         if risk.lane == "green" and plan.totals["total_due"] == 0:
@@ -244,6 +254,7 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
                 "random_pick": risk.random,
                 "lodged_at": now,
                 "released_at": released,
+                "pre_arrival": ref,
             }
         )
         base = {"at": now, "actor": actor.name, "entity_type": ENTITY, "entity_id": number}
@@ -276,5 +287,54 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
     if taxes:
         session.execute(insert(table(TaxLineRow)), taxes)
     audit.record_many(session, events)
+    _tell_partners(session, plans, numbers, rows, matches, ctx, now)
     log.info("declaration.lodged count=%d", len(numbers))
     return numbers
+
+
+def _tell_partners(
+    session: Session,
+    plans: list[Plan],
+    numbers: list[str],
+    rows: list[dict[str, Any]],
+    matches: list[PreArrival | None],
+    ctx: Context,
+    now: datetime,
+) -> None:
+    """Queue what partner nodes must hear of: certificates used or refused, ACDDs matched,
+    exports cleared at once."""
+    outcomes = [
+        ClaimOutcome(
+            item.preference.certificate,
+            number,
+            bool(p.preference_granted),
+            p.preference_reason or "",
+            _cert_item_number(session, p.certificate_item_id),
+            item.quantity,
+            item.unit,
+        )
+        for plan, number in zip(plans, numbers, strict=True)
+        for item, p in zip(plan.doc.items, plan.items, strict=True)
+        if item.preference is not None
+    ]
+    report_claims(session, outcomes, now=now)
+    for match, number in zip(matches, numbers, strict=True):
+        if match is not None:
+            acdd.respond(
+                session,
+                match,
+                number,
+                ctx.country,
+                now,
+                notify=match.export_country in ctx.partners,
+            )
+    released = [r["number"] for r in rows if r["type"] == "EX" and r["released_at"] is not None]
+    for decl in repository.by_numbers(session, released):
+        acdd.on_released(session, decl, ctx.partners, now)
+
+
+def _cert_item_number(session: Session, item_id: int | None) -> int | None:
+    if item_id is None:
+        return None
+    row = session.get(CertificateItem, item_id)
+    return row.item_number if row is not None else None

@@ -56,6 +56,7 @@ class Declaration(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     payment_method: Mapped[str | None] = mapped_column(String(10))
     payment_reference: Mapped[str | None] = mapped_column(String(60))
+    pre_arrival: Mapped[str | None] = mapped_column(String(45))  # the matched ACDD, if any
     lodged_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -124,3 +125,23 @@ class NumberSequence(Base):
     office: Mapped[str] = mapped_column(String(5), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PreArrival(Base):
+    """An ACDD received from the exporting country: export data that arrives before the goods,
+    for risk assessment and to match the import declaration when it is lodged."""
+
+    __tablename__ = "pre_arrivals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_declaration: Mapped[str] = mapped_column(String(40))
+    export_country: Mapped[str] = mapped_column(String(2))
+    exporter_id: Mapped[str] = mapped_column(String(35))
+    exporter_name: Mapped[str] = mapped_column(String(200))
+    consignee_name: Mapped[str] = mapped_column(String(200), index=True)
+    departure_date: Mapped[date] = mapped_column(Date)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # received | matched | cancelled
+    import_declaration: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("export_country", "export_declaration"),)

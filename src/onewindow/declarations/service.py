@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from onewindow import audit
 from onewindow.auth import Principal, Role
 from onewindow.db import table
-from onewindow.declarations import repository, workflow
+from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import parse
 from onewindow.declarations.lodging import (
     ENTITY,
@@ -226,20 +226,16 @@ def pay(
     )
     if decl.channel == "green":
         # Green means no officer looks at it: paid is cleared.
-        _transition(
-            session,
-            decl,
-            Principal("system", Role.ADMINISTRATOR),
-            now,
-            workflow.RELEASED,
-            "released",
-        )
+        system = Principal("system", Role.ADMINISTRATOR)
+        _transition(session, decl, system, now, workflow.RELEASED, "released")
+        acdd.on_released(session, decl, ctx.partners, now)
     return decl
 
 
 def release(session: Session, actor: Principal, number: str, ctx: Context) -> Declaration:
     decl = _act(session, actor, number, "release")
     _transition(session, decl, actor, ctx.clock.now(), workflow.RELEASED, "released")
+    acdd.on_released(session, decl, ctx.partners, ctx.clock.now())
     return decl
 
 

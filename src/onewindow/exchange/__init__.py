@@ -2,7 +2,10 @@
 
 The exchange knows document types, schemas, envelopes, receipts and certificates; it knows
 nothing of declarations or certificates of origin as business objects. Domains build their
-documents with `documents`, and the exchange carries them.
+documents with `documents`, and the exchange carries them: `send` queues a document for a
+partner in the caller's transaction (the outbox), the delivery worker (`tasks`) sends it after
+commit, and `receive` verifies what a partner sent, applies it through the handler a domain
+registered for its document type (`register_handler`) and answers with a signed receipt.
 """
 
 from onewindow.exchange.criteria import (
@@ -59,6 +62,18 @@ from onewindow.exchange.pki import (
     save_authority,
     verify_node_certificate,
 )
+from onewindow.exchange.service import (
+    Handler,
+    Incoming,
+    Outcome,
+    receive,
+    receive_many,
+    register_handler,
+    retry,
+    send,
+    sync_partners,
+    unregister_handler,
+)
 from onewindow.exchange.xmlsafe import parse as parse_xml
 
 __all__ = [
@@ -66,9 +81,12 @@ __all__ = [
     "Authority",
     "Criterion",
     "DocumentType",
+    "Handler",
     "Header",
+    "Incoming",
     "Kind",
     "Opened",
+    "Outcome",
     "Reason",
     "Receipt",
     "ReceiptStatus",
@@ -103,10 +121,17 @@ __all__ = [
     "parse_xml",
     "private_key_pem",
     "reasons_from",
+    "receive",
+    "receive_many",
+    "register_handler",
+    "retry",
     "save_authority",
     "seal",
+    "send",
     "sign_receipt",
+    "sync_partners",
     "to_xml",
+    "unregister_handler",
     "validate",
     "verify_node_certificate",
 ]

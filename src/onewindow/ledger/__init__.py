@@ -21,25 +21,34 @@ from onewindow.ledger.service import (
     sign_head,
     verify_signed_head,
 )
+from onewindow.ledger.verify import Check, check_document, make_verifiable, parse_verifiable
+from onewindow.ledger.witness import Outcome, Partner, load_partners, witness_once
 
 __all__ = [
     "KINDS",
+    "Check",
     "Consistency",
     "HeadSigner",
     "Inclusion",
     "LeafEntry",
     "LedgerEntry",
+    "Outcome",
+    "Partner",
     "SignedTreeHead",
     "TreeHead",
     "WitnessedHead",
     "append",
     "append_many",
+    "check_document",
     "consistency",
     "current_signed_head",
     "head",
     "is_revoked",
     "leaf_data",
     "ledger_origin",
+    "load_partners",
+    "make_verifiable",
+    "parse_verifiable",
     "prove",
     "prove_all",
     "prove_index",
@@ -47,4 +56,5 @@ __all__ = [
     "sign_head",
     "tree_head_message",
     "verify_signed_head",
+    "witness_once",
 ]

@@ -7,27 +7,39 @@ content, only its identifier, type, version and hash."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 
 from onewindow import keys
 from onewindow.api_deps import NodeDep
-from onewindow.ledger import service
+from onewindow.ledger import service, trust, verify, witness
 from onewindow.ledger.encoding import ledger_origin
-from onewindow.ledger.schemas import ConsistencyRead, InclusionRead, SignedHeadRead
+from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher
+from onewindow.ledger.schemas import (
+    CheckRead,
+    ConsistencyRead,
+    CosignatureRead,
+    DocumentProofsRead,
+    InclusionRead,
+    SignedHeadRead,
+    VerifyRead,
+    WitnessRead,
+)
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
-@lru_cache(maxsize=1)
-def node_key() -> keys.NodeKey:
+@lru_cache(maxsize=4)
+def node_key(path: FilePath) -> keys.NodeKey:
     """Loaded once per process; created on first use like the CLI does."""
-    return keys.load_or_create_key()
+    return keys.load_or_create_key(path)
 
 
 def get_signer(node: NodeDep) -> service.HeadSigner:
-    return service.HeadSigner(node_key(), ledger_origin(node.settings.country), node.clock)
+    key = node_key(node.settings.key_file)
+    return service.HeadSigner(key, ledger_origin(node.settings.country), node.clock)
 
 
 SignerDep = Annotated[service.HeadSigner, Depends(get_signer)]
@@ -68,3 +80,69 @@ def consistency(
     """Proof that the log at size `old` is a prefix of the log at size `new`."""
     with node.transaction() as session:
         return ConsistencyRead.of(service.consistency(session, old, new))
+
+
+@router.get("/proofs/{document_id}", response_model=DocumentProofsRead)
+def proofs(
+    node: NodeDep,
+    signer: SignerDep,
+    document_id: str = Path(min_length=1, max_length=service.MAX_DOCUMENT_ID),
+    document_type: str | None = Query(None, max_length=40),
+) -> DocumentProofsRead:
+    """Every entry of the document (issued, status changes, revoked), each with its inclusion
+    proof under one signed head: what `onewindow verify` asks the issuer."""
+    with node.transaction() as session:
+        found, sth = service.prove_document(session, signer, document_id, document_type)
+        return DocumentProofsRead.of(found, sth, signer.key)
+
+
+@router.get("/witnesses", response_model=list[WitnessRead])
+def witnesses(node: NodeDep) -> list[WitnessRead]:
+    """The partners' logs this node witnesses: the last head cosigned, and any alarm."""
+    endpoints = {country: p.endpoint for country, p in node.settings.partners.items()}
+    with node.transaction() as session:
+        return [witness.to_read(s) for s in witness.witness_status(session, endpoints)]
+
+
+@router.get("/cosignatures", response_model=list[CosignatureRead])
+def cosignatures(
+    node: NodeDep,
+    signer: SignerDep,
+    country: str = Query(pattern="^[A-Z]{2}$", description="The partner whose heads"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[CosignatureRead]:
+    """This node's cosignatures of a partner's heads, largest head first."""
+    with node.transaction() as session:
+        rows = witness.cosignatures(session, country, limit)
+        own = node.settings.country
+        return [CosignatureRead.of(row, own, signer.key.key_id) for row in rows]
+
+
+@router.post("/verify", response_model=VerifyRead)
+def verify_document(
+    node: NodeDep,
+    signer: SignerDep,
+    document: Annotated[dict[str, Any], Body(description="A verifiable document")],
+) -> VerifyRead:
+    """Check a verifiable document (see `onewindow verify`). Bad documents are answered with
+    failed checks, not errors. Only this node's own log and its configured partners' are
+    asked: never an endpoint the document names."""
+    settings = node.settings
+    ca = trust.read_ca(settings.ca_file) if settings.ca_file else None
+    now = node.clock.now()
+    doc, parsed = verify.parse_verifiable(document)
+    checks = [parsed]
+    if doc is not None:
+        with node.transaction() as session, HttpFetcher() as http:
+            fetcher: Fetcher = http
+            endpoint: str | None = None
+            if doc.issuer_country == settings.country:
+                fetcher, endpoint = LocalFetcher(session, signer), "local"
+            elif doc.issuer_country in settings.partners:
+                endpoint = settings.partners[doc.issuer_country].endpoint
+            checks += verify.check_document(doc, ca=ca, fetcher=fetcher, now=now, endpoint=endpoint)
+    return VerifyRead(
+        ok=verify.passed(checks),
+        document_id=doc.document_id if doc else None,
+        checks=[CheckRead(check=c.check, ok=c.ok, detail=c.detail) for c in checks],
+    )

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from onewindow import keys
-from onewindow.cli.output import console, emit_json, handled
-from onewindow.ledger import service
+from onewindow.cli.output import EXIT_FAILED, console, emit_json, fail, handled
+from onewindow.clock import SystemClock
+from onewindow.config import get_settings
+from onewindow.errors import ConfigurationError
+from onewindow.ledger import service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
-from onewindow.ledger.schemas import ConsistencyRead, InclusionRead, SignedHeadRead
+from onewindow.ledger.remote import HttpFetcher
+from onewindow.ledger.schemas import (
+    CheckRead,
+    ConsistencyRead,
+    EntryRead,
+    InclusionRead,
+    SignedHeadRead,
+)
 from onewindow.node import Node
 
 app = typer.Typer(
@@ -24,12 +36,12 @@ KEY = typer.Option(
     None,
     "--key",
     envvar="ONEWINDOW_SIGNING_KEY",
-    help=f"The node's Ed25519 key (PEM), created if missing [default: {keys.DEFAULT_KEY_PATH}]",
+    help="The node's Ed25519 key (PEM), created if missing [default: the key_file setting]",
 )
 
 
 def _signer(node: Node, key_path: Path | None) -> service.HeadSigner:
-    key = keys.load_or_create_key(key_path)
+    key = keys.load_or_create_key(key_path or node.settings.key_file)
     return service.HeadSigner(key, ledger_origin(node.settings.country), node.clock)
 
 
@@ -154,3 +166,175 @@ def append_demo(
             f"appended {len(added)} entries (DEMO-{added.start:08d}...); "
             f"size {current.tree_size}, root {current.root_hash.hex()}"
         )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+        raise  # fail() exits; this keeps type checkers informed
+
+
+@app.command()
+def issue(
+    file: Path = typer.Argument(..., help="The document's canonical bytes"),
+    document_type: str = typer.Option(..., "--type", help="The document type, e.g. FORM_D"),
+    document_id: str = typer.Option(..., "--id", help="The document's identifier"),
+    version: int = typer.Option(1, min=1, help="The document's version"),
+    media_type: str = typer.Option("application/octet-stream", help="What the bytes are"),
+    endpoint: str | None = typer.Option(
+        None, help="This node's public URL [default: http://HOST:PORT from the settings]"
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write it here, not to stdout"),
+    key: Path | None = KEY,
+) -> None:
+    """Log FILE as issued by this node and write it as a verifiable document (JSON)."""
+    with handled():
+        node = Node.open()
+        settings = node.settings
+        if settings.cert_file is None:
+            raise ConfigurationError("issuing needs this node's certificate: set cert_file")
+        body, certificate = _read(file), _read(settings.cert_file)
+        signing = keys.load_or_create_key(key or settings.key_file)
+        with node.transaction() as session:
+            doc = verify.make_verifiable(
+                body,
+                document_type=document_type,
+                document_id=document_id,
+                version=version,
+                issuer_country=settings.country,
+                issuer_endpoint=endpoint or f"http://{settings.host}:{settings.port}",
+                key=signing,
+                certificate_pem=certificate,
+                media_type=media_type,
+                session=session,
+                logged_at=node.clock.now(),
+            )
+    text = doc.model_dump_json(indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+
+
+@app.command()
+def revoke(
+    document_id: str = typer.Argument(..., help="A document this node issued"),
+    document_type: str | None = typer.Option(None, "--type", help="Only entries of this type"),
+    json_output: bool = JSON,
+) -> None:
+    """Log the revocation of a document this node issued. Final: it no longer verifies."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            entry = service.revoke(
+                session, document_id, document_type, node.settings.country, node.clock.now()
+            )
+            out = EntryRead.of(entry)
+    if json_output:
+        emit_json(out)
+    else:
+        what = f"{out.document_type} {out.document_id} v{out.version}"
+        _line(f"revoked {what}: leaf {out.leaf_index} of the log")
+
+
+@app.command("witness")
+def witness_command(
+    once: bool = typer.Option(False, "--once", help="One round, then exit (1 on an alarm)"),
+    interval: float = typer.Option(tasks.DEFAULT_INTERVAL, min=1, help="Seconds between rounds"),
+    json_output: bool = JSON,
+    key: Path | None = KEY,
+) -> None:
+    """Witness the partners' logs: check each one's signed head, cosign those that hold up."""
+    with handled(json_output):
+        node = Node.open()
+        signing = keys.load_or_create_key(key or node.settings.key_file)
+        if not once:
+            partners = len(node.settings.partners)
+            console.print(f"witnessing {partners} partner(s) every {interval:g} s; Ctrl-C stops")
+            tasks.run_witness(node, interval, key=signing)
+            return
+        with HttpFetcher() as fetcher:
+            outcomes = tasks.witness_round(node, fetcher, signing)
+    rows = [
+        {
+            "partner": o.partner,
+            "status": o.status,
+            "tree_size": o.head.tree_size if o.head else None,
+            "root_hash": o.head.root_hash.hex() if o.head else None,
+            "detail": o.detail,
+        }
+        for o in outcomes
+    ]
+    if json_output:
+        emit_json(rows)
+    else:
+        table = Table("partner", "status", "size", "detail", title="witness round")
+        for row in rows:
+            status = "[bold red]ALARM[/]" if row["status"] == "alarm" else str(row["status"])
+            size = "" if row["tree_size"] is None else str(row["tree_size"])
+            table.add_row(str(row["partner"]), status, size, escape(str(row["detail"])))
+        console.print(table)
+    if witness.alarms(outcomes):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def witnesses(json_output: bool = JSON) -> None:
+    """The partners' logs this node witnesses: the last head it cosigned, and any ALARM."""
+    with handled(json_output):
+        node = Node.open()
+        endpoints = {country: p.endpoint for country, p in node.settings.partners.items()}
+        with node.transaction() as session:
+            out = [witness.to_read(s) for s in witness.witness_status(session, endpoints)]
+    if json_output:
+        emit_json(out)
+        return
+    table = Table("partner", "last size", "root", "time", "status", "detail")
+    for w in out:
+        status = "[bold red]ALARM[/]" if w.status == "ALARM" else w.status
+        seen = f"{w.seen_at:%Y-%m-%d %H:%M:%S}Z" if w.seen_at else ""
+        size = "" if w.tree_size is None else str(w.tree_size)
+        table.add_row(w.partner, size, w.root_hash or "", seen, status, escape(w.detail))
+    console.print(table, soft_wrap=True)
+
+
+def verify_command(
+    file: Path = typer.Argument(..., help="A verifiable document (JSON) as a node issues it"),
+    ca: Path | None = typer.Option(
+        None, "--ca", help="The federation root certificate [default: the ca_file setting]"
+    ),
+    endpoint: str | None = typer.Option(
+        None,
+        help="Ask the issuer's log here [default: the partner's configured endpoint, "
+        "else the one the document names]",
+    ),
+    json_output: bool = JSON,
+) -> None:
+    """Verify a document: the issuer's certificate and signature, that it was not altered,
+    that it is in the issuer's log under a head the issuer signed, and not revoked."""
+    with handled(json_output):
+        raw = _read(file)
+        settings = get_settings()
+        ca_path = ca or settings.ca_file
+        root = trust.read_ca(ca_path) if ca_path else None
+        doc, parsed = verify.parse_verifiable(raw)
+        checks = [parsed]
+        if doc is not None:
+            partner = settings.partners.get(doc.issuer_country)
+            where = endpoint or (partner.endpoint if partner else None) or doc.issuer_endpoint
+            with HttpFetcher() as fetcher:
+                checks += verify.check_document(
+                    doc, ca=root, fetcher=fetcher, now=SystemClock().now(), endpoint=where
+                )
+    if json_output:
+        emit_json([CheckRead(check=c.check, ok=c.ok, detail=c.detail) for c in checks])
+    else:
+        table = Table("check", "result", "detail", title=f"verify {file.name}")
+        for c in checks:
+            result = "[green]ok[/]" if c.ok else "[bold red]FAILED[/]"
+            table.add_row(verify.LABELS.get(c.check, c.check), result, escape(c.detail))
+        console.print(table)
+    if not verify.passed(checks):
+        raise typer.Exit(EXIT_FAILED)

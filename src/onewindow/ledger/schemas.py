@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from onewindow.keys import NodeKey
-from onewindow.ledger.models import LedgerEntry, SignedTreeHead
+from onewindow.ledger.encoding import tree_head_message
+from onewindow.ledger.models import LedgerEntry, SignedTreeHead, WitnessedHead
 from onewindow.ledger.service import Consistency, Inclusion, signed_head_message
 
 
@@ -106,3 +108,112 @@ class ConsistencyRead(BaseModel):
             new_root=c.new_root.hex(),
             proof=[p.hex() for p in c.proof],
         )
+
+
+class DocumentProofsRead(BaseModel):
+    """Every entry of one document, each with its inclusion proof under the same signed head:
+    a verifier sees the issue and any revocation, and can check both."""
+
+    document_id: str
+    signed_head: SignedHeadRead
+    entries: list[InclusionRead]
+
+    @classmethod
+    def of(
+        cls, found: list[Inclusion], sth: SignedTreeHead, key: NodeKey | None = None
+    ) -> DocumentProofsRead:
+        return cls(
+            document_id=found[0].entry.document_id if found else "",
+            signed_head=SignedHeadRead.of(sth, key),
+            entries=[InclusionRead.of(inclusion) for inclusion in found],
+        )
+
+
+# ---- witnessing ----
+
+
+class WitnessRead(BaseModel):
+    partner: str
+    endpoint: str | None
+    status: Literal["ok", "ALARM", "never"]
+    tree_size: int | None = Field(description="The largest head of the partner we cosigned")
+    root_hash: str | None
+    signed_at: datetime | None
+    seen_at: datetime | None = Field(description="When a head of the partner last came in")
+    alarms: int
+    detail: str = Field(description="The latest alarm, when there is one")
+
+
+class CosignatureRead(BaseModel):
+    """A partner's head and this node's cosignature on it: Ed25519 by `witness_key_id` over
+    `signed_message`, the very checkpoint text the partner signed."""
+
+    partner_country: str
+    origin: str
+    tree_size: int
+    root_hash: str
+    signed_at: datetime
+    partner_key_id: str
+    partner_signature: str
+    signed_message: str
+    witness_country: str
+    witness_key_id: str
+    cosignature: str
+    cosigned_at: datetime
+
+    @classmethod
+    def of(cls, row: WitnessedHead, country: str, key_id: str) -> CosignatureRead:
+        signed_at = _utc(row.signed_at)
+        message = tree_head_message(row.origin, row.tree_size, row.root_hash, signed_at)
+        return cls(
+            partner_country=row.partner_country,
+            origin=row.origin,
+            tree_size=row.tree_size,
+            root_hash=row.root_hash.hex(),
+            signed_at=signed_at,
+            partner_key_id=row.partner_key_id,
+            partner_signature=base64.b64encode(row.partner_signature).decode(),
+            signed_message=message.decode(),
+            witness_country=country,
+            witness_key_id=key_id,
+            cosignature=base64.b64encode(row.cosignature or b"").decode(),
+            cosigned_at=_utc(row.cosigned_at or row.received_at),
+        )
+
+
+# ---- verifiable documents (see onewindow.ledger.verify for the format) ----
+
+
+class DocumentSignature(BaseModel):
+    key_id: str = Field(max_length=64)
+    algorithm: str = Field(max_length=40, description="Ed25519")
+    value: str = Field(max_length=200, description="The signature, base64")
+
+
+class VerifiableDocument(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    format: Literal["onewindow.verifiable/1"] = "onewindow.verifiable/1"
+    document_type: str = Field(min_length=1, max_length=40)
+    document_id: str = Field(min_length=1, max_length=100)
+    version: int = Field(ge=1, le=2**31 - 1)
+    issuer_country: str = Field(pattern=r"^[A-Z]{2}$")
+    issuer_endpoint: str | None = Field(None, max_length=500)
+    media_type: str = Field("application/octet-stream", max_length=100)
+    document_encoding: Literal["base64", "utf-8"] = "base64"
+    document: str = Field(max_length=7_000_000)
+    document_sha256: str = Field(max_length=64)
+    signature: DocumentSignature
+    certificate: str = Field(max_length=20_000, description="The issuer node's PEM certificate")
+
+
+class CheckRead(BaseModel):
+    check: str
+    ok: bool
+    detail: str
+
+
+class VerifyRead(BaseModel):
+    ok: bool
+    document_id: str | None
+    checks: list[CheckRead]

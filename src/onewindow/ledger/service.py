@@ -277,6 +277,15 @@ def prove_all(
     return [_inclusion(session, entry, size) for entry in entries]
 
 
+def prove_document(
+    session: Session, signer: HeadSigner, document_id: str, document_type: str | None = None
+) -> tuple[list[Inclusion], SignedTreeHead]:
+    """Every entry of the document (issue, status changes, revocation), each proven under one
+    signed head covering the whole log: what a verifier needs to see it was not revoked."""
+    sth = current_signed_head(session, signer)
+    return prove_all(session, document_id, sth.tree_size, document_type), sth
+
+
 def prove_index(session: Session, leaf_index: int, tree_size: int | None = None) -> Inclusion:
     size = _check_size(session, tree_size)
     if isinstance(leaf_index, bool) or not isinstance(leaf_index, int) or leaf_index < 0:
@@ -304,6 +313,32 @@ def consistency(session: Session, old_size: int, new_size: int | None = None) ->
         new_root=merkle.root_from_nodes(nodes, new),
         proof=merkle.consistency_proof_from_nodes(nodes, old, new),
     )
+
+
+def revoke(
+    session: Session, document_id: str, document_type: str | None, issuer: str, now: datetime
+) -> LedgerEntry:
+    """Log the revocation of a document this node issued: its latest entry, kind `revoked`."""
+    latest = repository.latest_entry(
+        session, _document_id(document_id), repository.tree_size(session), document_type
+    )
+    if latest is None:
+        raise NotFound(f"document {document_id!r} is not in the ledger", document_id=document_id)
+    if latest.issuer_country != issuer:
+        message = f"{document_id} was issued by {latest.issuer_country}, not this node"
+        raise invalid("document_id", "not_ours", message)
+    if latest.kind == "revoked":
+        return latest
+    entry = LeafEntry(
+        latest.document_type,
+        latest.document_id,
+        latest.version,
+        latest.issuer_country,
+        latest.document_sha256,
+        now,
+        "revoked",
+    )
+    return append(session, entry)
 
 
 def is_revoked(session: Session, document_id: str, document_type: str | None = None) -> bool:

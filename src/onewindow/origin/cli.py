@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
 from pydantic import ValidationError
+from rich.table import Table
+from sqlalchemy import select
 
+from onewindow import auth
 from onewindow.cli.output import console, emit_json, fail, handled
 from onewindow.errors import FieldError, InvalidInput, NotFound
 from onewindow.node import Node
-from onewindow.origin import CertificateCreate, CertificateRead, get_certificate, record_certificate
+from onewindow.origin import (
+    CertificateCreate,
+    CertificateRead,
+    get_certificate,
+    issuing,
+    receiving,
+    record_certificate,
+)
+from onewindow.origin.models import Certificate, VerificationRequest
 
 app = typer.Typer(help="Certificates of origin (ATIGA Form D).", no_args_is_help=True)
 
@@ -72,3 +85,243 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
         emit_json(data)
         return
     console.print(data)
+
+
+AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
+JSON = typer.Option(False, "--json", help="Print one JSON document only")
+
+
+def _load(file: Path) -> Any:
+    try:
+        return orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+
+
+def _summary(cert: Certificate) -> dict[str, Any]:
+    return {
+        "reference": cert.reference,
+        "status": cert.status,
+        "source": cert.source,
+        "exporting_country": cert.exporting_country,
+        "importing_country": cert.importing_country,
+        "exporter": cert.exporter_name,
+        "importer": cert.importer_name,
+        "issue_date": cert.issue_date.isoformat(),
+        "valid_until": cert.valid_until.isoformat(),
+        "reason": cert.status_reason,
+        "replaced_by": cert.replaced_by,
+        "items": [
+            {
+                "item": i.item_number,
+                "hs_code": i.hs_code,
+                "criterion": i.origin_criterion,
+                "quantity": str(i.quantity),
+                "used": str(i.used_quantity),
+                "unit": i.unit,
+            }
+            for i in cert.items
+        ],
+    }
+
+
+def _print(data: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        emit_json(data)
+        return
+    console.print(
+        f"[bold]{data['reference']}[/] {data['status']} ({data['source']}): "
+        f"{data['exporter']} ({data['exporting_country']}) to {data['importer']} "
+        f"({data['importing_country']}), valid {data['issue_date']} to {data['valid_until']}"
+    )
+    if data.get("reason"):
+        console.print(f"reason: {data['reason']}")
+    table = Table("item", "HS", "criterion", "quantity", "used", "unit")
+    for i in data["items"]:
+        table.add_row(
+            str(i["item"]), i["hs_code"], i["criterion"], i["quantity"], i["used"], i["unit"]
+        )
+    console.print(table)
+
+
+def _actor(session: Any, as_user: str | None) -> auth.Principal:
+    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
+
+
+@app.command()
+def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """Issue a Form D from an exporter's application (JSON: boxes 1 to 11 and 13)."""
+    application = _load(file)
+    with handled(json_output):
+        node = Node.open()
+        s = node.settings
+        with node.transaction() as session:
+            cert = issuing.issue(
+                session,
+                _actor(session, as_user),
+                application,
+                country=s.country,
+                now=node.clock.now(),
+                place=s.issuing_place,
+                authority=s.issuing_authority,
+            )
+            data = _summary(cert)
+    _print(data, json_output)
+
+
+@app.command()
+def transmit(reference: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """Send an issued Form D to the importing country's node (the exporter authorises it)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            cert = issuing.transmit(
+                session, _actor(session, as_user), reference, now=node.clock.now()
+            )
+            data = _summary(cert)
+    _print(data, json_output)
+
+
+@app.command()
+def cancel(
+    reference: str,
+    reason: str = typer.Option(..., help="Why it is withdrawn"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Cancel a Form D issued here; the importing country's node is told."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            cert = issuing.cancel(
+                session, _actor(session, as_user), reference, reason, now=node.clock.now()
+            )
+            data = _summary(cert)
+    _print(data, json_output)
+
+
+@app.command()
+def replace(reference: str, file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """Replace a Form D issued here by a new one from a corrected application."""
+    application = _load(file)
+    with handled(json_output):
+        node = Node.open()
+        s = node.settings
+        with node.transaction() as session:
+            cert = issuing.replace(
+                session,
+                _actor(session, as_user),
+                reference,
+                application,
+                country=s.country,
+                now=node.clock.now(),
+                place=s.issuing_place,
+                authority=s.issuing_authority,
+            )
+            data = _summary(cert)
+    _print(data, json_output)
+
+
+@app.command("list")
+def list_(
+    source: str | None = typer.Option(None, help="issued, exchange or recorded"),
+    json_output: bool = JSON,
+) -> None:
+    """Certificates at this node, newest first: issued here or received from partners."""
+    node = Node.open()
+    with node.transaction() as session:
+        rows = [_summary(c) for c in issuing.certificates(session, source)]
+    if json_output:
+        emit_json(rows)
+        return
+    table = Table("reference", "source", "status", "from", "to", "importer", "valid until")
+    for r in rows:
+        table.add_row(
+            r["reference"],
+            r["source"],
+            r["status"],
+            r["exporting_country"],
+            r["importing_country"],
+            r["importer"],
+            r["valid_until"],
+        )
+    console.print(table)
+
+
+@app.command("verify-request")
+def verify_request(
+    reference: str, reason: str = typer.Option(...), json_output: bool = JSON
+) -> None:
+    """Ask the issuing country to verify the origin of a certificate received here."""
+    with handled(json_output):
+        node = Node.open()
+        s = node.settings
+        with node.transaction() as session:
+            request = receiving.request_verification(
+                session,
+                reference,
+                reason,
+                country=s.country,
+                authority=f"Customs {s.country}",
+                now=node.clock.now(),
+            )
+            data = {
+                "request_id": request.request_id,
+                "reference": reference,
+                "status": request.status,
+            }
+    emit_json(data) if json_output else console.print(
+        f"verification request {data['request_id']} sent"
+    )
+
+
+@app.command("verify-answer")
+def verify_answer(
+    request_id: str,
+    result: str = typer.Argument(..., help="confirmed, partially_confirmed or not_confirmed"),
+    note: str = typer.Option(...),
+    json_output: bool = JSON,
+) -> None:
+    """Answer a verification request about a certificate issued here."""
+    with handled(json_output):
+        node = Node.open()
+        s = node.settings
+        with node.transaction() as session:
+            request = receiving.answer_verification(
+                session,
+                request_id,
+                result,
+                note,
+                authority=s.issuing_authority,
+                now=node.clock.now(),
+            )
+            data = {"request_id": request_id, "status": request.status}
+    emit_json(data) if json_output else console.print(f"answered {request_id}: {data['status']}")
+
+
+@app.command()
+def verifications(json_output: bool = JSON) -> None:
+    """Verification requests sent or received, with their answers."""
+    node = Node.open()
+    with node.transaction() as session:
+        rows = [
+            {
+                "request_id": v.request_id,
+                "reference": v.reference,
+                "from": v.requesting_country,
+                "to": v.issuer_country,
+                "status": v.status,
+                "reason": v.reason,
+                "answer": v.answer,
+            }
+            for v in session.scalars(select(VerificationRequest).order_by(VerificationRequest.id))
+        ]
+    if json_output:
+        emit_json(rows)
+        return
+    table = Table("request", "reference", "from", "to", "status", "answer")
+    for r in rows:
+        table.add_row(
+            str(r["request_id"])[:8], r["reference"], r["from"], r["to"], r["status"], r["answer"] or ""
+        )
+    console.print(table)

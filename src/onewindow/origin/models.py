@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onewindow.db import Base, UTCDateTime
@@ -25,8 +26,14 @@ class Certificate(Base):
     issue_date: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="received")
-    source: Mapped[str] = mapped_column(String(20))  # recorded by hand | exchange
+    source: Mapped[str] = mapped_column(String(20))  # issued here | recorded by hand | exchange
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Form D as exchanged (boxes 1 to 13), its version, and what became of it.
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    replaced_by: Mapped[str | None] = mapped_column(String(40))
+    transmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items: Mapped[list[CertificateItem]] = relationship(
         back_populates="certificate", order_by="CertificateItem.item_number", lazy="selectin"
     )
@@ -46,3 +53,31 @@ class CertificateItem(Base):
     unit: Mapped[str] = mapped_column(String(3))
     used_quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
     certificate: Mapped[Certificate] = relationship(back_populates="items")
+
+
+class CertificateSequence(Base):
+    """Reference numbers of certificates issued here: COUNTRY-YEAR-NNNNNN."""
+
+    __tablename__ = "certificate_sequences"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerificationRequest(Base):
+    """A request by importing customs to verify the origin of a certificate, on both sides."""
+
+    __tablename__ = "origin_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(40), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    requesting_country: Mapped[str] = mapped_column(String(2))
+    issuer_country: Mapped[str] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # open | confirmed | partially_confirmed | not_confirmed
+    answer: Mapped[str | None] = mapped_column(String(500))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

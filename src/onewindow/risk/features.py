@@ -101,17 +101,31 @@ class KeyStats:
     labelled: np.ndarray
     illicit: np.ndarray
     seen: np.ndarray
+    _index: pd.Index | None = field(default=None, repr=False, compare=False)
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        pos = np.searchsorted(self.codes, query)
-        safe = np.minimum(pos, max(len(self.codes) - 1, 0))
-        found = (query >= 0) & (len(self.codes) > 0)
-        if len(self.codes):
-            found &= self.codes[safe] == query
+        size = len(self.codes)
+        if size == 0:
+            zero = np.zeros(len(query))
+            return zero, zero, zero
+        if self.codes[-1] == size - 1:
+            # Codes 0..size-1 all present (a single-column key): index directly, no search.
+            found = (query >= 0) & (query < size)
+            safe = np.where(found, query, 0)
+        elif len(query) > SMALL_BATCH:
+            # A hash table, built once, beats binary search on large batches by about 5x.
+            if self._index is None:
+                self._index = pd.Index(self.codes)
+            pos = self._index.get_indexer(query)
+            found = pos >= 0
+            safe = np.where(found, pos, 0)
+        else:
+            safe = np.minimum(np.searchsorted(self.codes, query), size - 1)
+            found = (query >= 0) & (self.codes[safe] == query)
         return (
-            np.where(found, self.labelled[safe] if len(self.codes) else 0.0, 0.0),
-            np.where(found, self.illicit[safe] if len(self.codes) else 0.0, 0.0),
-            np.where(found, self.seen[safe] if len(self.codes) else 0.0, 0.0),
+            np.where(found, self.labelled[safe], 0.0),
+            np.where(found, self.illicit[safe], 0.0),
+            np.where(found, self.seen[safe], 0.0),
         )
 
 
@@ -208,6 +222,17 @@ class FeatureStats:
             table = self._tables[level] = self.vocab[level].get_indexer([h[:digits] for h in hs6])
         return table
 
+    def _hs_numbers(self, frame: Columns, code: np.ndarray) -> np.ndarray:
+        # The HS code as a number lets trees group neighbouring lines (chapters, headings).
+        table = self._tables.get("hs6_number")
+        if table is None:
+            table = self._tables["hs6_number"] = _hs_number_array(self.vocab["hs6"].tolist())
+        number = np.where(code >= 0, table[np.maximum(code, 0)], np.nan)
+        new = np.flatnonzero(code < 0)
+        if new.size:
+            number[new] = _hs_number_array(_column(frame, "hs6", object)[new].tolist())
+        return np.column_stack((number, np.floor(number / 100), np.floor(number / 10000)))
+
     def key_code(self, atoms: dict[str, np.ndarray], name: str) -> np.ndarray:
         parts = HISTORY_KEYS[name]
         code = atoms[parts[0]].astype(np.int64)
@@ -231,7 +256,9 @@ class FeatureStats:
         history: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
         prior: float | np.ndarray,
     ) -> np.ndarray:
-        out = np.empty((_rows(frame), len(FEATURE_NAMES)), dtype=np.float64)
+        # Column-major: every feature is written as one contiguous column, and LightGBM reads
+        # column-major input without a copy.
+        out = np.empty((_rows(frame), len(FEATURE_NAMES)), dtype=np.float64, order="F")
         j = 0
         m = self.smoothing
         for name in HISTORY_KEYS:
@@ -251,7 +278,7 @@ class FeatureStats:
         out[:, j + 1] = np.log1p(mass)
         out[:, j + 2] = rate
         out[:, j + 3] = np.log1p(value * rate / 100.0)
-        out[:, j + 4 : j + 7] = _hs_numbers(_column(frame, "hs6", object))
+        out[:, j + 4 : j + 7] = self._hs_numbers(frame, atoms["hs6"])
         lup = log_unit_price(frame)
         mean = np.full(len(lup), np.nan)
         std = np.full(len(lup), np.nan)
@@ -333,17 +360,8 @@ def _rows(frame: Columns) -> int:
     return len(frame) if isinstance(frame, pd.DataFrame) else len(frame["value"])
 
 
-def _hs_number(code: str) -> float:
-    return float(code) if code.isdigit() else np.nan
-
-
-def _hs_numbers(hs6: np.ndarray) -> np.ndarray:
-    # The HS code as a number lets trees group neighbouring lines (chapters, headings).
-    if len(hs6) <= SMALL_BATCH:
-        number = np.array([_hs_number(str(h)) for h in hs6], dtype=float)
-    else:
-        number = pd.to_numeric(pd.Series(hs6, dtype=object), errors="coerce").to_numpy(float)
-    return np.column_stack((number, np.floor(number / 100), np.floor(number / 10000)))
+def _hs_number_array(codes: list[Any]) -> np.ndarray:
+    return np.array([float(c) if str(c).isdigit() else np.nan for c in codes], dtype=float)
 
 
 def log_unit_price(frame: Columns) -> np.ndarray:

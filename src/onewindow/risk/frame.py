@@ -31,6 +31,9 @@ Contract (one row per declaration item, pandas DataFrame, extra columns are igno
 
 Every string column is non-null (missing becomes ""), so that an unseen or absent code is just
 another key: it is scored with the prior, never refused.
+
+A single live declaration need not become a DataFrame: `record_columns(dict)` checks it and
+returns the same columns as one-element arrays, which features and model accept like a frame.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ class Subject:
     country_of_export: str
     goods_date: Any
     items: tuple[SubjectItem, ...]
+    pre_arrival: str | None = None  # the exporting country's ACDD matched to this import
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,226 @@
+"""Setting up a federation on disk: the root CA, and per member state a node key, its
+certificate and the node.json that `onewindow serve --config` reads.
+
+    DIR/ca.pem, DIR/ca-key.pem            the federation root (keep the key offline)
+    DIR/XX/key.pem, DIR/XX/cert.pem       node XX's Ed25519 key and certificate
+    DIR/XX/node.json                      country, currency, database, port, partners
+
+Paths inside node.json are relative to it, so a federation directory can be moved whole.
+Every change rewrites files atomically, and running nodes reload their node.json when it
+changes: a member added, or a key rotated, without stopping anyone. A rotation first adds the
+new certificate to every partner's trust, and only then switches the node to its new key;
+the old certificate stays trusted (messages sealed before the rotation are still being
+retried) until `retire-key` removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from onewindow.errors import Conflict, NotFound, invalid
+from onewindow.exchange import pki
+
+# ASEAN member states and their currencies: the federation this was built for.
+CURRENCIES = {
+    "BN": "BND", "ID": "IDR", "KH": "KHR", "LA": "LAK", "MM": "MMK",
+    "MY": "MYR", "PH": "PHP", "SG": "SGD", "TH": "THB", "VN": "VND",
+}  # fmt: skip
+NODE_FILE = "node.json"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_BASE_PORT = 8101
+
+
+@dataclass(frozen=True)
+class Member:
+    country: str
+    directory: Path
+    config: dict[str, Any]
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / NODE_FILE
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.config['host']}:{self.config['port']}"
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(temp, path)  # readers see the old file or the new one, never half of it
+
+
+def _country(value: str) -> str:
+    country = value.strip().upper()
+    if country not in CURRENCIES:
+        known = ", ".join(sorted(CURRENCIES))
+        raise invalid("country", "unknown_member", f"{value!r} is not one of {known}")
+    return country
+
+
+def members(directory: Path) -> list[Member]:
+    if not (directory / "ca.pem").exists():
+        raise NotFound(f"no federation in {directory}: run `onewindow federation init` first")
+    found = []
+    for path in sorted(directory.glob(f"*/{NODE_FILE}")):
+        config = json.loads(path.read_text())
+        found.append(Member(config["country"], path.parent, config))
+    return found
+
+
+def _member(directory: Path, country: str) -> Member:
+    for member in members(directory):
+        if member.country == country:
+            return member
+    raise NotFound(f"{country} is not a member of the federation in {directory}")
+
+
+def _partner_entry(member: Member) -> dict[str, Any]:
+    return {"endpoint": member.endpoint, "certificates": [f"../{member.country}/cert.pem"]}
+
+
+def _issue(
+    authority: pki.Authority, directory: Path, country: str, suffix: str, now: datetime | None
+) -> str:
+    """A new key and certificate for `country` in directory/key{suffix}.pem and
+    cert{suffix}.pem; return the key id."""
+    key = pki.generate_private_key()
+    certificate = pki.issue_node_certificate(authority, country, key.public_key(), now=now)
+    pki.write_pem(directory / f"key{suffix}.pem", pki.private_key_pem(key), private=True)
+    pki.write_pem(directory / f"cert{suffix}.pem", pki.certificate_pem(certificate))
+    return pki.key_id(certificate)
+
+
+def _node_config(country: str, port: int, host: str) -> dict[str, Any]:
+    return {
+        "country": country,
+        "currency": CURRENCIES[country],
+        "database_url": "sqlite:///node.db",
+        "host": host,
+        "port": port,
+        "key_file": "key.pem",
+        "cert_file": "cert.pem",
+        "ca_file": "../ca.pem",
+        "partners": {},
+    }
+
+
+def init(
+    directory: Path,
+    countries: Sequence[str],
+    *,
+    base_port: int = DEFAULT_BASE_PORT,
+    host: str = DEFAULT_HOST,
+    now: datetime | None = None,
+) -> list[Member]:
+    """A new federation of `countries`, their nodes on consecutive ports from `base_port`."""
+    chosen = [_country(c) for c in countries]
+    if len(set(chosen)) != len(chosen) or len(chosen) < 1:
+        raise invalid("countries", "invalid_members", "name each member state once")
+    if (directory / "ca.pem").exists():
+        raise Conflict(f"{directory} already holds a federation; use add-node to grow it")
+    authority = pki.create_authority(now=now)
+    pki.save_authority(authority, directory)
+    created = []
+    for offset, country in enumerate(chosen):
+        node_dir = directory / country
+        node_dir.mkdir(parents=True, exist_ok=True)
+        _issue(authority, node_dir, country, "", now)
+        created.append(Member(country, node_dir, _node_config(country, base_port + offset, host)))
+    for member in created:
+        member.config["partners"] = {
+            other.country: _partner_entry(other) for other in created if other is not member
+        }
+        _write_json(member.config_file, member.config)
+    return created
+
+
+def add_node(
+    directory: Path,
+    country: str,
+    *,
+    port: int | None = None,
+    host: str = DEFAULT_HOST,
+    now: datetime | None = None,
+) -> Member:
+    """A new member: its key, certificate and node.json, and every existing member's
+    node.json updated to take it as a partner (running nodes reload them)."""
+    country = _country(country)
+    existing = members(directory)
+    if any(m.country == country for m in existing):
+        raise Conflict(f"{country} is already a member of the federation in {directory}")
+    authority = pki.load_authority(directory)
+    used = [int(m.config["port"]) for m in existing]
+    node_dir = directory / country
+    node_dir.mkdir(parents=True, exist_ok=True)
+    _issue(authority, node_dir, country, "", now)
+    config = _node_config(country, port or max(used, default=DEFAULT_BASE_PORT - 1) + 1, host)
+    new = Member(country, node_dir, config)
+    config["partners"] = {m.country: _current_entry(m) for m in existing}
+    _write_json(new.config_file, config)
+    for member in existing:
+        member.config["partners"][country] = _partner_entry(new)
+        _write_json(member.config_file, member.config)
+    return new
+
+
+def _current_entry(member: Member) -> dict[str, Any]:
+    """How a newcomer reaches `member` and trusts its current certificate."""
+    cert = member.config["cert_file"]
+    return {"endpoint": member.endpoint, "certificates": [f"../{member.country}/{cert}"]}
+
+
+def rotate_key(directory: Path, country: str, *, now: datetime | None = None) -> str:
+    """A new key and certificate for `country`; return the new key id. Partners trust the
+    new certificate first, then the node switches to it."""
+    country = _country(country)
+    member = _member(directory, country)
+    authority = pki.load_authority(directory)
+    number = 2
+    while (member.directory / f"key-{number}.pem").exists():
+        number += 1
+    kid = _issue(authority, member.directory, country, f"-{number}", now)
+    for other in members(directory):
+        entry = other.config["partners"].get(country)
+        if other.country != country and entry is not None:
+            entry["certificates"].append(f"../{country}/cert-{number}.pem")
+            _write_json(other.config_file, other.config)
+    member.config["key_file"], member.config["cert_file"] = (
+        f"key-{number}.pem",
+        f"cert-{number}.pem",
+    )
+    _write_json(member.config_file, member.config)
+    return kid
+
+
+def retire_key(directory: Path, country: str, key_id: str) -> int:
+    """Stop trusting one of `country`'s older certificates; return how many partners did."""
+    country = _country(country)
+    member = _member(directory, country)
+    current = pki.load_certificate(pki.read_pem(member.directory / member.config["cert_file"]))
+    if pki.key_id(current) == key_id:
+        raise Conflict(f"{key_id} is {country}'s current key: rotate it before retiring it")
+    changed = 0
+    for other in members(directory):
+        entry = other.config["partners"].get(country)
+        if other.country == country or entry is None:
+            continue
+        kept = [
+            c
+            for c in entry["certificates"]
+            if pki.key_id(pki.load_certificate(pki.read_pem(other.directory / c))) != key_id
+        ]
+        if kept != entry["certificates"]:
+            entry["certificates"] = kept
+            _write_json(other.config_file, other.config)
+            changed += 1
+    if not changed:
+        raise NotFound(f"no partner trusts a key {key_id} of {country}")
+    return changed

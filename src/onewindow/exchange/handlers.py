@@ -1,0 +1,51 @@
+"""Who applies which document: handlers that domains register by document type.
+
+The exchange knows nothing of what a Form D or an ACDD means; the origin and declarations
+domains register a handler for each document type they take, and the gateway calls it
+inside the receiving transaction. InvalidInput from a handler rejects the message with its
+coded reasons; any other exception rolls the message back, and the sender retries it later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from onewindow.exchange import documents
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A verified document from a partner, as a handler sees it."""
+
+    message_id: str
+    sender: str
+    receiver: str
+    document_type: str
+    document_id: str
+    version: int
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+Handler = Callable[[Session, Incoming], None]
+_handlers: dict[str, Handler] = {}
+
+
+def register_handler(document_type: str, handler: Handler) -> None:
+    """The domain function that applies documents of `document_type`. Registering again
+    replaces the handler (nodes register theirs each time they open)."""
+    documents.document_type(document_type)
+    _handlers[document_type] = handler
+
+
+def unregister_handler(document_type: str) -> None:
+    _handlers.pop(document_type, None)
+
+
+def handler_for(document_type: str) -> Handler | None:
+    return _handlers.get(document_type)

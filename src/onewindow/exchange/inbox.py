@@ -1,0 +1,274 @@
+"""Receiving: verify envelopes, answer duplicates, apply documents in version order, and
+sign a receipt for every message.
+
+In order: verify the envelope (schema, addressee, signer, signature), answer a known message
+id with the receipt already signed for it (so a retry or a replay applies nothing), refuse a
+message too old to be a retry, then apply it in document version order: each version of a
+document is the whole document, so the newest wins; an older or equal version arriving later
+is acknowledged (`received_with_warnings`, `superseded_version`) and not applied, and a gap is
+accepted (waiting for a version that may never come would block the document for good). Then
+the handler registered for the document type runs inside the receiving transaction, behind a
+savepoint: InvalidInput from it rejects the message with its coded reasons and undoes what
+the handler wrote; no handler means the document is stored (`received_with_warnings`,
+`no_handler`). Messages refused before they were verified are not stored: their message id
+is the sender's word, unauthenticated, and storing it would let anyone pre-empt a real
+message with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from onewindow.errors import ConfigurationError, InvalidInput, invalid
+from onewindow.exchange import documents, envelope, mapping, repository
+from onewindow.exchange.envelope import Opened, Reason, Receipt, ReceiptStatus, Signer
+from onewindow.exchange.handlers import Incoming, handler_for
+from onewindow.exchange.pki import TrustStore
+
+log = logging.getLogger("onewindow.exchange")
+# Verification leaves freshness to `apply_verified`, which answers known messages first.
+_NO_AGE_LIMIT = timedelta(days=36500)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one envelope: the signed receipt (None when none could be made) and
+    the status (processed, received, superseded, rejected, duplicate, refused, error)."""
+
+    message_id: str | None
+    receipt: bytes | None
+    status: str
+    reasons: tuple[Reason, ...] = ()
+    http_status: int = 200
+
+
+_HTTP_BY_CODE = {"too_large": 413, "malformed_xml": 400, "forbidden_dtd": 400}
+_CERTIFICATE_CODES = ("untrusted_certificate", "unknown_key", "revoked_key", "signature_invalid")
+
+
+def _http_status(reasons: tuple[Reason, ...]) -> int:
+    for reason in reasons:
+        if reason.code in _HTTP_BY_CODE:
+            return _HTTP_BY_CODE[reason.code]
+        if reason.code in _CERTIFICATE_CODES or reason.code.startswith("certificate"):
+            return 403
+    return 422
+
+
+def _receipt(
+    signer: Signer,
+    mid: str,
+    status: ReceiptStatus,
+    now: datetime,
+    reasons: tuple[Reason, ...] = (),
+    digest: str | None = None,
+) -> bytes:
+    return envelope.sign_receipt(Receipt(mid, status, signer.country, now, reasons, digest), signer)
+
+
+def _refused(data: bytes, error: InvalidInput, signer: Signer, now: datetime) -> Outcome:
+    reasons = envelope.reasons_from(error)
+    mid = envelope.message_id_of(data)
+    receipt = _receipt(signer, mid, ReceiptStatus.REJECTED, now, reasons) if mid else None
+    log.warning("exchange.refused message=%s reasons=%s", mid, ",".join(r.code for r in reasons))
+    return Outcome(mid, receipt, "refused", reasons, _http_status(reasons))
+
+
+def _payload(name: str, document: etree._Element) -> dict[str, Any]:
+    """The document as a dict. It passed its schema in `open_envelope`: not validated again."""
+    spec = documents.MAPPINGS.get(name)
+    if spec is None:
+        raise invalid("document_type", "no_mapping", f"{name} documents are not exchanged")
+    try:
+        return mapping.read(document, spec)
+    except (ValueError, ArithmeticError) as exc:  # XSD allows a few values Python does not
+        raise invalid("/", "unsupported_value", str(exc)) from exc
+
+
+def verify(
+    data: bytes, *, trust: TrustStore, node_key: Signer, country: str, now: datetime
+) -> Opened | Outcome:
+    """The verified envelope, or the refusal to send back. Pure CPU work: no database."""
+    try:
+        return envelope.open_envelope(data, trust, now=now, receiver=country, max_age=_NO_AGE_LIMIT)
+    except InvalidInput as exc:
+        return _refused(data, exc, node_key, now)
+    except ConfigurationError:
+        raise  # this node's own set-up, not the sender's doing
+    except Exception:  # a parser corner nobody foresaw: still refused, never a 500
+        log.exception("exchange.unreadable_envelope")
+        return _refused(
+            data, invalid("/", "unreadable", "the envelope cannot be read"), node_key, now
+        )
+
+
+def receive_many(
+    session: Session,
+    bodies: Sequence[bytes],
+    *,
+    trust: TrustStore,
+    node_key: Signer,
+    country: str,
+    now: datetime,
+    isolate: bool = True,
+) -> list[Outcome]:
+    """Take several envelopes in one transaction; one outcome each, in order. With
+    `isolate`, a handler that fails unexpectedly costs only its own message (no receipt:
+    the sender will retry it) instead of the whole batch."""
+    checked = [verify(b, trust=trust, node_key=node_key, country=country, now=now) for b in bodies]
+    return apply_verified(
+        session,
+        list(zip(bodies, checked, strict=True)),
+        node_key=node_key,
+        now=now,
+        isolate=isolate,
+    )
+
+
+def apply_verified(
+    session: Session,
+    checked: Sequence[tuple[bytes, Opened | Outcome]],
+    *,
+    node_key: Signer,
+    now: datetime,
+    isolate: bool = True,
+) -> list[Outcome]:
+    """The database half of `receive_many`, for envelopes already through `verify`."""
+    opened = [o for _, o in checked if isinstance(o, Opened)]
+    if not opened:
+        return [o for _, o in checked if isinstance(o, Outcome)]
+    for sender in sorted({o.header.sender for o in opened}):  # a fixed order: no deadlocks
+        repository.touch_partner(session, sender, now)
+    stored = repository.stored_receipts(session, (o.header.message_id for o in opened))
+    keys = [(o.header.sender, o.header.document_type, o.header.document_id) for o in opened]
+    versions = repository.applied_versions(session, keys)
+    batch = _Batch(session, node_key, now, stored, dict(versions), isolate)
+    outcomes = [o if isinstance(o, Outcome) else batch.apply(data, o) for data, o in checked]
+    repository.add_incoming(session, batch.rows)
+    repository.save_versions(session, versions, batch.changed)
+    return outcomes
+
+
+class _Batch:
+    """Applies verified envelopes one by one and writes the stored rows together."""
+
+    def __init__(
+        self,
+        session: Session,
+        signer: Signer,
+        now: datetime,
+        stored: dict[str, tuple[bytes, str]],
+        versions: dict[repository.VersionKey, int],
+        isolate: bool,
+    ) -> None:
+        self.session, self.signer, self.now, self.isolate = session, signer, now, isolate
+        self.stored = stored
+        self.versions = versions
+        self.changed: dict[repository.VersionKey, tuple[int, str]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def apply(self, data: bytes, opened: Opened) -> Outcome:
+        h = opened.header
+        if h.message_id in self.stored:
+            receipt, status = self.stored[h.message_id]
+            log.info("exchange.duplicate message=%s from=%s", h.message_id, h.sender)
+            return Outcome(
+                h.message_id, receipt, "duplicate", (), 422 if status == "rejected" else 200
+            )
+        try:
+            envelope.check_freshness(h.created, self.now)
+            payload = _payload(h.document_type, opened.document)
+        except InvalidInput as exc:
+            return _refused(data, exc, self.signer, self.now)
+        key = (h.sender, h.document_type, h.document_id)
+        applied = self.versions.get(key, 0)
+        handler = handler_for(h.document_type)
+        if h.version <= applied:
+            reason = Reason("superseded_version", f"version {applied} is already applied")
+            return self._store(
+                data, opened, "superseded", ReceiptStatus.RECEIVED_WITH_WARNINGS, (reason,)
+            )
+        if handler is None:
+            status, receipt_status = "received", ReceiptStatus.RECEIVED_WITH_WARNINGS
+            reasons: tuple[Reason, ...] = (
+                Reason("no_handler", f"stored: no application here takes {h.document_type}"),
+            )
+        else:
+            incoming = Incoming(
+                h.message_id,
+                h.sender,
+                h.receiver,
+                h.document_type,
+                h.document_id,
+                h.version,
+                payload,
+                self.now,
+            )
+            try:
+                with self.session.begin_nested():
+                    handler(self.session, incoming)
+                    self.session.flush()
+            except InvalidInput as exc:
+                reasons = envelope.reasons_from(exc) or (Reason("rejected", exc.detail[:512]),)
+                return self._store(data, opened, "rejected", ReceiptStatus.REJECTED, reasons)
+            except Exception:
+                if not self.isolate:
+                    raise
+                log.exception(
+                    "exchange.handler_failed message=%s type=%s", h.message_id, h.document_type
+                )
+                return Outcome(h.message_id, None, "error", (), 503)
+            status, receipt_status, reasons = "processed", ReceiptStatus.RECEIVED, ()
+        self.versions[key] = h.version
+        self.changed[key] = (h.version, h.message_id)
+        return self._store(data, opened, status, receipt_status, reasons)
+
+    def _store(
+        self,
+        data: bytes,
+        opened: Opened,
+        status: str,
+        receipt_status: ReceiptStatus,
+        reasons: tuple[Reason, ...],
+    ) -> Outcome:
+        h = opened.header
+        receipt = _receipt(
+            self.signer, h.message_id, receipt_status, self.now, reasons, opened.digest
+        )
+        self.stored[h.message_id] = (receipt, status)  # the same id twice in one batch
+        self.rows.append(
+            {
+                "message_id": h.message_id,
+                "sender": h.sender,
+                "receiver": h.receiver,
+                "document_type": h.document_type,
+                "document_id": h.document_id,
+                "version": h.version,
+                "created_at": h.created,
+                "received_at": self.now,
+                "status": status,
+                "key_id": opened.key_id,
+                "envelope": data,
+                "receipt": receipt,
+                "reasons": [{"code": r.code, "text": r.text, "pointer": r.pointer} for r in reasons]
+                or None,
+            }
+        )
+        log.info(
+            "exchange.%s message=%s type=%s id=%s v%d from=%s",
+            status,
+            h.message_id,
+            h.document_type,
+            h.document_id,
+            h.version,
+            h.sender,
+        )
+        http = 422 if receipt_status is ReceiptStatus.REJECTED else 200
+        return Outcome(h.message_id, receipt, status, reasons, http)

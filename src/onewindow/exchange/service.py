@@ -1,0 +1,221 @@
+"""The gateway's use cases: queue a document for a partner (the outbox), take a partner's
+message in and answer it with a signed receipt (see `inbox`), settle an outgoing message from
+the receipt that came back, and retry what failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from onewindow.config import PartnerConfig
+from onewindow.errors import FieldError, InvalidInput, NotFound, invalid
+from onewindow.exchange import documents, envelope, repository
+from onewindow.exchange.envelope import ReceiptStatus, Signer
+from onewindow.exchange.handlers import (
+    Handler,
+    Incoming,
+    handler_for,
+    register_handler,
+    unregister_handler,
+)
+from onewindow.exchange.inbox import Outcome, apply_verified, receive_many, verify
+from onewindow.exchange.models import Partner
+from onewindow.exchange.pki import TrustStore
+
+__all__ = [
+    "Handler",
+    "Incoming",
+    "Outcome",
+    "handler_for",
+    "receive",
+    "receive_many",
+    "register_handler",
+    "retry",
+    "send",
+    "settle",
+    "sync_partners",
+    "unregister_handler",
+]
+
+log = logging.getLogger("onewindow.exchange")
+# As the envelope schema's IdentifierType: checked when queuing, not when sealing later.
+DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/._]{0,39}")
+_OUT_STATUS = {
+    ReceiptStatus.RECEIVED: "processed",
+    ReceiptStatus.RECEIVED_WITH_WARNINGS: "delivered",
+    ReceiptStatus.REJECTED: "rejected",
+}
+
+
+# ---- partners ----
+
+
+def sync_partners(
+    session: Session,
+    partners: Mapping[str, PartnerConfig],
+    *,
+    now: datetime,
+    key_ids: Mapping[str, list[str]] | None = None,
+) -> None:
+    """Mirror the configured partners into the partner table; partners no longer configured
+    become inactive (their messages stay)."""
+    known = {p.country: p for p in repository.partners(session)}
+    for country, config in partners.items():
+        row = known.get(country)
+        ids = sorted((key_ids or {}).get(country, []))
+        if row is None:
+            session.add(
+                Partner(
+                    country=country,
+                    endpoint=config.endpoint,
+                    active=True,
+                    key_ids=ids,
+                    updated_at=now,
+                )
+            )
+        elif (row.endpoint, row.active, row.key_ids) != (config.endpoint, True, ids):
+            row.endpoint, row.active, row.key_ids, row.updated_at = config.endpoint, True, ids, now
+    for country, row in known.items():
+        if country not in partners and row.active:
+            row.active, row.updated_at = False, now
+    session.flush()
+
+
+# ---- sending ----
+
+
+def send(
+    session: Session,
+    *,
+    sender: str,
+    receiver: str,
+    document_type: str,
+    document_id: str,
+    version: int,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> str:
+    """Queue a document for a partner in the caller's transaction; return the message id.
+    The delivery worker sends it after commit, so a rolled back transaction sends nothing."""
+    if receiver == sender:
+        raise invalid("receiver", "own_country", f"{sender} cannot send to itself")
+    partner = repository.partner(session, receiver)
+    if partner is None or not partner.active:
+        raise NotFound(
+            f"{receiver} is not a partner of this node: no document can be sent there until it "
+            "joins the federation (`onewindow federation add-node`)",
+            receiver=receiver,
+        )
+    if not DOCUMENT_ID.fullmatch(document_id):
+        raise invalid(
+            "document_id",
+            "invalid_identifier",
+            f"{document_id!r}: 1 to 40 of A-Z a-z 0-9 - / . _, starting alphanumeric",
+        )
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise invalid("version", "invalid_version", "the version is a whole number from 1")
+    element = documents.build(document_type, payload)
+    message_id = str(uuid.uuid4())
+    repository.add_outgoing(
+        session,
+        {
+            "message_id": message_id,
+            "sender": sender,
+            "receiver": receiver,
+            "document_type": document_type,
+            "document_id": document_id,
+            "version": version,
+            "document": documents.serialize(element),
+            "status": "queued",
+            "created_at": now,
+            "queued_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        },
+    )
+    log.info(
+        "exchange.queued message=%s type=%s id=%s to=%s",
+        message_id,
+        document_type,
+        document_id,
+        receiver,
+    )
+    return message_id
+
+
+def retry(session: Session, message_ids: Sequence[str], *, now: datetime) -> list[str]:
+    """Queue failed messages again with a fresh time to live. They are sealed anew: the old
+    envelope may be older than partners accept, and the message id keeps retries idempotent."""
+    done = []
+    for message_id in message_ids:
+        message = repository.outgoing(session, message_id)
+        if message is None:
+            raise NotFound(f"no outgoing message {message_id}")
+        if message.status != "failed":
+            raise invalid(
+                "message_id",
+                "not_failed",
+                f"{message_id} is {message.status}; only failed messages are retried",
+            )
+        message.status, message.queued_at, message.next_attempt_at = "queued", now, now
+        message.sealed = message.sealed_at = message.completed_at = None
+        message.attempts = 0
+        done.append(message_id)
+    session.flush()
+    return done
+
+
+def settle(
+    message_id: str, data: bytes, *, trust: TrustStore, partner: str, now: datetime
+) -> dict[str, Any]:
+    """The changes to an outgoing message from the partner's signed receipt for it.
+    InvalidInput if the receipt does not verify or is for another message."""
+    signed = envelope.open_receipt(data, trust, now=now, receiver=partner)
+    receipt = signed.receipt
+    if receipt.message_id != message_id:
+        raise invalid("MessageID", "wrong_message", f"a receipt for {receipt.message_id}")
+    reasons = [{"code": r.code, "text": r.text, "pointer": r.pointer} for r in receipt.reasons]
+    return {
+        "message_id": message_id,
+        "status": _OUT_STATUS[receipt.status],
+        "receipt": data,
+        "receipt_status": receipt.status.value,
+        "reasons": reasons or None,
+        "completed_at": now,
+        "next_attempt_at": None,
+        "last_error": None,
+    }
+
+
+# ---- receiving ----
+
+
+def receive(
+    session: Session,
+    envelope_bytes: bytes,
+    *,
+    trust: TrustStore,
+    node_key: Signer,
+    country: str,
+    now: datetime,
+) -> bytes:
+    """Take one envelope in and return the signed receipt. InvalidInput when not even a
+    rejection can be signed (no message id could be read); a handler's unexpected error
+    propagates, so the caller's transaction rolls back and the sender retries later."""
+    checked = verify(envelope_bytes, trust=trust, node_key=node_key, country=country, now=now)
+    if isinstance(checked, Outcome) and checked.receipt is None:
+        raise InvalidInput(
+            [FieldError(r.pointer or "/", r.code, r.text or r.code) for r in checked.reasons]
+        )
+    outcome = apply_verified(
+        session, [(envelope_bytes, checked)], node_key=node_key, now=now, isolate=False
+    )[0]
+    assert outcome.receipt is not None  # without isolation, failures raise instead
+    return outcome.receipt

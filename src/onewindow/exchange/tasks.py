@@ -1,0 +1,255 @@
+"""The delivery worker: sends the outbox after commit, with retries, and settles each message
+from the partner's signed receipt.
+
+One round: expire messages whose time to live is over (`failed`, visible to operators, retried
+by `onewindow exchange retry`), claim a batch of due messages under a lease, seal the ones
+never sent (the sealed bytes are stored with the outcome, so every later retry sends the same
+bytes), POST them per partner, and store what came back: the receipt and its status, or the
+error and the time of the next attempt (exponential backoff with jitter, capped). A worker that
+dies mid-round leaves its messages `sent` under a lease; when the lease runs out another round
+sends them again, and the partner answers the known message id with its stored receipt, so
+nothing is lost and nothing applied twice. Several rounds run at once (`senders` threads),
+which keeps a partner busy while the next batch is being sealed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session, sessionmaker
+
+from onewindow import db
+from onewindow.clock import Clock, SystemClock
+from onewindow.errors import OneWindowError
+from onewindow.exchange import envelope, repository, service
+from onewindow.exchange.gateway import View, ViewSource
+from onewindow.exchange.repository import Claimed
+from onewindow.exchange.transport import HttpTransport, Transport, TransportError
+
+log = logging.getLogger("onewindow.exchange")
+EXPIRY_CHECK = timedelta(seconds=5)  # how often messages past their time to live are parked
+
+
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction of the gateway's. On SQLite they take turns within the process: SQLite
+    has one writer at a time anyway, and a writer waiting on SQLite's own lock sleeps in steps
+    of up to 100 ms, which is most of the time at a few hundred documents a second."""
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        with db.transaction(sessions) as session:
+            yield session
+        return
+    lock = _SQLITE_WRITERS.setdefault(str(bind.url), threading.Lock())
+    with lock, db.transaction(sessions) as session:
+        yield session
+
+
+class DeliveryPolicy(BaseSettings):
+    """How the worker retries; from ONEWINDOW_EXCHANGE_* variables. Times in seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEWINDOW_EXCHANGE_", extra="ignore")
+
+    retry_base: float = 2.0
+    retry_cap: float = 600.0
+    # Must stay well under the age partners accept (envelope.DEFAULT_MAX_AGE, 48 hours).
+    ttl: float = 24 * 3600.0
+    batch_size: int = 100
+    batch_bytes: int = 4_000_000  # under the partner's body limit
+    senders: int = 4
+    poll_interval: float = 0.05
+    timeout: float = 30.0
+    # How long a claimed message stays with its worker: longer than any attempt (timeout,
+    # sealing and settling), and how long a crashed worker's messages wait to be retried.
+    lease: float = 65.0
+
+    @property
+    def lease_time(self) -> timedelta:
+        return timedelta(seconds=max(self.lease, self.timeout + 1))
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        exponential = min(self.retry_cap, self.retry_base * 2 ** max(attempts - 1, 0))
+        # Jitter spreads the retries of a partner that was down for everyone at once.
+        return timedelta(seconds=exponential * rng.uniform(0.5, 1.0))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        gateway: ViewSource,
+        transport: Transport | None = None,
+        *,
+        clock: Clock | None = None,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+        self.policy = policy or DeliveryPolicy()
+        self.transport = transport or HttpTransport(timeout=self.policy.timeout)
+        self.clock = clock or SystemClock()
+        self._rng = random.Random()
+        self._stop = threading.Event()
+        self._more = threading.Event()
+        self._expired_at = datetime.min.replace(tzinfo=UTC)
+        self._threads: list[threading.Thread] = []
+
+    # ---- one round ----
+
+    def run_once(self) -> int:
+        """Claim due messages and attempt them; return how many were attempted."""
+        view = self.gateway.current()
+        if not view.ready:
+            return 0
+        now = self.clock.now()
+        p = self.policy
+        with db.transaction(self.sessions) as session:
+            due = repository.next_due(session)
+        expire = now - self._expired_at >= EXPIRY_CHECK
+        if not expire and (due is None or due > now):
+            return 0  # idle: a read, no write transaction
+        with write_transaction(self.sessions) as session:
+            if expire:
+                self._expired_at = now
+                expired = repository.expire(session, now - timedelta(seconds=p.ttl), now)
+                if expired:
+                    log.warning("exchange.expired count=%d", expired)
+            claimed = repository.claim_due(session, now, now + p.lease_time, p.batch_size)
+        by_partner: dict[str, list[Claimed]] = defaultdict(list)
+        for message in claimed:
+            by_partner[message.receiver].append(message)
+        for receiver, messages in by_partner.items():
+            for batch in self._split(messages):
+                self._deliver(view, receiver, batch)
+        return len(claimed)
+
+    def run_until_idle(self, max_rounds: int = 1000) -> int:
+        """Rounds until nothing is due (tests and one-shot commands)."""
+        total = 0
+        for _ in range(max_rounds):
+            attempted = self.run_once()
+            if not attempted:
+                break
+            total += attempted
+        return total
+
+    def _split(self, messages: list[Claimed]) -> list[list[Claimed]]:
+        batches: list[list[Claimed]] = [[]]
+        size = 0
+        for m in messages:
+            length = len(m.sealed or m.document) + 2048
+            if batches[-1] and size + length > self.policy.batch_bytes:
+                batches.append([])
+                size = 0
+            batches[-1].append(m)
+            size += length
+        return batches
+
+    def _deliver(self, view: View, receiver: str, messages: list[Claimed]) -> None:
+        now = self.clock.now()
+        changes: dict[str, dict[str, Any]] = {}
+        ready: list[tuple[Claimed, bytes]] = []
+        for m in messages:
+            try:
+                sealed = m.sealed or self._seal(view, m, now)
+            except OneWindowError as exc:  # our own document or key: retrying cannot help
+                log.error("exchange.seal_failed message=%s error=%s", m.message_id, exc.detail)
+                changes[m.message_id] = self._park(m, f"cannot seal: {exc.detail}", now)
+                continue
+            if m.sealed is None:
+                changes[m.message_id] = {"sealed": sealed, "sealed_at": now}
+            ready.append((m, sealed))
+        endpoint = view.endpoint(receiver)
+        if endpoint is None:
+            error = f"{receiver} is not a partner in this node's configuration"
+            outcomes: Sequence[bytes | str | None] = [error] * len(ready)
+        else:
+            try:
+                outcomes = self.transport.post(endpoint, [s for _, s in ready])
+            except TransportError as exc:
+                outcomes = [str(exc)] * len(ready)
+        settled_at = self.clock.now()
+        for (m, _), outcome in zip(ready, outcomes, strict=True):
+            change = changes.setdefault(m.message_id, {})
+            change.update(self._outcome(view, m, outcome, settled_at))
+        with write_transaction(self.sessions) as session:
+            repository.update_outgoing(
+                session, [{"message_id": mid, **c} for mid, c in changes.items()]
+            )
+        log.info("exchange.attempted to=%s count=%d", receiver, len(messages))
+
+    def _seal(self, view: View, m: Claimed, now: datetime) -> bytes:
+        assert view.signer is not None
+        header = envelope.Header(
+            m.message_id, m.sender, m.receiver, m.document_type, m.document_id, m.version, now
+        )
+        return envelope.seal(header, m.document, view.signer)
+
+    def _outcome(
+        self, view: View, m: Claimed, outcome: bytes | str | None, now: datetime
+    ) -> dict[str, Any]:
+        if isinstance(outcome, bytes):
+            assert view.trust is not None
+            try:
+                return service.settle(
+                    m.message_id, outcome, trust=view.trust, partner=m.receiver, now=now
+                )
+            except OneWindowError as exc:
+                outcome = f"the receipt does not verify: {exc.detail}"
+        error = outcome or "the partner gave no receipt"
+        retry_at = now + self.policy.delay(m.attempts, self._rng)
+        log.info("exchange.retry message=%s at=%s error=%s", m.message_id, retry_at, error)
+        return {"status": "queued", "next_attempt_at": retry_at, "last_error": error[:2000]}
+
+    def _park(self, m: Claimed, error: str, now: datetime) -> dict[str, Any]:
+        return {"status": "failed", "next_attempt_at": None, "completed_at": now,
+                "last_error": error[:2000]}  # fmt: skip
+
+    # ---- in the background ----
+
+    def start(self) -> None:
+        self._stop.clear()
+        for n in range(max(1, self.policy.senders)):
+            thread = threading.Thread(
+                target=self._loop, args=(n,), name=f"exchange-delivery-{n}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._more.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        self.transport.close()
+
+    def _loop(self, n: int) -> None:
+        """Sender 0 polls; the others sleep until a full batch shows there is a backlog, so
+        an idle node costs one indexed read per poll interval."""
+        while not self._stop.is_set():
+            try:
+                attempted = self.run_once()
+            except Exception:  # the database away for a moment: log, wait, go on
+                log.exception("exchange.delivery_round_failed")
+                attempted = 0
+            if attempted >= self.policy.batch_size:
+                self._more.set()
+            elif attempted:
+                continue
+            elif n == 0:
+                self._more.clear()
+                self._stop.wait(self.policy.poll_interval)
+            else:
+                self._more.wait(1.0)

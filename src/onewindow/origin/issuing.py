@@ -1,0 +1,282 @@
+"""The exporting side of e-Form D: the issuing authority issues, cancels and replaces
+certificates; the exporter authorises transmission to the importing country's node; the
+importing side's notices (utilised, rejected) and verification requests come back here.
+Every certificate issued or revoked is logged in the node's ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from onewindow.auth import Principal, Role
+from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
+from onewindow.exchange import criteria, documents, send
+from onewindow.ledger import LeafEntry, append
+from onewindow.origin.models import Certificate, CertificateItem, CertificateSequence
+
+log = logging.getLogger("onewindow.origin")
+VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
+AUTHORITIES = (Role.ISSUING_AUTHORITY, Role.ADMINISTRATOR)
+
+
+def document_sha256(document_type: str, payload: dict[str, Any]) -> str:
+    """The hash the ledger keeps: SHA-256 of the document's XML as exchanged."""
+    return hashlib.sha256(documents.to_xml(document_type, payload)).hexdigest()
+
+
+def log_document(
+    session: Session,
+    *,
+    kind: str,
+    document_type: str,
+    document_id: str,
+    version: int,
+    issuer: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    append(
+        session,
+        LeafEntry(
+            document_type,
+            document_id,
+            version,
+            issuer,
+            document_sha256(document_type, payload),
+            now,
+            kind,
+        ),
+    )
+
+
+def _next_reference(session: Session, country: str, year: int) -> str:
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(make(CertificateSequence).values(year=year, last=0).on_conflict_do_nothing())
+    last = session.execute(
+        update(CertificateSequence)
+        .where(CertificateSequence.year == year)
+        .values(last=CertificateSequence.last + 1)
+        .returning(CertificateSequence.last)
+    ).scalar_one()
+    return f"{country}-{year}-{last:06d}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, Decimal)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def issue(
+    session: Session,
+    actor: Principal,
+    application: dict[str, Any],
+    *,
+    country: str,
+    now: datetime,
+    place: str,
+    authority: str,
+) -> Certificate:
+    """Issue a Form D from an exporter's application (boxes 1 to 13 but the reference and
+    the certification, which the authority adds)."""
+    actor.require(*AUTHORITIES)
+    if not isinstance(application, dict):
+        raise InvalidInput([FieldError("body", "type", "the application is a JSON object")])
+    data = dict(application)
+    data["reference"] = "XX-0000-000000"  # a placeholder so the schema check can run first
+    data["certification"] = {"authority": authority, "issue_date": now.date(), "place": place}
+    data = documents.from_xml("FORM_D", documents.to_xml("FORM_D", data))  # checks the schema
+    criteria.check_form_d(data)  # criteria, FOB values, cumulation, retroactive issue
+    if data["exporter"]["country"] != country:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "exporter.country",
+                    "not_this_country",
+                    f"a Form D issued here is for exports from {country}",
+                )
+            ]
+        )
+    data["reference"] = _next_reference(session, country, now.year)
+    consignee = data["consignee"]
+    cert = Certificate(
+        reference=data["reference"],
+        scheme="ATIGA",
+        exporting_country=country,
+        importing_country=data["declaration"]["importing_country"],
+        exporter_name=data["exporter"]["name"],
+        importer_id=consignee.get("id") or "",
+        importer_name=consignee["name"],
+        issue_date=now.date(),
+        valid_until=now.date() + VALIDITY,
+        status="issued",
+        source="issued",
+        recorded_at=now,
+        document=_jsonable(data),
+        version=1,
+    )
+    cert.items = [
+        CertificateItem(
+            item_number=i["item_number"],
+            hs_code=i["hs_code"],
+            description=i["description"],
+            origin_criterion=i["origin_criterion"],
+            quantity=i["quantity"],
+            unit=i.get("unit", "PCE"),
+            used_quantity=Decimal(0),
+        )
+        for i in data["items"]
+    ]
+    session.add(cert)
+    session.flush()
+    log_document(
+        session,
+        kind="issued",
+        document_type="FORM_D",
+        document_id=cert.reference,
+        version=1,
+        issuer=country,
+        payload=data,
+        now=now,
+    )
+    log.info("origin.form_d_issued reference=%s", cert.reference)
+    return cert
+
+
+def issued(session: Session, reference: str) -> Certificate:
+    cert = session.scalar(
+        select(Certificate).where(
+            Certificate.reference == reference, Certificate.source == "issued"
+        )
+    )
+    if cert is None:
+        raise NotFound(f"no certificate {reference} was issued here")
+    return cert
+
+
+def transmit(session: Session, actor: Principal, reference: str, *, now: datetime) -> Certificate:
+    """The exporter authorises transmission: the Form D goes to the importing country's node."""
+    cert = issued(session, reference)
+    exporter_id = (cert.document or {}).get("exporter", {}).get("id")
+    if actor.role is Role.TRADER and actor.party_id != exporter_id:
+        raise Forbidden("only the exporter named in box 1 may authorise transmission")
+    if actor.role not in (Role.TRADER, *AUTHORITIES):
+        raise Forbidden("transmission is authorised by the exporter or the issuing authority")
+    if cert.status != "issued":
+        raise InvalidTransition(f"certificate {reference} is {cert.status}, not issued")
+    send(
+        session,
+        sender=cert.exporting_country,
+        receiver=cert.importing_country,
+        document_type="FORM_D",
+        document_id=reference,
+        version=cert.version,
+        payload=cert.document or {},
+        now=now,
+    )
+    cert.status, cert.transmitted_at = "transmitted", now
+    return cert
+
+
+def _notice(cert: Certificate, status: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "reference": cert.reference,
+        "status": status,
+        "issuer_country": cert.exporting_country,
+        "issued_at": now,
+    } | extra
+
+
+def cancel(
+    session: Session, actor: Principal, reference: str, reason: str, *, now: datetime
+) -> Certificate:
+    actor.require(*AUTHORITIES)
+    cert = issued(session, reference)
+    if cert.status in ("cancelled", "replaced"):
+        raise InvalidTransition(f"certificate {reference} is already {cert.status}")
+    was_sent = cert.transmitted_at is not None
+    cert.status, cert.status_reason = "cancelled", reason
+    _revoke(session, cert, now)
+    if was_sent:
+        notice = _notice(cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
+        send(
+            session,
+            sender=cert.exporting_country,
+            receiver=cert.importing_country,
+            document_type="FORM_D_STATUS",
+            document_id=f"{reference}:cancelled",
+            version=1,
+            payload=notice,
+            now=now,
+        )
+    return cert
+
+
+def replace(
+    session: Session,
+    actor: Principal,
+    reference: str,
+    application: dict[str, Any],
+    *,
+    country: str,
+    now: datetime,
+    place: str,
+    authority: str,
+) -> Certificate:
+    old = issued(session, reference)
+    if old.status in ("cancelled", "replaced"):
+        raise InvalidTransition(f"certificate {reference} is already {old.status}")
+    new = issue(
+        session, actor, application, country=country, now=now, place=place, authority=authority
+    )
+    was_sent = old.transmitted_at is not None
+    old.status, old.replaced_by = "replaced", new.reference
+    _revoke(session, old, now)
+    if was_sent:
+        notice = _notice(old, "replaced", now, replacement_reference=new.reference)
+        send(
+            session,
+            sender=country,
+            receiver=old.importing_country,
+            document_type="FORM_D_STATUS",
+            document_id=f"{reference}:replaced",
+            version=1,
+            payload=notice,
+            now=now,
+        )
+    return new
+
+
+def _revoke(session: Session, cert: Certificate, now: datetime) -> None:
+    log_document(
+        session,
+        kind="revoked",
+        document_type="FORM_D",
+        document_id=cert.reference,
+        version=cert.version,
+        issuer=cert.exporting_country,
+        payload=cert.document or {},
+        now=now,
+    )
+
+
+def certificates(
+    session: Session, source: str | None = None, limit: int = 100
+) -> list[Certificate]:
+    stmt = select(Certificate).order_by(Certificate.id.desc()).limit(limit)
+    if source:
+        stmt = stmt.where(Certificate.source == source)
+    return list(session.scalars(stmt))

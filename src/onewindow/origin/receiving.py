@@ -1,0 +1,294 @@
+"""The importing side of e-Form D, and the notices each side receives from the other.
+
+Handlers run inside the exchange's receiving transaction; raising InvalidInput rejects the
+message with coded reasons (the sender sees them on its signed receipt)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
+from onewindow.exchange import Incoming, register_handler, send
+from onewindow.origin.issuing import _jsonable, log_document
+from onewindow.origin.models import Certificate, CertificateItem, VerificationRequest
+
+log = logging.getLogger("onewindow.origin")
+VALIDITY = timedelta(days=365)
+RESULTS = ("confirmed", "partially_confirmed", "not_confirmed")
+
+
+def _certificate(session: Session, reference: str) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.reference == reference))
+
+
+def on_form_d(session: Session, message: Incoming) -> None:
+    """A Form D from the exporting country: store it for preference claims (or update it)."""
+    data = message.payload
+    if data["exporter"]["country"] != message.sender:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "exporter.country",
+                    "not_sender",
+                    "the exporter's country must be the sending country",
+                )
+            ]
+        )
+    cert = _certificate(session, data["reference"])
+    if cert is not None and cert.source != "exchange":
+        raise InvalidInput([FieldError("reference", "conflict", "reference already used here")])
+    issue_date: date = data["certification"]["issue_date"]
+    if cert is None:
+        cert = Certificate(reference=data["reference"], source="exchange", scheme="ATIGA")
+        session.add(cert)
+    elif cert.status in ("cancelled", "replaced"):
+        raise InvalidInput([FieldError("reference", cert.status, f"certificate is {cert.status}")])
+    consignee = data["consignee"]
+    cert.exporting_country = message.sender
+    cert.importing_country = message.receiver
+    cert.exporter_name = data["exporter"]["name"]
+    cert.importer_id = consignee.get("id") or ""
+    cert.importer_name = consignee["name"]
+    cert.issue_date, cert.valid_until = issue_date, issue_date + VALIDITY
+    cert.status, cert.recorded_at, cert.version = "received", message.received_at, message.version
+    cert.document = _jsonable(data)
+    used = {i.item_number: i.used_quantity for i in cert.items}
+    for item in list(cert.items):
+        session.delete(item)
+    session.flush()
+    cert.items = [
+        CertificateItem(
+            item_number=i["item_number"],
+            hs_code=i["hs_code"],
+            description=i["description"],
+            origin_criterion=i["origin_criterion"],
+            quantity=i["quantity"],
+            unit=i.get("unit") or "PCE",
+            used_quantity=used.get(i["item_number"], Decimal(0)),
+        )
+        for i in data["items"]
+    ]
+    log_document(
+        session,
+        kind="received",
+        document_type="FORM_D",
+        document_id=cert.reference,
+        version=message.version,
+        issuer=message.sender,
+        payload=data,
+        now=message.received_at,
+    )
+    log.info("origin.form_d_received reference=%s from=%s", cert.reference, message.sender)
+
+
+def on_status(session: Session, message: Incoming) -> None:
+    """A status notice: utilised / rejected (to the issuer), cancelled / replaced (to the
+    importing side)."""
+    data = message.payload
+    cert = _certificate(session, data["reference"])
+    if cert is None:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "reference",
+                    "unknown_certificate",
+                    f"certificate {data['reference']} is not known here",
+                )
+            ]
+        )
+    status = data["status"]
+    reasons = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
+    if status in ("utilised", "rejected"):
+        if cert.source != "issued" or cert.importing_country != message.sender:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "status", "not_importing_country", "only the importing country reports use"
+                    )
+                ]
+            )
+        if cert.status in ("cancelled", "replaced"):
+            return  # a late notice about a certificate withdrawn since: nothing to change
+        # A rejection does not undo an earlier utilisation: utilised wins.
+        if status == "utilised" or cert.status != "utilised":
+            cert.status, cert.status_reason = status, reasons or data.get("declaration_id")
+        for item in data.get("items", []):
+            for row in cert.items:
+                if row.item_number == item["item_number"] and status == "utilised":
+                    row.used_quantity += item["quantity"]
+    elif status in ("cancelled", "replaced"):
+        if cert.exporting_country != message.sender:
+            raise InvalidInput([FieldError("status", "not_issuer", "only the issuer withdraws")])
+        cert.status, cert.status_reason = status, reasons or None
+        cert.replaced_by = data.get("replacement_reference")
+    log.info("origin.form_d_status reference=%s status=%s", cert.reference, status)
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """What a declaration did with a certificate it claimed, for the notice to the issuer."""
+
+    reference: str
+    declaration: str
+    granted: bool
+    reason: str
+    item_number: int | None
+    quantity: Decimal
+    unit: str
+
+
+def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: datetime) -> None:
+    """Tell issuing countries what became of their certificates (box 4): one notice per
+    certificate and declaration. Certificates recorded by hand have no one to tell."""
+    grouped: dict[tuple[str, str], list[ClaimOutcome]] = {}
+    for outcome in outcomes:
+        grouped.setdefault((outcome.reference, outcome.declaration), []).append(outcome)
+    for (reference, declaration), group in grouped.items():
+        cert = _certificate(session, reference)
+        if cert is None or cert.source != "exchange":
+            continue
+        granted = [o for o in group if o.granted and o.item_number is not None]
+        notice: dict[str, Any] = {
+            "reference": reference,
+            "issuer_country": cert.exporting_country,
+            "issued_at": now,
+            "declaration_id": declaration,
+        }
+        if granted:
+            notice["status"] = "utilised"
+            notice["items"] = [
+                {"item_number": o.item_number, "quantity": o.quantity, "unit": o.unit}
+                for o in granted
+            ]
+        else:
+            notice["status"] = "rejected"
+            notice["reasons"] = [
+                {"code": "preference_not_given", "text": o.reason[:300]} for o in group
+            ]
+        send(
+            session,
+            sender=cert.importing_country,
+            receiver=cert.exporting_country,
+            document_type="FORM_D_STATUS",
+            document_id=f"{reference}:{declaration}",
+            version=1,
+            payload=notice,
+            now=now,
+        )
+
+
+def request_verification(
+    session: Session, reference: str, reason: str, *, country: str, authority: str, now: datetime
+) -> VerificationRequest:
+    cert = _certificate(session, reference)
+    if cert is None or cert.source != "exchange":
+        raise NotFound(f"certificate {reference} was not received through the exchange")
+    request = VerificationRequest(
+        request_id=str(uuid.uuid4()),
+        reference=reference,
+        requesting_country=country,
+        issuer_country=cert.exporting_country,
+        reason=reason,
+        status="open",
+        requested_at=now,
+    )
+    session.add(request)
+    send(
+        session,
+        sender=country,
+        receiver=cert.exporting_country,
+        document_type="FORM_D_VERIFICATION_REQUEST",
+        document_id=request.request_id,
+        version=1,
+        payload={
+            "request_id": request.request_id,
+            "reference": reference,
+            "country": country,
+            "authority": authority,
+            "issued_at": now,
+            "reasons": [{"code": "verification", "text": reason[:300]}],
+        },
+        now=now,
+    )
+    return request
+
+
+def on_verification_request(session: Session, message: Incoming) -> None:
+    data = message.payload
+    cert = _certificate(session, data["reference"])
+    if cert is None or cert.source != "issued":
+        raise InvalidInput(
+            [FieldError("reference", "unknown_certificate", "no such certificate was issued here")]
+        )
+    reason = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
+    session.add(
+        VerificationRequest(
+            request_id=data["request_id"],
+            reference=data["reference"],
+            requesting_country=message.sender,
+            issuer_country=message.receiver,
+            reason=reason or "-",
+            status="open",
+            requested_at=message.received_at,
+        )
+    )
+
+
+def answer_verification(
+    session: Session, request_id: str, result: str, note: str, *, authority: str, now: datetime
+) -> VerificationRequest:
+    if result not in RESULTS:
+        raise InvalidInput([FieldError("result", "unknown", f"answer one of {', '.join(RESULTS)}")])
+    request = session.scalar(
+        select(VerificationRequest).where(VerificationRequest.request_id == request_id)
+    )
+    if request is None:
+        raise NotFound(f"no verification request {request_id}")
+    if request.status != "open":
+        raise InvalidTransition(f"request {request_id} was already answered ({request.status})")
+    request.status, request.answer, request.answered_at = result, note, now
+    send(
+        session,
+        sender=request.issuer_country,
+        receiver=request.requesting_country,
+        document_type="FORM_D_VERIFICATION_RESPONSE",
+        document_id=request_id,
+        version=1,
+        payload={
+            "request_id": request_id,
+            "reference": request.reference,
+            "country": request.issuer_country,
+            "authority": authority,
+            "issued_at": now,
+            "result": result,
+            "reasons": [{"code": result, "text": note[:300]}],
+        },
+        now=now,
+    )
+    return request
+
+
+def on_verification_response(session: Session, message: Incoming) -> None:
+    data = message.payload
+    request = session.scalar(
+        select(VerificationRequest).where(VerificationRequest.request_id == data["request_id"])
+    )
+    if request is None:
+        raise InvalidInput([FieldError("request_id", "unknown_request", "no such request here")])
+    request.status, request.answered_at = data["result"], message.received_at
+    request.answer = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
+
+
+def register() -> None:
+    register_handler("FORM_D", on_form_d)
+    register_handler("FORM_D_STATUS", on_status)
+    register_handler("FORM_D_VERIFICATION_REQUEST", on_verification_request)
+    register_handler("FORM_D_VERIFICATION_RESPONSE", on_verification_response)

@@ -1,0 +1,179 @@
+"""The gateway over HTTP in-process: envelopes one by one and in batches, signed receipts,
+hostile bodies answered with 4xx (never a 500), and the officials' views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from onewindow import auth
+from onewindow.api import create_app
+from onewindow.config import Settings, load
+from onewindow.exchange import documents, envelope, federation, handlers, pki, transport
+from onewindow.exchange.envelope import ReceiptStatus, Signer
+from onewindow.node import Node
+
+PATH = "/exchange/v1/messages"
+XML = {"Content-Type": "application/xml"}
+
+
+class Fed:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.th = self.signer("TH")
+        self.vn = load(directory / "VN" / "node.json")
+        ca = pki.load_certificate((directory / "ca.pem").read_bytes())
+        vn_cert = pki.load_certificate((directory / "VN" / "cert.pem").read_bytes())
+        self.trust = pki.TrustStore(ca, [vn_cert])
+
+    def signer(self, country: str) -> Signer:
+        folder = self.directory / country
+        key = pki.load_private_key((folder / "key.pem").read_bytes())
+        return Signer(key, pki.load_certificate((folder / "cert.pem").read_bytes()))
+
+    def envelope(self, sample: dict[str, Any], document_id: str = "TH-2026-000123") -> bytes:
+        now = datetime.now(UTC)
+        header = envelope.new_header("TH", "VN", "FORM_D", document_id, 1, now)
+        return envelope.seal(header, documents.build("FORM_D", sample), self.th)
+
+    def receipt(self, data: bytes) -> envelope.Receipt:
+        now = datetime.now(UTC)
+        return envelope.open_receipt(data, self.trust, now=now, receiver="VN").receipt
+
+
+@pytest.fixture
+def fed(tmp_path: Path) -> Fed:
+    federation.init(tmp_path / "fed", ["TH", "VN"])
+    return Fed(tmp_path / "fed")
+
+
+@pytest.fixture
+def client(
+    fed: Fed, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, Node]]:
+    monkeypatch.setattr(handlers, "_handlers", {})
+    node = Node.open(fed.vn.model_copy(update={"database_url": database_url}))
+    handlers._handlers.clear()  # the domains' handlers: these tests watch the gateway alone
+    with TestClient(create_app(node), raise_server_exceptions=False) as c:
+        yield c, node
+    node.engine.dispose()
+
+
+def test_one_envelope_gets_its_signed_receipt_once(
+    client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
+) -> None:
+    c, _ = client
+    data = fed.envelope(sample_form_d())
+    first = c.post(PATH, content=data, headers=XML)
+    assert first.status_code == 200 and first.headers["content-type"] == "application/xml"
+    receipt = fed.receipt(first.content)
+    assert receipt.status is ReceiptStatus.RECEIVED_WITH_WARNINGS  # stored; no handler here
+    again = c.post(PATH, content=data, headers=XML)
+    assert again.status_code == 200 and again.content == first.content
+
+
+def test_a_batch_gets_one_answer_per_envelope(
+    client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
+) -> None:
+    c, _ = client
+    good = fed.envelope(sample_form_d())
+    altered = fed.envelope(sample_form_d(), "TH-2").replace(b"Smartphones", b"Smartwatches")
+    body, content_type = transport.encode(
+        [(transport.XML, good), (transport.XML, altered), (transport.XML, b"<nope")]
+    )
+    r = c.post(PATH, content=body, headers={"Content-Type": content_type})
+    assert r.status_code == 200
+    parts = transport.decode(r.content, r.headers["content-type"])
+    receipts = transport.receipts_from(parts)
+    assert fed.receipt(receipts[0] or b"").status is ReceiptStatus.RECEIVED_WITH_WARNINGS
+    rejected = fed.receipt(receipts[1] or b"")
+    assert rejected.status is ReceiptStatus.REJECTED
+    assert [r.code for r in rejected.reasons] == ["signature_invalid"]
+    assert receipts[2] is None and parts[2][0] == "application/problem+json"
+
+
+BOMB = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><x>&b;</x>'
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (b"<Envelope", XML, 400),
+        (BOMB, XML, 400),
+        (b"\x00\xff garbage", XML, 400),
+        (b"", XML, 400),
+        (b"x" * 5_000_001, XML, 413),
+        (b"{}", {"Content-Type": "application/json"}, 415),
+        (b"--b\r\nno end", {"Content-Type": "multipart/mixed; boundary=b"}, 400),
+        (b"data", {"Content-Type": "multipart/mixed"}, 400),
+    ],
+)
+def test_hostile_bodies_are_refused_with_a_4xx(
+    client: tuple[TestClient, Node], body: bytes, headers: dict[str, str], status: int
+) -> None:
+    c, _ = client
+    r = c.post(PATH, content=body, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_refused_envelope_with_a_readable_id_gets_a_signed_rejection(
+    client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
+) -> None:
+    c, _ = client
+    stranger = federation.init(fed.directory.parent / "other", ["TH"])[0].directory
+    foreign = Signer(  # a TH key, certified by another federation's root
+        pki.load_private_key((stranger / "key.pem").read_bytes()),
+        pki.load_certificate((stranger / "cert.pem").read_bytes()),
+    )
+    fed.th = foreign
+    r = c.post(PATH, content=fed.envelope(sample_form_d()), headers=XML)
+    assert r.status_code == 403
+    receipt = fed.receipt(r.content)
+    assert receipt.status is ReceiptStatus.REJECTED
+    assert [x.code for x in receipt.reasons] == ["unknown_key"]
+
+
+def test_a_node_without_federation_files_answers_503(database_url: str) -> None:
+    node = Node.open(Settings(country="VN", database_url=database_url))
+    with TestClient(create_app(node)) as c:
+        r = c.post(PATH, content=b"<x/>", headers=XML)
+    assert r.status_code == 503 and r.json()["code"] == "exchange_unavailable"
+    node.engine.dispose()
+
+
+def test_officials_see_messages_stats_and_partners(
+    client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
+) -> None:
+    c, node = client
+    c.post(PATH, content=fed.envelope(sample_form_d()), headers=XML)
+    with node.transaction() as s:
+        officer = auth.create_user(s, "officer1", auth.Role.OFFICER, None)
+        trader = auth.create_user(s, "trader1", auth.Role.TRADER, "0101234567")
+    assert c.get("/api/v1/exchange/messages").status_code == 401
+    as_trader = {"Authorization": f"Bearer {trader}"}
+    assert c.get("/api/v1/exchange/stats", headers=as_trader).status_code == 403
+    headers = {"Authorization": f"Bearer {officer}"}
+    (message,) = c.get("/api/v1/exchange/messages", headers=headers).json()
+    assert (message["direction"], message["partner"], message["status"]) == ("in", "TH", "received")
+    assert message["reasons"][0]["code"] == "no_handler"
+    none = c.get("/api/v1/exchange/messages?direction=out", headers=headers).json()
+    assert none == []
+    stats = c.get("/api/v1/exchange/stats", headers=headers).json()
+    assert stats["totals"] == {"out": 0, "in": 1}
+    assert stats["counts"] == [
+        {
+            "partner": "TH",
+            "document_type": "FORM_D",
+            "direction": "in",
+            "status": "received",
+            "count": 1,
+        }
+    ]
+    (partner,) = c.get("/api/v1/exchange/partners", headers=headers).json()
+    assert partner["country"] == "TH" and partner["active"] and len(partner["key_ids"]) == 1
