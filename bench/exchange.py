@@ -222,8 +222,12 @@ class Member:
             return list(s.execute(text(sql), params).all())
 
 
-def queue(th: Member, prefix: str, n: int, chunk: int = 50) -> None:
+def queue(th: Member, prefix: str, n: int, chunk: int = 50, rate: float | None = None) -> None:
+    """Queue `n` documents at TH, in transactions of `chunk`, at `rate` per second if given."""
+    began = time.perf_counter()
     for start in range(0, n, chunk):
+        if rate:
+            time.sleep(max(0.0, began + start / rate - time.perf_counter()))
         with db.transaction(th.sessions) as s:
             for i in range(start, min(n, start + chunk)):
                 service.send(
@@ -269,12 +273,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def throughput(th: Member, vn: Member, n: int) -> dict[str, Any]:
-    queue(th, "BENCH", n)
-    wait_settled(th, "BENCH", n)
+def throughput(
+    th: Member, vn: Member, n: int, prefix: str = "BENCH", rate: float | None = None
+) -> dict[str, Any]:
+    queue(th, prefix, n, chunk=max(1, int(rate / 10)) if rate else 50, rate=rate)
+    wait_settled(th, prefix, n)
     rows = th.rows(
-        "SELECT created_at, completed_at, status FROM exchange_outgoing "
-        "WHERE document_id LIKE 'BENCH%'"
+        "SELECT created_at, completed_at, status FROM exchange_outgoing WHERE document_id LIKE :p",
+        p=prefix + "%",
     )
     times = [(_utc(c), _utc(d)) for c, d, _ in rows]
     elapsed = (max(d for _, d in times) - min(c for c, _ in times)).total_seconds()
@@ -289,7 +295,7 @@ def throughput(th: Member, vn: Member, n: int) -> dict[str, Any]:
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "statuses": statuses,
-        "applied": applied(vn, "BENCH"),
+        "applied": applied(vn, prefix),
     }
 
 
@@ -325,6 +331,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--kill-n", type=int, default=5000)
+    parser.add_argument("--paced-rate", type=float, default=250, help="documents/s, paced run")
+    parser.add_argument("--paced-seconds", type=float, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ow-bench-exchange-") as tmp:
         directory = Path(tmp) / "fed"
@@ -356,6 +364,10 @@ def main() -> None:
             baseline = base["count"] / base["single_s"]
             batched = base["count"] / base["batched_s"]
             say(f"baseline {baseline:.0f}/s one per POST, {batched:.0f}/s in batches")
+            paced_n = int(args.paced_rate * args.paced_seconds)
+            say(f"latency at a steady {args.paced_rate:.0f}/s: {paced_n} documents")
+            paced = throughput(th, vn, paced_n, "PACED", args.paced_rate)
+            say(json.dumps(paced))
             say(f"restart run: {args.kill_n} documents, VN killed mid-run")
             restart = restart_run(th, vn, args.kill_n)
             say(json.dumps(restart))
@@ -373,6 +385,9 @@ def main() -> None:
         "p50_ms": run["p50_ms"],
         "p99_ms": run["p99_ms"],
         "statuses": run["statuses"],
+        "paced_rate_per_s": args.paced_rate,
+        "paced_p50_ms": paced["p50_ms"],
+        "paced_p99_ms": paced["p99_ms"],
         "lost": restart["lost"],
         "duplicates": restart["duplicates"],
         "restart": restart,

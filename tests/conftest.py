@@ -6,19 +6,23 @@ from __future__ import annotations
 import os
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from onewindow import auth, db
 from onewindow.clock import FixedClock
-from onewindow.config import Settings
+from onewindow.config import PartnerConfig, Settings
+from onewindow.exchange import documents
+from onewindow.exchange.handlers import Incoming, handler_for
+from onewindow.exchange.models import OutgoingMessage
+from onewindow.exchange.service import sync_partners
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
 from onewindow.tariff import import_rates, import_schedule
@@ -119,3 +123,78 @@ def tokens(node: Node) -> dict[str, str]:
             "officer": auth.create_user(s, "officer1", auth.Role.OFFICER, None),
             "supervisor": auth.create_user(s, "super1", auth.Role.SUPERVISOR, None),
         }
+
+
+# ---- two nodes in one process, for the flows between member states ----
+
+
+def _node(path: Path, template: Path, country: str, currency: str, clock: FixedClock) -> Node:
+    shutil.copy(template, path)
+    others = {
+        c: PartnerConfig(endpoint=f"http://127.0.0.1/{c}")
+        for c in ("TH", "VN", "SG")
+        if c != country
+    }
+    settings = Settings(
+        country=country,
+        currency=currency,
+        database_url=f"sqlite:///{path}",
+        partners=others,
+        issuing_authority=f"Ministry of Commerce {country}",
+        issuing_place="Bangkok" if country == "TH" else "Hanoi",
+    )
+    node = Node.open(settings, clock)
+    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    with node.transaction() as s:
+        sync_partners(s, others, now=clock.now())
+        import_schedule(s, (DATA / "sample_tariff.csv").read_text())
+        import_rates(s, (DATA / "sample_rates.csv").read_text())
+    return node
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, sqlite_template: Path) -> dict[str, Node]:
+    clock = FixedClock(datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
+    return {
+        "TH": _node(tmp_path / "th.db", sqlite_template, "TH", "THB", clock),
+        "VN": _node(tmp_path / "vn.db", sqlite_template, "VN", "VND", clock),
+    }
+
+
+@pytest.fixture
+def relay(nodes: dict[str, Node]) -> Callable[[str, str], list[str]]:
+    """Deliver every queued message from one node to the other; return the document types."""
+
+    def run(source: str, target: str) -> list[str]:
+        with nodes[source].transaction() as s:
+            queued = list(
+                s.scalars(
+                    select(OutgoingMessage).where(
+                        OutgoingMessage.status == "queued", OutgoingMessage.receiver == target
+                    )
+                )
+            )
+            for m in queued:
+                m.status = "delivered"
+            batch = [
+                (m.message_id, m.document_type, m.document_id, m.version, m.document)
+                for m in queued
+            ]
+        for message_id, kind, document_id, version, xml in batch:
+            incoming = Incoming(
+                message_id,
+                source,
+                target,
+                kind,
+                document_id,
+                version,
+                documents.from_xml(kind, xml),
+                nodes[target].clock.now(),
+            )
+            handler = handler_for(kind)
+            assert handler is not None, kind
+            with nodes[target].transaction() as s:
+                handler(s, incoming)
+        return [kind for _, kind, *_ in batch]
+
+    return run

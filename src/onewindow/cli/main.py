@@ -1,39 +1,91 @@
-"""The `onewindow` command line. Each resource has its own module; this one assembles them."""
+"""The `onewindow` command line. Each resource has its own module; this one assembles them.
+
+Sub-commands are loaded when they are called: `onewindow tariff show` should not pay for
+importing LightGBM (the risk engine) or the web server, which would make every command take
+seconds. The table below is the whole command line; each entry names the module that holds
+it and the one-line help that `onewindow --help` shows without importing anything.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+import click
 import typer
+import typer.core
+import typer.main
 
-from onewindow.cli import db as db_cli
-from onewindow.cli import demo as demo_cli
-from onewindow.cli import serve as serve_cli
-from onewindow.cli import users as users_cli
-from onewindow.declarations import cli as declarations_cli
-from onewindow.exchange import cli as exchange_cli
-from onewindow.ledger import cli as ledger_cli
-from onewindow.origin import cli as origin_cli
-from onewindow.risk import cli as risk_cli
-from onewindow.tariff import cli as tariff_cli
+COMMANDS: dict[str, tuple[str, str]] = {
+    "declaration": ("onewindow.declarations.cli:app", "Import and export declarations."),
+    "tariff": ("onewindow.tariff.cli:app", "The national tariff schedule (AHTN lines over HS 2022)."),
+    "rates": ("onewindow.tariff.cli:rates_app", "Official exchange rates."),
+    "origin": ("onewindow.origin.cli:app", "Certificates of origin (ATIGA e-Form D)."),
+    "exchange": ("onewindow.exchange.cli:app", "Messages with partner nodes: status, retries, statistics."),
+    "federation": ("onewindow.exchange.cli:federation_app", "Create and grow a federation of nodes (CA, keys, configs)."),
+    "ledger": ("onewindow.ledger.cli:app", "The tamper-evident log: heads, proofs, witnesses."),
+    "verify": ("onewindow.ledger.cli:verify_command", "Verify a document: signature, log inclusion, not altered, not revoked."),
+    "risk": ("onewindow.risk.cli:app", "Risk engine: train, evaluate, simulate, models."),
+    "user": ("onewindow.cli.users:app", "Users, roles and API tokens."),
+    "db": ("onewindow.cli.db:app", "The node's database: migrations and status."),
+    "serve": ("onewindow.cli.serve:serve", "Run the node: API, gateway and workers."),
+    "demo": ("onewindow.cli.demo:demo", "Set up a demo federation on SQLite, run a scenario, keep serving."),
+}  # fmt: skip
 
-app = typer.Typer(
+
+def _load(target: str, name: str) -> click.Command:
+    module, attr = target.split(":")
+    # importlib, not an import statement: loading on demand is the point of this module.
+    found: Any = getattr(importlib.import_module(module), attr)
+    if isinstance(found, typer.Typer):
+        command = typer.main.get_command(found)
+    else:
+        single = typer.Typer()
+        single.command(name)(found)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(typer.core.TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if ctx.resilient_parsing or _listing(ctx):
+            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+        return _load(COMMANDS[cmd_name][0], cmd_name)
+
+
+def _listing(ctx: click.Context) -> bool:
+    """True while the top-level help is being written (a listing, not a call)."""
+    return bool(ctx.meta.get("onewindow.listing"))
+
+
+class Root(LazyGroup):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta["onewindow.listing"] = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            ctx.meta["onewindow.listing"] = False
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta["onewindow.listing"] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta["onewindow.listing"] = False
+
+
+app = Root(
     name="onewindow",
     help="OneWindow: a National Single Window node and its gateway to partner nodes.",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
 )
-app.add_typer(db_cli.app, name="db")
-app.add_typer(tariff_cli.app, name="tariff")
-app.add_typer(tariff_cli.rates_app, name="rates")
-app.add_typer(declarations_cli.app, name="declaration")
-app.add_typer(origin_cli.app, name="origin")
-app.add_typer(users_cli.app, name="user")
-app.add_typer(ledger_cli.app, name="ledger")
-app.add_typer(exchange_cli.app, name="exchange")
-app.add_typer(risk_cli.app, name="risk")
-app.add_typer(exchange_cli.federation_app, name="federation")
-app.command("serve")(serve_cli.serve)
-app.command("demo")(demo_cli.demo)
 
 
 def main() -> None:
-    app()
+    app(prog_name="onewindow")

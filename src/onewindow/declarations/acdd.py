@@ -81,7 +81,7 @@ def cancel(session: Session, decl: Declaration, reason: str, now: datetime) -> N
         sender=decl.country_of_export,
         receiver=decl.country_of_destination or "",
         document_type="ACDD_CANCELLATION",
-        document_id=f"{decl.number}:cancel",
+        document_id=f"{decl.number}/cancel",
         version=1,
         payload={
             "declaration_id": decl.number,
@@ -188,7 +188,7 @@ def respond(
         sender=country,
         receiver=acdd.export_country,
         document_type="ACDD_RESPONSE",
-        document_id=f"{acdd.export_declaration}:response",
+        document_id=f"{acdd.export_declaration}/response",
         version=1,
         payload={
             "declaration_id": acdd.export_declaration,

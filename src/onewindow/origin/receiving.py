@@ -178,7 +178,7 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
             sender=cert.importing_country,
             receiver=cert.exporting_country,
             document_type="FORM_D_STATUS",
-            document_id=f"{reference}:{declaration}",
+            document_id=f"{reference}/{declaration}",
             version=1,
             payload=notice,
             now=now,

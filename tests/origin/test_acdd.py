@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+
+from onewindow.auth import SYSTEM
+from onewindow.declarations import service, to_read
+from onewindow.declarations.models import PreArrival
+from onewindow.node import Node
+
+DATA = resources.files("onewindow") / "data"
+BASE: dict[str, Any] = json.loads((DATA / "sample_declaration.json").read_text())
+Relay = Callable[[str, str], list[str]]
+
+
+def export_vn_to_th() -> dict[str, Any]:
+    doc = copy.deepcopy(BASE)
+    del doc["items"][0]["preference"]
+    doc |= {
+        "type": "EX", "office": "VNHPH", "country_of_export": "VN", "country_of_destination": "TH",
+        "exporter": {"id": "0101234567", "name": "Saigon Logistics JSC", "country": "VN"},
+        "importer": {"name": "Bangkok Retail Co.", "address": "1 Silom Road, Bangkok", "country": "TH"},
+        "transport": {"mode": "1", "departure_date": "2026-11-10", "port_of_discharge": "THLCH"},
+    }  # fmt: skip
+    return doc
+
+
+def import_at_th(consignee: str = "Bangkok Retail Co.") -> dict[str, Any]:
+    doc = copy.deepcopy(BASE)
+    del doc["items"][0]["preference"]
+    doc |= {
+        "office": "THLCH", "country_of_export": "VN",
+        "declarant": {"id": "TH0105", "name": consignee},
+        "importer": {"id": "TH0105", "name": consignee, "country": "TH"},
+        "exporter": {"name": "Saigon Logistics JSC", "country": "VN"},
+    }  # fmt: skip
+    doc["items"][0]["origin"] = "VN"
+    return doc
+
+
+def lodge(node: Node, doc: dict[str, Any]) -> Any:
+    with node.transaction() as s:
+        number = service.lodge(s, SYSTEM, [doc], node.context)[0]
+        return to_read(service.get(s, SYSTEM, number))
+
+
+def test_released_export_sends_acdd_matched_at_import(nodes: dict[str, Node], relay: Relay) -> None:
+    vn, th = nodes["VN"], nodes["TH"]
+    export = lodge(vn, export_vn_to_th())
+    assert export.status == "released"  # green, nothing due: cleared at lodging
+    assert relay("VN", "TH") == ["ACDD"]
+    with th.transaction() as s:
+        pre = s.scalars(select(PreArrival)).one()
+        assert (pre.export_declaration, pre.status) == (export.number, "received")
+        assert pre.document["items"][0]["hs_code"] == "85171300"
+
+    unrelated = lodge(th, import_at_th(consignee="Someone Else Ltd"))
+    matched = lodge(th, import_at_th())
+    with th.transaction() as s:
+        assert service.get(s, SYSTEM, unrelated.number).pre_arrival is None
+        assert service.get(s, SYSTEM, matched.number).pre_arrival == f"VN:{export.number}"
+        assert s.scalars(select(PreArrival)).one().import_declaration == matched.number
+    assert relay("TH", "VN") == ["ACDD_RESPONSE"]
+
+
+def test_acdd_cancellation_marks_the_pre_arrival(nodes: dict[str, Node], relay: Relay) -> None:
+    vn, th = nodes["VN"], nodes["TH"]
+    export = lodge(vn, export_vn_to_th())
+    relay("VN", "TH")
+    with vn.transaction() as s:
+        decl = service.get(s, SYSTEM, export.number)
+        service.acdd.cancel(s, decl, "shipment split", vn.clock.now())
+    assert relay("VN", "TH") == ["ACDD_CANCELLATION"]
+    with th.transaction() as s:
+        assert s.scalars(select(PreArrival)).one().status == "cancelled"
+    assert lodge(th, import_at_th()).number  # lodged, but nothing to match any more
+    with th.transaction() as s:
+        assert s.scalars(select(PreArrival)).one().import_declaration is None
+
+
+def test_export_to_a_country_outside_the_federation_sends_nothing(
+    nodes: dict[str, Node], relay: Relay
+) -> None:
+    doc = export_vn_to_th()
+    doc["country_of_destination"] = "JP"
+    doc["importer"]["country"] = "JP"
+    lodge(nodes["VN"], doc)
+    assert relay("VN", "TH") == []
