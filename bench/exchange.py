@@ -141,6 +141,13 @@ def bench_app(node: Node) -> FastAPI:
         await request.body()
         return Response(b"", 200)
 
+    @app.post("/bench/queue")
+    def queue_here(spec: dict[str, Any]) -> dict[str, int]:
+        """Queue documents from inside the node, as its domains do, in the background."""
+        args = (node, spec["prefix"], spec["n"], spec["chunk"], spec.get("rate"))
+        threading.Thread(target=produce, args=args, daemon=True).start()
+        return {"queued": spec["n"]}
+
     @app.post("/bench/baseline")
     def baseline(spec: dict[str, Any]) -> dict[str, float]:
         with node.transaction() as s:
@@ -222,24 +229,22 @@ class Member:
             return list(s.execute(text(sql), params).all())
 
 
-def queue(th: Member, prefix: str, n: int, chunk: int = 50, rate: float | None = None) -> None:
-    """Queue `n` documents at TH, in transactions of `chunk`, at `rate` per second if given."""
+def produce(node: Node, prefix: str, n: int, chunk: int, rate: float | None) -> None:
+    """`n` documents through the domains' `send`, `chunk` per transaction, at `rate`/s."""
     began = time.perf_counter()
     for start in range(0, n, chunk):
         if rate:
             time.sleep(max(0.0, began + start / rate - time.perf_counter()))
-        with db.transaction(th.sessions) as s:
+        with node.transaction() as s:
             for i in range(start, min(n, start + chunk)):
-                service.send(
-                    s,
-                    sender="TH",
-                    receiver="VN",
-                    document_type="FORM_D",
-                    document_id=f"{prefix}-{i:06d}",
-                    version=1,
-                    payload=FORM_D,
-                    now=datetime.now(UTC),
-                )
+                service.send(s, sender="TH", receiver="VN", document_type="FORM_D",
+                             document_id=f"{prefix}-{i:06d}", version=1, payload=FORM_D,
+                             now=datetime.now(UTC))  # fmt: skip
+
+
+def queue(th: Member, prefix: str, n: int, chunk: int = 50, rate: float | None = None) -> None:
+    spec = {"prefix": prefix, "n": n, "chunk": chunk, "rate": rate}
+    httpx.post(th.url + "/bench/queue", json=spec, timeout=30).raise_for_status()
 
 
 def settled(th: Member, prefix: str) -> int:

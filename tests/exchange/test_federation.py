@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from click.testing import CliRunner
+from typer.testing import CliRunner
 
 from onewindow import db
 from onewindow.cli.main import app

@@ -22,11 +22,18 @@ def export_vn_to_th() -> dict[str, Any]:
     doc = copy.deepcopy(BASE)
     del doc["items"][0]["preference"]
     doc |= {
-        "type": "EX", "office": "VNHPH", "country_of_export": "VN", "country_of_destination": "TH",
+        "type": "EX",
+        "office": "VNHPH",
+        "country_of_export": "VN",
+        "country_of_destination": "TH",
         "exporter": {"id": "0101234567", "name": "Saigon Logistics JSC", "country": "VN"},
-        "importer": {"name": "Bangkok Retail Co.", "address": "1 Silom Road, Bangkok", "country": "TH"},
+        "importer": {
+            "name": "Bangkok Retail Co.",
+            "address": "1 Silom Road, Bangkok",
+            "country": "TH",
+        },
         "transport": {"mode": "1", "departure_date": "2026-11-10", "port_of_discharge": "THLCH"},
-    }  # fmt: skip
+    }
     return doc
 
 
@@ -34,11 +41,12 @@ def import_at_th(consignee: str = "Bangkok Retail Co.") -> dict[str, Any]:
     doc = copy.deepcopy(BASE)
     del doc["items"][0]["preference"]
     doc |= {
-        "office": "THLCH", "country_of_export": "VN",
+        "office": "THLCH",
+        "country_of_export": "VN",
         "declarant": {"id": "TH0105", "name": consignee},
         "importer": {"id": "TH0105", "name": consignee, "country": "TH"},
         "exporter": {"name": "Saigon Logistics JSC", "country": "VN"},
-    }  # fmt: skip
+    }
     doc["items"][0]["origin"] = "VN"
     return doc
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import click
 import typer
+import typer._click as click  # the click that this pinned typer vendors and builds on
 import typer.core
 import typer.main
 
@@ -30,61 +30,52 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("onewindow.cli.db:app", "The node's database: migrations and status."),
     "serve": ("onewindow.cli.serve:serve", "Run the node: API, gateway and workers."),
     "demo": ("onewindow.cli.demo:demo", "Set up a demo federation on SQLite, run a scenario, keep serving."),
-}  # fmt: skip
+}
 
 
 def _load(target: str, name: str) -> click.Command:
     module, attr = target.split(":")
     # importlib, not an import statement: loading on demand is the point of this module.
     found: Any = getattr(importlib.import_module(module), attr)
-    if isinstance(found, typer.Typer):
-        command = typer.main.get_command(found)
-    else:
+    if not isinstance(found, typer.Typer):
         single = typer.Typer()
         single.command(name)(found)
-        command = typer.main.get_command(single)
+        found = single
+    command = typer.main.get_command(found)
     command.name = name
     return command
 
 
-class LazyGroup(typer.core.TyperGroup):
+class Root(typer.core.TyperGroup):
+    """Lists COMMANDS without importing them; imports one when it is called."""
+
+    listing = False  # set while the top-level help is written
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        if ctx.resilient_parsing or _listing(ctx):
-            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
-        return _load(COMMANDS[cmd_name][0], cmd_name)
-
-
-def _listing(ctx: click.Context) -> bool:
-    """True while the top-level help is being written (a listing, not a call)."""
-    return bool(ctx.meta.get("onewindow.listing"))
-
-
-class Root(LazyGroup):
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        ctx.meta["onewindow.listing"] = True
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            ctx.meta["onewindow.listing"] = False
+        target, short_help = COMMANDS[cmd_name]
+        if ctx.resilient_parsing or self.listing:
+            return typer.core.TyperCommand(cmd_name, help=short_help)
+        return _load(target, cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        ctx.meta["onewindow.listing"] = True
+        self.listing = True
         try:
             super().format_help(ctx, formatter)
         finally:
-            ctx.meta["onewindow.listing"] = False
+            self.listing = False
 
 
-app = Root(
-    name="onewindow",
-    help="OneWindow: a National Single Window node and its gateway to partner nodes.",
-    no_args_is_help=True,
-)
+app = typer.Typer(cls=Root, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def onewindow() -> None:
+    """OneWindow: a National Single Window node and its gateway to partner nodes."""
 
 
 def main() -> None:

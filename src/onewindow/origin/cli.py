@@ -322,6 +322,11 @@ def verifications(json_output: bool = JSON) -> None:
     table = Table("request", "reference", "from", "to", "status", "answer")
     for r in rows:
         table.add_row(
-            str(r["request_id"])[:8], r["reference"], r["from"], r["to"], r["status"], r["answer"] or ""
+            str(r["request_id"])[:8],
+            r["reference"],
+            r["from"],
+            r["to"],
+            r["status"],
+            r["answer"] or "",
         )
     console.print(table)
