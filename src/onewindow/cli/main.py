@@ -18,18 +18,33 @@ import typer.main
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "declaration": ("onewindow.declarations.cli:app", "Import and export declarations."),
-    "tariff": ("onewindow.tariff.cli:app", "The national tariff schedule (AHTN lines over HS 2022)."),
+    "tariff": (
+        "onewindow.tariff.cli:app",
+        "The national tariff schedule (AHTN lines over HS 2022).",
+    ),
     "rates": ("onewindow.tariff.cli:rates_app", "Official exchange rates."),
     "origin": ("onewindow.origin.cli:app", "Certificates of origin (ATIGA e-Form D)."),
-    "exchange": ("onewindow.exchange.cli:app", "Messages with partner nodes: status, retries, statistics."),
-    "federation": ("onewindow.exchange.cli:federation_app", "Create and grow a federation of nodes (CA, keys, configs)."),
+    "exchange": (
+        "onewindow.exchange.cli:app",
+        "Messages with partner nodes: status, retries, statistics.",
+    ),
+    "federation": (
+        "onewindow.exchange.cli:federation_app",
+        "Create and grow a federation of nodes (CA, keys, configs).",
+    ),
     "ledger": ("onewindow.ledger.cli:app", "The tamper-evident log: heads, proofs, witnesses."),
-    "verify": ("onewindow.ledger.cli:verify_command", "Verify a document: signature, log inclusion, not altered, not revoked."),
+    "verify": (
+        "onewindow.ledger.cli:verify_command",
+        "Verify a document: signature, log inclusion, not altered, not revoked.",
+    ),
     "risk": ("onewindow.risk.cli:app", "Risk engine: train, evaluate, simulate, models."),
     "user": ("onewindow.cli.users:app", "Users, roles and API tokens."),
     "db": ("onewindow.cli.db:app", "The node's database: migrations and status."),
     "serve": ("onewindow.cli.serve:serve", "Run the node: API, gateway and workers."),
-    "demo": ("onewindow.cli.demo:demo", "Set up a demo federation on SQLite, run a scenario, keep serving."),
+    "demo": (
+        "onewindow.cli.demo:demo",
+        "Set up a demo federation on SQLite, run a scenario, keep serving.",
+    ),
 }
 
 
