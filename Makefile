@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install OneWindow with pinned dependencies
 
-demo: $(STAMP) ## Set up a node on SQLite under var/, run the demo scenario, keep serving
+demo: $(STAMP) ## A federation of three nodes (TH, VN, SG) on SQLite under var/, a scenario across them, then serving
 	$(BIN)/onewindow demo
 
 serve: $(STAMP) ## Serve the node's API (settings from ONEWINDOW_* variables)

@@ -141,13 +141,6 @@ def bench_app(node: Node) -> FastAPI:
         await request.body()
         return Response(b"", 200)
 
-    @app.post("/bench/queue")
-    def queue_here(spec: dict[str, Any]) -> dict[str, int]:
-        """Queue documents from inside the node, as its domains do, in the background."""
-        args = (node, spec["prefix"], spec["n"], spec["chunk"], spec.get("rate"))
-        threading.Thread(target=produce, args=args, daemon=True).start()
-        return {"queued": spec["n"]}
-
     @app.post("/bench/baseline")
     def baseline(spec: dict[str, Any]) -> dict[str, float]:
         with node.transaction() as s:
@@ -229,22 +222,18 @@ class Member:
             return list(s.execute(text(sql), params).all())
 
 
-def produce(node: Node, prefix: str, n: int, chunk: int, rate: float | None) -> None:
-    """`n` documents through the domains' `send`, `chunk` per transaction, at `rate`/s."""
+def queue(th: Member, prefix: str, n: int, chunk: int = 20, rate: float | None = None) -> None:
+    """Queue documents at TH through the domains' `send`, as another process of the node
+    would (a CLI command, a second API process), `chunk` per transaction, at `rate`/s."""
     began = time.perf_counter()
     for start in range(0, n, chunk):
         if rate:
             time.sleep(max(0.0, began + start / rate - time.perf_counter()))
-        with node.transaction() as s:
+        with db.transaction(th.sessions) as s:
             for i in range(start, min(n, start + chunk)):
                 service.send(s, sender="TH", receiver="VN", document_type="FORM_D",
                              document_id=f"{prefix}-{i:06d}", version=1, payload=FORM_D,
                              now=datetime.now(UTC))  # fmt: skip
-
-
-def queue(th: Member, prefix: str, n: int, chunk: int = 50, rate: float | None = None) -> None:
-    spec = {"prefix": prefix, "n": n, "chunk": chunk, "rate": rate}
-    httpx.post(th.url + "/bench/queue", json=spec, timeout=30).raise_for_status()
 
 
 def settled(th: Member, prefix: str) -> int:
@@ -281,7 +270,7 @@ def percentile(values: list[float], q: float) -> float:
 def throughput(
     th: Member, vn: Member, n: int, prefix: str = "BENCH", rate: float | None = None
 ) -> dict[str, Any]:
-    queue(th, prefix, n, chunk=max(1, int(rate / 10)) if rate else 50, rate=rate)
+    queue(th, prefix, n, chunk=max(1, int(rate / 10)) if rate else 20, rate=rate)
     wait_settled(th, prefix, n)
     rows = th.rows(
         "SELECT created_at, completed_at, status FROM exchange_outgoing WHERE document_id LIKE :p",

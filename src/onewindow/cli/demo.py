@@ -1,41 +1,69 @@
-"""`onewindow demo`: a node on SQLite with sample data, a day of declarations, then the API."""
+"""`onewindow demo`: a federation of three nodes (TH, VN, SG) on SQLite, each a process of its
+own, and a scenario across them: a Form D issued in Thailand is used by a Vietnamese import
+declaration at the ATIGA rate and reported back as utilised; a Vietnamese export sends its
+ACDD to Singapore; a day of declarations is cleared at the VN node. Then the nodes keep
+serving until Ctrl-C."""
 
 from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
+import time
 from collections import Counter
-from datetime import date
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import httpx
 import typer
 from rich.table import Table
+from sqlalchemy import func, select
 
 from onewindow import auth
 from onewindow.auth import Principal, Role
-from onewindow.cli.output import console
-from onewindow.cli.serve import serve
+from onewindow.cli.output import console, fail
+from onewindow.config import load
 from onewindow.declarations import service, to_read
 from onewindow.declarations.generator import declaration
+from onewindow.declarations.models import PreArrival
 from onewindow.declarations.schemas import DocumentCheck, InspectionFindings, Payment
+from onewindow.exchange import federation
+from onewindow.exchange.models import IncomingMessage, OutgoingMessage
+from onewindow.ledger import head
 from onewindow.node import Node
-from onewindow.origin import CertificateCreate, get_certificate, record_certificate
+from onewindow.origin import get_certificate, issuing
 from onewindow.risk import create_profile, list_profiles
 from onewindow.tariff import import_rates, import_schedule
 
 DATA = resources.files("onewindow") / "data"
+COUNTRIES = ("TH", "VN", "SG")
 OFFICER = Principal("demo-officer", Role.OFFICER)
+AUTHORITY = Principal("demo-moc", Role.ISSUING_AUTHORITY)
+EXPORTER = Principal("siam-devices", Role.TRADER, "0105551234567")
 
 
-def _setup(node: Node) -> dict[str, str]:
-    tokens = {}
-    with node.transaction() as s:
+def _setup(nodes: dict[str, Node]) -> dict[str, str]:
+    """Sample data (SAMPLE FIGURES, not a real schedule) and demo users, once."""
+    tokens: dict[str, str] = {}
+    users: dict[str, list[tuple[str, Role, str | None]]] = {
+        "TH": [("moc", Role.ISSUING_AUTHORITY, None), ("siam", Role.TRADER, "0105551234567")],
+        "VN": [("trader", Role.TRADER, "0101234567"), ("officer", Role.OFFICER, None)],
+        "SG": [("officer", Role.OFFICER, None)],
+    }
+    for country, node in nodes.items():
+        with node.transaction() as s:
+            existing = {u.username for u in auth.list_users(s)}
+            for name, role, party in users[country]:
+                if name not in existing:
+                    tokens[f"{country} {name}"] = auth.create_user(s, name, role, party)
+    with nodes["VN"].transaction() as s:
         import_schedule(s, (DATA / "sample_tariff.csv").read_text())
         import_rates(s, (DATA / "sample_rates.csv").read_text())
-        cert = CertificateCreate.model_validate_json((DATA / "sample_certificate.json").read_text())
-        if get_certificate(s, cert.reference) is None:
-            record_certificate(s, cert, node.clock.now())
         if not list_profiles(s):
             create_profile(
                 s,
@@ -53,98 +81,247 @@ def _setup(node: Node) -> dict[str, str]:
                 origin="SG",
                 reason="excise goods: check the papers",
             )
-        existing = {u.username for u in auth.list_users(s)}
-        for name, role, party in (
-            ("trader", Role.TRADER, "0101234567"),
-            ("officer", Role.OFFICER, None),
-        ):
-            if name not in existing:
-                tokens[name] = auth.create_user(s, name, role, party)
     return tokens
 
 
-def demo(
-    count: int = typer.Option(200, help="Declarations to lodge in the scenario"),
-    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Keep serving the API"),
-    seed: int = 2026,
-) -> None:
-    """Set up this node (sample tariff, rates, a certificate, risk profiles, users), lodge a
-    batch of declarations, clear them through the officer workflow, and serve the API."""
-    node = Node.open()
-    console.rule(f"OneWindow demo: node {node.settings.country}, {node.engine.url}")
-    tokens = _setup(node)
-    console.print(
-        "sample tariff (SAMPLE FIGURES, not a real schedule), rates, certificate "
-        "TH-2026-000123 and two risk profiles loaded"
-    )
+def _start(directory: Path) -> dict[str, subprocess.Popen[bytes]]:
+    onewindow = Path(sys.executable).parent / "onewindow"
+    processes = {}
+    for country in COUNTRIES:
+        log = (directory / country / "serve.log").open("ab")
+        config = directory / country / "node.json"
+        processes[country] = subprocess.Popen(
+            [str(onewindow), "serve", "--config", str(config)], stdout=log, stderr=log
+        )
+    return processes
 
-    rng = random.Random(seed)
-    arrival = date(2026, 11, 20)
-    docs = [declaration(rng, arrival) for _ in range(count)]
-    readme = json.loads((DATA / "sample_declaration.json").read_text())
-    with node.transaction() as s:
-        numbers = service.lodge(s, auth.SYSTEM, [readme, *docs], node.context)
-    first = numbers[0]
-    with node.transaction() as s:
-        d = to_read(service.get(s, auth.SYSTEM, first))
+
+def _wait(what: str, ready: Callable[[], bool], seconds: float = 60) -> None:
+    with console.status(what):
+        deadline = time.monotonic() + seconds
+        while not ready():
+            if time.monotonic() > deadline:
+                fail(f"timed out: {what}", code=1)
+            time.sleep(0.2)
+    console.print(f"[green]✓[/] {what}")
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _up_check(url: str) -> Callable[[], bool]:
+    return lambda: _up(url)
+
+
+def _form_d_flow(nodes: dict[str, Node]) -> str:
+    th, vn = nodes["TH"], nodes["VN"]
+    today = th.clock.now().date()
+    application = json.loads((DATA / "sample_form_d_application.json").read_text())
+    application["transport"]["departure_date"] = str(today - timedelta(days=1))
+    application["items"][0]["invoice"]["date"] = str(today - timedelta(days=3))
+    application["declaration"]["date"] = str(today - timedelta(days=2))
+    s_ = th.settings
+    with th.transaction() as s:
+        cert = issuing.issue(
+            s,
+            AUTHORITY,
+            application,
+            country="TH",
+            now=th.clock.now(),
+            place=s_.issuing_place,
+            authority=s_.issuing_authority,
+        )
+        reference = cert.reference
+    console.print(
+        f"TH  issuing authority issued Form D [bold]{reference}[/] (logged in TH's ledger)"
+    )
+    with th.transaction() as s:
+        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
+    console.print(f"TH  exporter authorised transmission of {reference} to VN")
+
+    def received() -> bool:
+        with vn.transaction() as s:
+            return get_certificate(s, reference) is not None
+
+    _wait(f"VN received {reference} (signed envelope, signed receipt)", received)
+    document = json.loads((DATA / "sample_declaration.json").read_text())
+    document["items"][0]["preference"]["certificate"] = reference
+    document["transport"]["arrival_date"] = str(today)
+    document["invoice"]["date"] = str(today - timedelta(days=3))
+    with vn.transaction() as s:
+        number = service.lodge(s, auth.SYSTEM, [document], vn.context)[0]
+        d = to_read(service.get(s, auth.SYSTEM, number))
     item = d.items[0]
-    verdict = "granted" if item.preference_granted else "refused"
     console.print(
-        f"\nThe README declaration {first}: channel {d.channel}; preference {verdict} "
-        f"({item.preference_reason}); import duty {d.totals['import_duty']:,} VND "
-        f"at {item.taxes[0].rate_kind} {item.taxes[0].rate} %, "
-        f"VAT {d.totals['vat']:,} VND"
+        f"VN  import {number} claims {reference}: preference "
+        f"{'granted' if item.preference_granted else 'refused'} ({item.preference_reason});"
+        f" duty {item.taxes[0].rate_kind} {item.taxes[0].rate} % = "
+        f"{d.totals['import_duty']:,} VND, VAT {d.totals['vat']:,} VND"
     )
 
-    with console.status("officers check, inspect; traders pay; goods released"):
-        for number in numbers:
-            with node.transaction() as s:
-                decl = service.get(s, auth.SYSTEM, number, lock=True)
-                ctx = node.context
-                if decl.status == "document_check":
-                    service.document_check(
-                        s, OFFICER, number, DocumentCheck(decision="accept"), ctx
-                    )
-                elif decl.status == "inspection":
-                    result = "irregularity" if rng.random() < 0.3 else "compliant"
-                    service.record_inspection(
-                        s, OFFICER, number, InspectionFindings(result=result), ctx
-                    )
-                if decl.status == "awaiting_payment":
-                    pay = Payment(method="paid", reference=f"BANK-{number}", amount=decl.total_due)
-                    service.pay(s, auth.SYSTEM, number, pay, ctx)
-                if decl.status == "paid":
-                    service.release(s, OFFICER, number, ctx)
+    def utilised() -> bool:
+        with th.transaction() as s:
+            return issuing.issued(s, reference).status == "utilised"
 
+    _wait(f"TH shows {reference} as utilised (status notice from VN)", utilised)
+    return number
+
+
+def _acdd_flow(nodes: dict[str, Node]) -> str:
+    vn, sg = nodes["VN"], nodes["SG"]
+    document = json.loads((DATA / "sample_declaration.json").read_text())
+    del document["items"][0]["preference"]
+    document |= {
+        "type": "EX",
+        "country_of_export": "VN",
+        "country_of_destination": "SG",
+        "exporter": {"id": "0101234567", "name": "Saigon Logistics JSC", "country": "VN"},
+        "importer": {
+            "name": "Lion City Trading Pte",
+            "address": "1 Raffles Place",
+            "country": "SG",
+        },
+        "transport": {
+            "mode": "1",
+            "departure_date": str(vn.clock.now().date()),
+            "port_of_loading": "VNHPH",
+            "port_of_discharge": "SGSIN",
+        },
+    }
+    document["items"][0]["origin"] = "VN"
+    with vn.transaction() as s:
+        number = service.lodge(s, auth.SYSTEM, [document], vn.context)[0]
+        status = service.get(s, auth.SYSTEM, number).status
+    console.print(f"VN  export {number} to SG: {status}; its ACDD is queued for SG")
+
+    def arrived() -> bool:
+        with sg.transaction() as s:
+            found = select(func.count()).select_from(PreArrival)
+            return bool(s.scalar(found.where(PreArrival.export_declaration == number)))
+
+    _wait(f"SG holds the ACDD of {number} as pre-arrival information", arrived)
+    return number
+
+
+def _clear_a_day(node: Node, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    today = node.clock.now().date()
+    docs = [declaration(rng, today) for _ in range(count)]
+    with node.transaction() as s:
+        numbers = service.lodge(s, auth.SYSTEM, docs, node.context)
+    for number in numbers:
+        with node.transaction() as s:
+            decl = service.get(s, auth.SYSTEM, number, lock=True)
+            ctx = node.context
+            if decl.status == "document_check":
+                service.document_check(s, OFFICER, number, DocumentCheck(decision="accept"), ctx)
+            elif decl.status == "inspection":
+                result = "irregularity" if rng.random() < 0.3 else "compliant"
+                service.record_inspection(
+                    s, OFFICER, number, InspectionFindings(result=result), ctx
+                )
+            if decl.status == "awaiting_payment":
+                pay = Payment(method="paid", reference=f"BANK-{number}", amount=decl.total_due)
+                service.pay(s, auth.SYSTEM, number, pay, ctx)
+            if decl.status == "paid":
+                service.release(s, OFFICER, number, ctx)
     with node.transaction() as s:
         decls = [service.get(s, auth.SYSTEM, n) for n in numbers]
-        channels = Counter(d.channel for d in decls)
-        statuses = Counter(d.status for d in decls)
-        duty = sum((d.total_duty for d in decls), Decimal(0))
-        vat = sum((d.total_vat for d in decls), Decimal(0))
+    lanes = Counter(d.channel for d in decls)
+    released = sum(d.status == "released" for d in decls)
+    console.print(
+        f"VN  cleared a day: {len(decls)} declarations lodged (green {lanes['green']}, "
+        f"yellow {lanes['yellow']}, red {lanes['red']}), {released} released"
+    )
+
+
+def _report(nodes: dict[str, Node]) -> None:
     table = Table(
-        "lodged",
-        "green",
-        "yellow",
-        "red",
-        "released",
-        "import duty VND",
-        "VAT VND",
-        title="What happened",
+        "node", "direction", "document", "partner", "status", "count", title="Messages at each node"
     )
-    table.add_row(
-        str(len(numbers)),
-        str(channels["green"]),
-        str(channels["yellow"]),
-        str(channels["red"]),
-        str(statuses["released"]),
-        f"{duty:,.0f}",
-        f"{vat:,.0f}",
-    )
+    for country, node in nodes.items():
+        with node.transaction() as s:
+            rows: list[Any] = [
+                ("out", *r)
+                for r in s.execute(
+                    select(
+                        OutgoingMessage.document_type,
+                        OutgoingMessage.receiver,
+                        OutgoingMessage.status,
+                        func.count(),
+                    ).group_by(
+                        OutgoingMessage.document_type,
+                        OutgoingMessage.receiver,
+                        OutgoingMessage.status,
+                    )
+                )
+            ]
+            rows += [
+                ("in", *r)
+                for r in s.execute(
+                    select(
+                        IncomingMessage.document_type,
+                        IncomingMessage.sender,
+                        IncomingMessage.status,
+                        func.count(),
+                    ).group_by(
+                        IncomingMessage.document_type,
+                        IncomingMessage.sender,
+                        IncomingMessage.status,
+                    )
+                )
+            ]
+            size = head(s).tree_size
+        for direction, kind, partner, status, n in sorted(rows):
+            table.add_row(country, direction, kind, partner, status, str(n))
+        table.add_row(country, "ledger", f"{size} entries", "", "", "", end_section=True)
     console.print(table)
-    console.print("see any of them:  .venv/bin/onewindow declaration show " + first)
-    console.print("clearance times:  .venv/bin/onewindow declaration clearance")
-    for name, token in tokens.items():
-        console.print(f"API token for demo user [bold]{name}[/]: {token}", highlight=False)
-    if serve_after:
-        serve(host=None, port=None, workers=1)
+
+
+def demo(
+    directory: Path = typer.Option(Path("var/federation"), "--dir", help="Federation folder"),
+    count: int = typer.Option(200, help="Declarations in the day cleared at VN"),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Keep the nodes serving"),
+    seed: int = 2026,
+) -> None:
+    """Start a three-node federation (TH, VN, SG) on SQLite and run a scenario across it."""
+    if not (directory / "ca.pem").exists():
+        federation.init(directory, COUNTRIES)
+        console.print(
+            f"created federation {', '.join(COUNTRIES)} in {directory}: a root CA, "
+            "a key, certificate and node.json per node"
+        )
+    settings = {c: load(directory / c / "node.json") for c in COUNTRIES}
+    nodes = {c: Node.open(settings[c]) for c in COUNTRIES}
+    tokens = _setup(nodes)
+    processes = _start(directory)
+    urls = {c: f"http://{s.host}:{s.port}" for c, s in settings.items()}
+    try:
+        for country, url in urls.items():
+            _wait(f"{country} node serving on {url}", _up_check(url))
+        console.rule("Scenario")
+        _form_d_flow(nodes)
+        _acdd_flow(nodes)
+        _clear_a_day(nodes["VN"], count, seed)
+        _report(nodes)
+        if not serve_after:
+            return
+        console.rule("Serving")
+        for country, url in urls.items():
+            console.print(f"{country}: {url}/docs   (log: {directory / country / 'serve.log'})")
+        for who, token in tokens.items():
+            console.print(f"API token, {who}: {token}", highlight=False)
+        console.print("Ctrl-C stops the three nodes.")
+        for process in processes.values():
+            process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(timeout=10)
