@@ -11,6 +11,7 @@ from sqlalchemy import select
 from onewindow.auth import SYSTEM
 from onewindow.declarations import service, to_read
 from onewindow.declarations.models import PreArrival
+from onewindow.ledger import prove
 from onewindow.node import Node
 
 DATA = resources.files("onewindow") / "data"
@@ -62,7 +63,10 @@ def test_released_export_sends_acdd_matched_at_import(nodes: dict[str, Node], re
     export = lodge(vn, export_vn_to_th())
     assert export.status == "released"  # green, nothing due: cleared at lodging
     assert relay("VN", "TH") == ["ACDD"]
+    with vn.transaction() as s:
+        assert prove(s, export.number).entry.kind == "issued"
     with th.transaction() as s:
+        assert prove(s, export.number).entry.kind == "received"
         pre = s.scalars(select(PreArrival)).one()
         assert (pre.export_declaration, pre.status) == (export.number, "received")
         assert pre.document["items"][0]["hs_code"] == "85171300"

@@ -75,6 +75,10 @@ def test_issue_transmit_receive_utilise_and_status_back_at_issuer(
     with th.transaction() as s:
         cert = issuing.issued(s, reference)
         assert cert.status == "utilised" and cert.items[0].used_quantity == Decimal(100)
+        # Both sides log the notice: VN issued it, TH received it.
+        assert prove(s, f"{reference}/{d.number}").entry.kind == "received"
+    with vn.transaction() as s:
+        assert prove(s, f"{reference}/{d.number}").entry.kind == "issued"
 
     # 300 on the certificate: 100 used, 250 more is too much; the issuer hears it was refused.
     refused = lodge_import(vn, reference, quantity="250")

@@ -286,11 +286,12 @@ def demo(
     directory: Path = typer.Option(Path("var/federation"), "--dir", help="Federation folder"),
     count: int = typer.Option(200, help="Declarations in the day cleared at VN"),
     serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Keep the nodes serving"),
+    base_port: int = typer.Option(8101, help="Port of the first node; the others follow"),
     seed: int = 2026,
 ) -> None:
     """Start a three-node federation (TH, VN, SG) on SQLite and run a scenario across it."""
     if not (directory / "ca.pem").exists():
-        federation.init(directory, COUNTRIES)
+        federation.init(directory, COUNTRIES, base_port=base_port)
         console.print(
             f"created federation {', '.join(COUNTRIES)} in {directory}: a root CA, "
             "a key, certificate and node.json per node"

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from onewindow.declarations.assessment import Plan
 from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
-from onewindow.exchange import Incoming, register_handler, send
+from onewindow.exchange import Incoming, register_handler
+from onewindow.origin.issuing import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")
 MATCH_WINDOW = timedelta(days=90)  # how long before arrival an export may have left
@@ -59,7 +60,7 @@ def on_released(
 ) -> None:
     if decl.type != "EX" or decl.country_of_destination not in partners:
         return
-    send(
+    send_logged(
         session,
         sender=decl.country_of_export,
         receiver=decl.country_of_destination or "",
@@ -76,7 +77,7 @@ def cancel(session: Session, decl: Declaration, reason: str, now: datetime) -> N
     """Withdraw an ACDD already sent (the export did not take place as declared)."""
     if decl.type != "EX" or decl.status != "released":
         raise InvalidTransition("only a released export's ACDD can be cancelled")
-    send(
+    send_logged(
         session,
         sender=decl.country_of_export,
         receiver=decl.country_of_destination or "",
@@ -183,7 +184,7 @@ def respond(
     acdd.status, acdd.import_declaration = "matched", import_number
     if not notify:
         return
-    send(
+    send_logged(
         session,
         sender=country,
         receiver=acdd.export_country,
@@ -213,6 +214,6 @@ def get(session: Session, export_country: str, number: str) -> PreArrival:
 
 
 def register() -> None:
-    register_handler("ACDD", on_acdd)
-    register_handler("ACDD_CANCELLATION", on_cancellation)
-    register_handler("ACDD_RESPONSE", on_response)
+    register_handler("ACDD", logged(on_acdd))
+    register_handler("ACDD_CANCELLATION", logged(on_cancellation))
+    register_handler("ACDD_RESPONSE", logged(on_response))

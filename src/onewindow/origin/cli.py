@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,8 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
                     "item": i.item_number,
                     "hs_code": i.hs_code,
                     "criterion": i.origin_criterion,
-                    "quantity": str(i.quantity),
-                    "used": str(i.used_quantity),
+                    "quantity": _plain(i.quantity),
+                    "used": _plain(i.used_quantity),
                     "unit": i.unit,
                 }
                 for i in cert.items
@@ -98,6 +99,10 @@ def _load(file: Path) -> Any:
         fail(f"cannot read {file}: {exc}")
 
 
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def _summary(cert: Certificate) -> dict[str, Any]:
     return {
         "reference": cert.reference,
@@ -116,8 +121,8 @@ def _summary(cert: Certificate) -> dict[str, Any]:
                 "item": i.item_number,
                 "hs_code": i.hs_code,
                 "criterion": i.origin_criterion,
-                "quantity": str(i.quantity),
-                "used": str(i.used_quantity),
+                "quantity": _plain(i.quantity),
+                "used": _plain(i.used_quantity),
                 "unit": i.unit,
             }
             for i in cert.items

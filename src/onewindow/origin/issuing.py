@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from onewindow.auth import Principal, Role
 from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
-from onewindow.exchange import criteria, documents, send
+from onewindow.exchange import Incoming, criteria, documents, send
+from onewindow.exchange.handlers import Handler
 from onewindow.ledger import LeafEntry, append
 from onewindow.origin.models import Certificate, CertificateItem, CertificateSequence
 
@@ -55,6 +56,61 @@ def log_document(
             kind,
         ),
     )
+
+
+def send_logged(
+    session: Session,
+    *,
+    sender: str,
+    receiver: str,
+    document_type: str,
+    document_id: str,
+    version: int,
+    payload: dict[str, Any],
+    now: datetime,
+) -> str:
+    """Queue a document this node originates for a partner, and log it as issued."""
+    log_document(
+        session,
+        kind="issued",
+        document_type=document_type,
+        document_id=document_id,
+        version=version,
+        issuer=sender,
+        payload=payload,
+        now=now,
+    )
+    return send(
+        session,
+        sender=sender,
+        receiver=receiver,
+        document_type=document_type,
+        document_id=document_id,
+        version=version,
+        payload=payload,
+        now=now,
+    )
+
+
+def logged(handler: Handler) -> Handler:
+    """A handler whose documents are logged as received before they are applied (a document
+    the handler rejects rolls back with its log entry)."""
+
+    def apply(session: Session, message: Incoming) -> None:
+        log_document(
+            session,
+            kind="received",
+            document_type=message.document_type,
+            document_id=message.document_id,
+            version=message.version,
+            issuer=message.sender,
+            payload=message.payload,
+            now=message.received_at,
+        )
+        handler(session, message)
+
+    apply.__name__ = handler.__name__
+    return apply
 
 
 def _next_reference(session: Session, country: str, year: int) -> str:
@@ -212,7 +268,7 @@ def cancel(
     _revoke(session, cert, now)
     if was_sent:
         notice = _notice(cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
-        send(
+        send_logged(
             session,
             sender=cert.exporting_country,
             receiver=cert.importing_country,
@@ -247,7 +303,7 @@ def replace(
     _revoke(session, old, now)
     if was_sent:
         notice = _notice(old, "replaced", now, replacement_reference=new.reference)
-        send(
+        send_logged(
             session,
             sender=country,
             receiver=old.importing_country,

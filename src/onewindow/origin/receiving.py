@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
-from onewindow.exchange import Incoming, register_handler, send
-from onewindow.origin.issuing import _jsonable, log_document
+from onewindow.exchange import Incoming, register_handler
+from onewindow.origin.issuing import _jsonable, logged, send_logged
 from onewindow.origin.models import Certificate, CertificateItem, VerificationRequest
 
 log = logging.getLogger("onewindow.origin")
@@ -76,16 +76,6 @@ def on_form_d(session: Session, message: Incoming) -> None:
         )
         for i in data["items"]
     ]
-    log_document(
-        session,
-        kind="received",
-        document_type="FORM_D",
-        document_id=cert.reference,
-        version=message.version,
-        issuer=message.sender,
-        payload=data,
-        now=message.received_at,
-    )
     log.info("origin.form_d_received reference=%s from=%s", cert.reference, message.sender)
 
 
@@ -173,7 +163,7 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
             notice["reasons"] = [
                 {"code": "preference_not_given", "text": o.reason[:300]} for o in group
             ]
-        send(
+        send_logged(
             session,
             sender=cert.importing_country,
             receiver=cert.exporting_country,
@@ -201,7 +191,7 @@ def request_verification(
         requested_at=now,
     )
     session.add(request)
-    send(
+    send_logged(
         session,
         sender=country,
         receiver=cert.exporting_country,
@@ -255,7 +245,7 @@ def answer_verification(
     if request.status != "open":
         raise InvalidTransition(f"request {request_id} was already answered ({request.status})")
     request.status, request.answer, request.answered_at = result, note, now
-    send(
+    send_logged(
         session,
         sender=request.issuer_country,
         receiver=request.requesting_country,
@@ -288,7 +278,7 @@ def on_verification_response(session: Session, message: Incoming) -> None:
 
 
 def register() -> None:
-    register_handler("FORM_D", on_form_d)
-    register_handler("FORM_D_STATUS", on_status)
-    register_handler("FORM_D_VERIFICATION_REQUEST", on_verification_request)
-    register_handler("FORM_D_VERIFICATION_RESPONSE", on_verification_response)
+    register_handler("FORM_D", logged(on_form_d))
+    register_handler("FORM_D_STATUS", logged(on_status))
+    register_handler("FORM_D_VERIFICATION_REQUEST", logged(on_verification_request))
+    register_handler("FORM_D_VERIFICATION_RESPONSE", logged(on_verification_response))
