@@ -178,16 +178,22 @@ def run_node(config: str) -> None:
 # ---- the driver ----
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports: held open together, so none is handed out twice."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    ports = [int(s.getsockname()[1]) for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 class Member:
     def __init__(self, config: Path) -> None:
         self.config = config
         settings = load(config)
+        self.country = settings.country
         self.url = f"http://127.0.0.1:{settings.port}"
         self.sessions: sessionmaker[Session] = db.session_factory(
             db.make_engine(settings.database_url)
@@ -201,11 +207,13 @@ class Member:
         for _ in range(600):
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.config} exited; see serve.log")
-            try:
-                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
+            try:  # the country too: another process may answer on a reused port
+                health = httpx.get(self.url + "/api/v1/health", timeout=1)
+                if health.status_code == 200 and health.json()["country"] == self.country:
                     return
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError(f"{self.config} did not start")
 
     def stop(self, kill: bool = False) -> None:
@@ -331,7 +339,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ow-bench-exchange-") as tmp:
         directory = Path(tmp) / "fed"
         created = federation.init(directory, ["TH", "VN"])
-        ports = {m.country: free_port() for m in created}
+        ports = dict(zip([m.country for m in created], free_ports(len(created)), strict=True))
         for m in created:
             m.config["port"] = ports[m.country]
             for country, partner in m.config["partners"].items():

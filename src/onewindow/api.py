@@ -21,6 +21,7 @@ from onewindow.exchange.api import router as exchange_router
 from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
 from onewindow.origin.api import router as origin_router
+from onewindow.risk.api import router as risk_router
 from onewindow.tariff.api import router as tariff_router
 
 log = logging.getLogger("onewindow.api")
@@ -133,6 +134,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(ledger_router)
     app.include_router(exchange_router)
     app.include_router(origin_router)
+    app.include_router(risk_router)
     app.add_middleware(BodyLimit, limit=node.settings.max_body_bytes)
     return app
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +18,7 @@ from onewindow.config import Settings, get_settings
 from onewindow.declarations import acdd
 from onewindow.declarations.lodging import Context
 from onewindow.origin import receiving
-from onewindow.risk import Selectivity, Targets
+from onewindow.risk import NoModel, ScoreWindow, Selectivity, Targets, registry
 
 
 def register_handlers() -> None:
@@ -52,9 +55,50 @@ class Node:
         engine = db.make_engine(settings.database_url)
         db.ensure_schema(engine)
         register_handlers()
-        return cls(settings, engine, db.session_factory(engine), clock or SystemClock())
+        node = cls(settings, engine, db.session_factory(engine), clock or SystemClock())
+        node.reload_model()
+        return node
+
+    def reload_model(self) -> str | None:
+        """Score with the registry's active model (none: rule profiles and random picks only);
+        at start-up and after `risk activate` or `risk rollback`. Returns its version.
+
+        A new model scores on a new scale, so the lane thresholds start again from the scores
+        this model has given so far; the model itself is loaded on first use."""
+        assert self.selectivity is not None
+        with self.transaction() as session:
+            active = registry.active_model(session)
+            version, path, since = (
+                (active.version, Path(active.path), active.activated_at)
+                if active is not None
+                else (None, None, None)
+            )
+        size = self.selectivity.window.size
+        self.selectivity.window = ScoreWindow(size)
+        if version is None or path is None or since is None:
+            self.selectivity.scorer = NoModel()
+            self.selectivity.history = None
+            return None
+        self.selectivity.scorer = registry.ActiveModel(version, path)
+        self.selectivity.history = _ScoresSince(since, size)
+        return version
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with db.transaction(self.sessions) as session:
             yield session
+
+
+@dataclass(frozen=True)
+class _ScoresSince:
+    """The scores given since the model was activated, read when the window is first needed."""
+
+    since: datetime
+    limit: int
+
+    def __call__(self, session: Session) -> list[float]:
+        # importlib: the history module brings pandas, which only a node with an active model
+        # needs; every other command starts without it.
+        history = importlib.import_module("onewindow.declarations.history")
+        scores: list[float] = history.recent_scores(session, self.since, self.limit)
+        return scores

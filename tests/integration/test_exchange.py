@@ -85,10 +85,15 @@ FAST_RETRIES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports: held open together, so none is handed out twice."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    ports = [int(s.getsockname()[1]) for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
@@ -125,10 +130,11 @@ class Member:
             if self.process.poll() is not None:
                 log = (self.config.parent / "serve.log").read_text()[-3000:]
                 raise AssertionError(f"{self.country} exited: {log}")
-            try:
-                return httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200
+            try:  # the country too: another process may answer on a reused port
+                health = httpx.get(self.url + "/api/v1/health", timeout=1)
             except httpx.TransportError:
                 return False
+            return health.status_code == 200 and health.json()["country"] == self.country
 
         wait_for(f"{self.country} to start", up)
 
@@ -200,7 +206,7 @@ class Net:
     members: dict[str, Member]
 
     def add(self, country: str) -> Member:
-        federation.add_node(self.directory, country, port=free_port())
+        federation.add_node(self.directory, country, port=free_ports(1)[0])
         member = Member(country, self.directory / country / "node.json")
         self.members[country] = member
         return member
@@ -211,8 +217,9 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     """TH and VN serving, shared by the tests of this module: each counts only its own
     documents (by document id prefix), so they hold in any order."""
     directory = tmp_path_factory.mktemp("exchange") / "fed"
-    created = federation.init(directory, ["TH", "VN"], base_port=free_port())
-    ports = {m.country: free_port() for m in created}  # init's consecutive ports may be taken
+    created = federation.init(directory, ["TH", "VN"], base_port=free_ports(1)[0])
+    # init's consecutive ports may be taken: free ones instead
+    ports = dict(zip([m.country for m in created], free_ports(len(created)), strict=True))
     for m in created:
         m.config["port"] = ports[m.country]
         for country, partner in m.config["partners"].items():

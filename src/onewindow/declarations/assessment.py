@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,7 @@ class Plan:
     exchange_rate: Decimal
     items: list[ItemPlan] = field(default_factory=list)
 
-    @property
+    @cached_property  # items are complete once the plan is returned; asked for several times
     def totals(self) -> dict[str, Decimal]:
         out = {"IMPORT_DUTY": Decimal(0), "VAT": Decimal(0)}
         for item in self.items:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,12 +68,22 @@ def plan_all(
     return out
 
 
-def _subject(plan: Plan, pre_arrival: str | None) -> Subject:
+def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
     doc = plan.doc
-    items = tuple(
-        SubjectItem(i.hs_code, i.origin, p.value_national, i.net_mass_kg)
-        for i, p in zip(doc.items, plan.items, strict=True)
-    )
+    items = []
+    for i, p in zip(doc.items, plan.items, strict=True):
+        duty = next((t for t in p.taxes if t.tax == "IMPORT_DUTY"), None)
+        items.append(
+            SubjectItem(
+                i.hs_code,
+                i.origin,
+                p.value_national,
+                i.net_mass_kg,
+                duty.rate if duty is not None else Decimal(0),
+                duty.rate_kind if duty is not None else "",
+                i.preference.scheme if i.preference else "",
+            )
+        )
     return Subject(
         doc.type,
         doc.office,
@@ -82,8 +92,10 @@ def _subject(plan: Plan, pre_arrival: str | None) -> Subject:
         doc.exporter.name,
         doc.country_of_export,
         plan.goods_date,
-        items,
+        tuple(items),
         pre_arrival,
+        transport_mode=doc.transport.mode,
+        lodged=lodged,
     )
 
 
@@ -222,7 +234,7 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
     matches = acdd.match(session, plans)
     refs = [f"{m.export_country}:{m.export_declaration}" if m else None for m in matches]
     assessments = ctx.selectivity.assess(
-        session, [_subject(p, ref) for p, ref in zip(plans, refs, strict=True)]
+        session, [_subject(p, ref, now.date()) for p, ref in zip(plans, refs, strict=True)]
     )
     by_office: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import db
@@ -138,10 +139,18 @@ class Gateway:
                 self._reload(path)
             view = self._view
             if self.sessions is not None and self._synced != view.generation:
-                with db.transaction(self.sessions) as session:
-                    service.sync_partners(session, view.partners, now=_now(), key_ids=view.key_ids)
-                self._synced = view.generation
+                self._sync(view)
             return view
+
+    def _sync(self, view: View) -> None:
+        assert self.sessions is not None
+        try:
+            with db.transaction(self.sessions) as session:
+                service.sync_partners(session, view.partners, now=_now(), key_ids=view.key_ids)
+        except SQLAlchemyError as exc:  # another process synchronising at the same moment
+            log.warning("exchange.partner_sync_failed error=%s", exc)
+            return  # tried again on the next call
+        self._synced = view.generation
 
     def _reload(self, path: Path) -> None:
         generation = self._view.generation + 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, literal, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow.db import table
@@ -38,17 +40,25 @@ class Claimed:
     attempts: int
 
 
-def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
+def claim_due(
+    session: Session,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    exclude: Collection[str] = (),
+) -> list[Claimed]:
     """Take up to `limit` messages due for an attempt and lease them until `lease_until`: a
     worker that dies mid-attempt leaves them to be retried when the lease runs out.
 
     One UPDATE … WHERE IN (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING: atomic on SQLite
     (the statement holds the write lock) and, on PostgreSQL, concurrent workers skip each
-    other's rows instead of waiting for them."""
+    other's rows instead of waiting for them. Messages to the partners in `exclude` (resting
+    after failures) are left for later."""
     o = OutgoingMessage
     due = (
         select(o.message_id)
         .where(o.next_attempt_at <= now, o.status.in_(PENDING))
+        .where(o.receiver.not_in(exclude) if exclude else literal(True))
         .order_by(o.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -164,8 +174,16 @@ def save_versions(
 ) -> None:
     """Write the versions applied in a batch: `known` are the documents that had a row."""
     existing = set(known)
-    rows = [{"sender": k[0], "document_type": k[1], "document_id": k[2], "version": version,
-             "message_id": mid} for k, (version, mid) in changed.items()]
+    rows = [
+        {
+            "sender": k[0],
+            "document_type": k[1],
+            "document_id": k[2],
+            "version": version,
+            "message_id": mid,
+        }
+        for k, (version, mid) in changed.items()
+    ]
     new = [r for r in rows if (r["sender"], r["document_type"], r["document_id"]) not in existing]
     old = [r for r in rows if (r["sender"], r["document_type"], r["document_id"]) in existing]
     if new:
@@ -186,24 +204,17 @@ def partner(session: Session, country: str) -> Partner | None:
 
 
 def touch_partner(session: Session, country: str, now: datetime) -> None:
-    """Record contact from a partner. Being a write, it also takes the partner's row lock
+    """Record contact from a partner. Being writes, these also take the partner's row lock
     (PostgreSQL) or the database write lock (SQLite) before anything is read, so that two
-    deliveries from one partner are applied one after the other, never interleaved."""
-    result = session.execute(
-        update(Partner).where(Partner.country == country).values(last_received_at=now)
+    deliveries from one partner are applied one after the other, never interleaved. A sender
+    verified by the trust store but not yet in the table gets an inactive row."""
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert_(Partner)
+        .values(country=country, endpoint=None, active=False, key_ids=None, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["country"])
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        session.add(
-            Partner(
-                country=country,
-                endpoint=None,
-                active=False,
-                key_ids=None,
-                updated_at=now,
-                last_received_at=now,
-            )
-        )
-        session.flush()
+    session.execute(update(Partner).where(Partner.country == country).values(last_received_at=now))
 
 
 # ---- reading for people ----

@@ -103,6 +103,8 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._more = threading.Event()
         self._expired_at = datetime.min.replace(tzinfo=UTC)
+        self._failures: dict[str, int] = {}  # consecutive failed attempts per partner
+        self._resting: dict[str, datetime] = {}  # partners not tried again before then
         self._threads: list[threading.Thread] = []
 
     # ---- one round ----
@@ -125,7 +127,10 @@ class DeliveryWorker:
                 expired = repository.expire(session, now - timedelta(seconds=p.ttl), now)
                 if expired:
                     log.warning("exchange.expired count=%d", expired)
-            claimed = repository.claim_due(session, now, now + p.lease_time, p.batch_size)
+            resting = [c for c, until in list(self._resting.items()) if until > now]
+            claimed = repository.claim_due(
+                session, now, now + p.lease_time, p.batch_size, exclude=resting
+            )
         by_partner: dict[str, list[Claimed]] = defaultdict(list)
         for message in claimed:
             by_partner[message.receiver].append(message)
@@ -177,8 +182,11 @@ class DeliveryWorker:
         else:
             try:
                 outcomes = self.transport.post(endpoint, [s for _, s in ready])
+                self._failures.pop(receiver, None)
+                self._resting.pop(receiver, None)
             except TransportError as exc:
                 outcomes = [str(exc)] * len(ready)
+                self._rest(receiver, now, str(exc))
         settled_at = self.clock.now()
         for (m, _), outcome in zip(ready, outcomes, strict=True):
             change = changes.setdefault(m.message_id, {})
@@ -209,12 +217,28 @@ class DeliveryWorker:
                 outcome = f"the receipt does not verify: {exc.detail}"
         error = outcome or "the partner gave no receipt"
         retry_at = now + self.policy.delay(m.attempts, self._rng)
-        log.info("exchange.retry message=%s at=%s error=%s", m.message_id, retry_at, error)
         return {"status": "queued", "next_attempt_at": retry_at, "last_error": error[:2000]}
 
+    def _rest(self, receiver: str, now: datetime, error: str) -> None:
+        """A partner that could not be reached is left alone for a while (backing off as
+        its messages do), so that a partner down does not hold up deliveries to the others."""
+        failures = self._failures.get(receiver, 0) + 1
+        self._failures[receiver] = failures
+        self._resting[receiver] = now + self.policy.delay(failures, self._rng)
+        log.warning(
+            "exchange.partner_unreachable partner=%s failures=%d error=%s",
+            receiver,
+            failures,
+            error,
+        )
+
     def _park(self, m: Claimed, error: str, now: datetime) -> dict[str, Any]:
-        return {"status": "failed", "next_attempt_at": None, "completed_at": now,
-                "last_error": error[:2000]}  # fmt: skip
+        return {
+            "status": "failed",
+            "next_attempt_at": None,
+            "completed_at": now,
+            "last_error": error[:2000],
+        }
 
     # ---- in the background ----
 

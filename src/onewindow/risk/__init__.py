@@ -1,21 +1,31 @@
-"""Risk: rule profiles, learned scoring and lane selection with target rates."""
+"""Risk: rule profiles, learned scoring and lane selection with target rates.
 
-from onewindow.risk.models import RiskProfile
+The learned model's own modules (features, model, artifact, scoring) import LightGBM and are
+not imported here, so that importing the package stays cheap for a node without a model.
+"""
+
+from onewindow.risk.models import RegisteredModel, RiskProfile
 from onewindow.risk.selectivity import ScoreWindow, Selection, Targets
 from onewindow.risk.service import (
     Assessment,
+    Explaining,
     NoModel,
+    Opinion,
     Scorer,
     Selectivity,
     Subject,
     SubjectItem,
+    canonical_rows,
     create_profile,
     list_profiles,
 )
 
 __all__ = [
     "Assessment",
+    "Explaining",
     "NoModel",
+    "Opinion",
+    "RegisteredModel",
     "RiskProfile",
     "ScoreWindow",
     "Scorer",
@@ -24,6 +34,7 @@ __all__ = [
     "Subject",
     "SubjectItem",
     "Targets",
+    "canonical_rows",
     "create_profile",
     "list_profiles",
 ]

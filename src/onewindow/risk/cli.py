@@ -1,13 +1,18 @@
-"""`onewindow risk`: train, evaluate and simulate the learned risk model from files.
+"""`onewindow risk`: train, evaluate and simulate the learned risk model, from files or from
+the node's own declarations; register, activate and roll back the model the node scores with.
 
 Progress goes to stderr; with --json, stdout carries exactly one JSON document.
 """
 
 from __future__ import annotations
 
+import getpass
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,34 +22,81 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from onewindow.cli.output import console, emit_json, err_console, handled
+from onewindow.declarations.history import REVENUE_NOTE as NATIVE_REVENUE_NOTE
+from onewindow.declarations.history import native_frame, read_native
 from onewindow.errors import FieldError, InvalidInput
-from onewindow.risk import artifact
+from onewindow.node import Node
+from onewindow.risk import artifact, registry
 from onewindow.risk.evaluate import report, rounded
 from onewindow.risk.frame import require_labels
 from onewindow.risk.kcs import REVENUE_NOTE, read_kcs
 from onewindow.risk.model import train
+from onewindow.risk.models import RegisteredModel
+from onewindow.risk.schemas import ModelRead
 from onewindow.risk.simulate import simulate
 
-app = typer.Typer(help="Learned risk model: train, evaluate, simulate.", no_args_is_help=True)
+app = typer.Typer(
+    help="Risk engine: train, evaluate, simulate; the node's models.", no_args_is_help=True
+)
 
-# Format name -> reader of one file into the canonical frame (risk/frame.py). The node adds
-# its own formats (e.g. "native") by putting a reader here.
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {"kcs": read_kcs}
-REVENUE_NOTES: dict[str, str] = {"kcs": REVENUE_NOTE}
+# Format name -> reader of one file into the canonical frame (risk/frame.py). `native` reads a
+# node's SQLite database file; without --data it means this node's own database (--from-db).
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {"kcs": read_kcs, "native": read_native}
+REVENUE_NOTES: dict[str, str] = {"kcs": REVENUE_NOTE, "native": NATIVE_REVENUE_NOTE}
 
-DataOption = typer.Option(..., "--data", help="Declarations file; repeat for several.")
-FormatOption = typer.Option("kcs", "--format", help="Input format (kcs).")
+DataOption = typer.Option([], "--data", help="Declarations file; repeat for several.")
+FormatOption = typer.Option("kcs", "--format", help="Input format: kcs or native.")
+FromDbOption = typer.Option(
+    False, "--from-db", help="This node's own declarations and inspection findings (native)."
+)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 ThreadsOption = typer.Option(1, "--threads", min=0, help="LightGBM threads (0: all cores).")
+SinceOption = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="From this day on.")
+UntilOption = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Before this day.")
+StoreOption = typer.Option(
+    None, "--models-dir", help="The node's model store (default: var/models beside the database)."
+)
 
 
-def load_frames(paths: list[Path], fmt: str) -> pd.DataFrame:
+def load_frames(
+    paths: list[Path], fmt: str, since: datetime | None = None, until: datetime | None = None
+) -> pd.DataFrame:
+    """The declarations of the files (or this node), dated on or after `since`, before `until`."""
+    frame = _read(paths, fmt)
+    keep = pd.Series(True, index=frame.index)
+    if since is not None:
+        keep &= frame["date"] >= pd.Timestamp(since)
+    if until is not None:
+        keep &= frame["date"] < pd.Timestamp(until)
+    if not keep.any():
+        period = FieldError("--since/--until", "empty", "no declarations in the period")
+        raise InvalidInput([period])
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+
+def _read(paths: list[Path], fmt: str) -> pd.DataFrame:
     reader = READERS.get(fmt)
     if reader is None:
         known = ", ".join(sorted(READERS))
         raise InvalidInput([FieldError("--format", "unknown_format", f"{fmt!r}; known: {known}")])
+    if not paths and fmt == "native":
+        with Node.open().transaction() as session:
+            return native_frame(session)
+    if not paths:
+        raise InvalidInput(
+            [FieldError("--data", "required", "give --data FILE, or --from-db for this node")]
+        )
     frames = [reader(path) for path in paths]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _source(paths: list[Path], fmt: str) -> tuple[str, list[str]]:
+    names = [p.name for p in paths] or ["node database"]
+    return (names[0] if paths else fmt), names
+
+
+def _operator() -> str:
+    return f"cli:{getpass.getuser()}"
 
 
 @contextmanager
@@ -61,47 +113,85 @@ def _stage(message: str) -> Iterator[Callable[[str], None]]:
 def train_command(
     data: list[Path] = DataOption,
     fmt: str = FormatOption,
-    out: Path = typer.Option(..., "--out", help="Directory to write the model artifact to."),
+    from_db: bool = FromDbOption,
+    out: Path | None = typer.Option(None, "--out", help="Directory to write the artifact to."),
+    register: bool = typer.Option(False, "--register", help="Copy to the model store, register."),
+    activate: bool = typer.Option(False, "--activate", help="Register and score with it now."),
+    store: Path | None = StoreOption,
+    until: datetime | None = UntilOption,
     threads: int = ThreadsOption,
     json_output: bool = JsonOption,
 ) -> None:
     """Train on labelled declarations; settings are chosen on a time-ordered internal holdout."""
     with handled(json_output):
+        fmt = "native" if from_db else fmt
+        if out is None and not (register or activate):
+            raise InvalidInput([FieldError("--out", "required", "give --out DIR or --register")])
         started = time.perf_counter()
-        frame = load_frames(data, fmt)
+        frame = load_frames(data, fmt, until=until)
+        source, names = _source(data, fmt)
         with _stage("training") as step:
-            model = train(frame, progress=step, source=data[0].name, threads=threads)
-        seconds = time.perf_counter() - started
-        extra: dict[str, Any] = {
-            "sources": [p.name for p in data],
-            "data_format": fmt,
-            "revenue_definition": REVENUE_NOTES.get(fmt, "revenue column of the input"),
-            "training_seconds": round(seconds, 2),
-        }
-        metadata = artifact.save(model, out, extra=extra)
-        chosen = metadata["internal_validation"]["chosen"]
-        summary = {
-            "model": str(out),
-            "version": metadata["version"],
-            "rows": metadata["rows"],
-            "labelled": metadata["labelled"],
-            "date_range": metadata["date_range"],
-            "settings": metadata["settings"],
-            "internal_validation": chosen,
-            "training_seconds": round(seconds, 2),
-            "revenue_definition": extra["revenue_definition"],
-        }
-        if json_output:
-            emit_json(rounded(summary))
-            return
-        console.print(f"model [bold]{metadata['version']}[/] written to {out}")
-        console.print(
-            f"{metadata['rows']} rows ({metadata['labelled']} labelled), "
-            f"{metadata['date_range'][0]} to {metadata['date_range'][1]}, {seconds:.1f} s"
-        )
-        console.print(f"settings: {metadata['settings']}")
-        if chosen:
-            console.print(_top_table(chosen["top"], "internal validation (latest 20 % of days)"))
+            model = train(frame, progress=step, source=source, threads=threads)
+        summary = _save(model, out, fmt, names, time.perf_counter() - started)
+        if register or activate:
+            summary |= _register(Path(summary["model"]), store, activate)
+            if out is None:
+                shutil.rmtree(Path(summary["model"]).parent, ignore_errors=True)
+                summary["model"] = summary["registered"]
+        _print_trained(summary, json_output)
+
+
+def _save(model: Any, out: Path | None, fmt: str, names: list[str], seconds: float) -> Any:
+    extra: dict[str, Any] = {
+        "sources": names,
+        "data_format": fmt,
+        "revenue_definition": REVENUE_NOTES.get(fmt, "revenue column of the input"),
+        "training_seconds": round(seconds, 2),
+    }
+    # Without --out the artifact only passes through on its way into the model store.
+    target = out if out is not None else Path(tempfile.mkdtemp(prefix="onewindow-model-")) / "m"
+    metadata = artifact.save(model, target, extra=extra)
+    return {
+        "model": str(target),
+        "version": metadata["version"],
+        "rows": metadata["rows"],
+        "labelled": metadata["labelled"],
+        "date_range": metadata["date_range"],
+        "settings": metadata["settings"],
+        "internal_validation": metadata["internal_validation"]["chosen"],
+        "training_seconds": round(seconds, 2),
+        "revenue_definition": extra["revenue_definition"],
+    }
+
+
+def _register(directory: Path, store: Path | None, activate: bool) -> dict[str, Any]:
+    node = Node.open()
+    with node.transaction() as session:
+        where = store if store is not None else registry.default_store(node.settings)
+        row = registry.register(session, directory, where, by=_operator(), now=node.clock.now())
+        if activate:
+            registry.activate(session, row.version, by=_operator(), now=node.clock.now())
+        return {"registered": row.path, "active": row.active}
+
+
+def _print_trained(summary: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        emit_json(rounded(summary))
+        return
+    console.print(f"model [bold]{summary['version']}[/] written to {summary['model']}")
+    start, end = summary["date_range"]
+    console.print(
+        f"{summary['rows']} rows ({summary['labelled']} labelled), {start} to {end}, "
+        f"{summary['training_seconds']:.1f} s"
+    )
+    console.print(f"settings: {summary['settings']}")
+    if summary["internal_validation"]:
+        title = "internal validation (latest 20 % of days)"
+        table = _top_table(summary["internal_validation"]["top"], title)
+        console.print(table)
+    if "registered" in summary:
+        state = "active" if summary["active"] else "registered, not active"
+        console.print(f"{state}: {summary['registered']}")
 
 
 @app.command("evaluate")
@@ -109,16 +199,19 @@ def evaluate_command(
     model_dir: Path = typer.Option(..., "--model", help="Model artifact directory."),
     data: list[Path] = DataOption,
     fmt: str = FormatOption,
+    from_db: bool = FromDbOption,
     revenue_weight: float = typer.Option(
         0.0, "--revenue-weight", min=0.0, max=1.0, help="0 precision-first, 1 revenue-first."
     ),
+    since: datetime | None = SinceOption,
     json_output: bool = JsonOption,
 ) -> None:
     """Precision, recall and revenue share among the top 1/2/5/10 % on labelled data."""
     with handled(json_output):
+        fmt = "native" if from_db else fmt
         model = artifact.load(model_dir)
-        frame = load_frames(data, fmt)
-        require_labels(frame, source=data[0].name)
+        frame = load_frames(data, fmt, since=since)
+        require_labels(frame, source=_source(data, fmt)[0])
         frame = frame[frame["label"].notna()].reset_index(drop=True)
         scores = model.score(frame)
         label = frame["label"].to_numpy(dtype=float)
@@ -161,7 +254,7 @@ def simulate_command(
     """Weekly batches in date order; only inspected declarations are labelled; retrain weekly."""
     with handled(json_output):
         frame = load_frames(data, fmt)
-        require_labels(frame, source=data[0].name)
+        require_labels(frame, source=_source(data, fmt)[0])
         columns = (
             TextColumn("simulating weeks"),
             BarColumn(),
@@ -189,16 +282,9 @@ def simulate_command(
             emit_json(result)
             return
         table = Table(
-            "week",
-            "rows",
-            "inspected",
-            "illicit found",
-            "precision",
-            "norm. prec.",
-            "revenue",
-            "norm. rev.",
-            title="weekly selection",
-        )
+            "week", "rows", "inspected", "illicit found", "precision", "norm. prec.", "revenue",
+            "norm. rev.", title="weekly selection",
+        )  # fmt: skip
         for row in result["per_week"]:
             table.add_row(
                 row["week"], str(row["rows"]), str(row["inspected"]), str(row["illicit_found"]),
@@ -214,6 +300,77 @@ def simulate_command(
             f"{result['average_auc']}"
         )
         console.print(f"[dim]{result['revenue_definition']}[/]")
+
+
+@app.command("retrain")
+def retrain_command(
+    activate: bool = typer.Option(False, "--activate", help="Score with the new model now."),
+    store: Path | None = StoreOption,
+    threads: int = ThreadsOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Train on this node's own declarations and inspection findings, and register the model."""
+    train_command(
+        data=[], fmt="native", from_db=True, out=None, register=True, activate=activate,
+        store=store, until=None, threads=threads, json_output=json_output,
+    )  # fmt: skip
+
+
+@app.command("models")
+def models_command(json_output: bool = JsonOption) -> None:
+    """The registered models, newest first; the active one is marked."""
+    with handled(json_output):
+        with Node.open().transaction() as session:
+            rows = [_model_dict(m) for m in registry.list_models(session)]
+        if json_output:
+            emit_json(rounded(rows))
+            return
+        if not rows:
+            console.print("no risk models registered (`onewindow risk train --register`)")
+            return
+        table = Table(title="risk models (precision on the internal validation)")
+        # The version is what `risk activate` takes: always shown whole.
+        table.add_column("version", no_wrap=True, min_width=max(len(m["version"]) for m in rows))
+        for name in ("active", "data", "rows", "prec@5%", "prec@10%", "activated"):
+            table.add_column(name)
+        for m in rows:
+            top = (m["metrics"].get("internal_validation") or {}).get("top") or {}
+            table.add_row(
+                m["version"], "yes" if m["active"] else "", f"{m['data_from']} to {m['data_to']}",
+                str(m["rows"]), _precision(top, "5"), _precision(top, "10"),
+                (m["activated_at"] or "")[:10],
+            )  # fmt: skip
+        console.print(table)
+
+
+@app.command("activate")
+def activate_command(version: str, json_output: bool = JsonOption) -> None:
+    """Score every lodged declaration with this registered model (checked before use)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            row = registry.activate(session, version, by=_operator(), now=node.clock.now())
+            done = _model_dict(row)
+        emit_json(done) if json_output else console.print(f"active: {version}")
+
+
+@app.command("rollback")
+def rollback_command(json_output: bool = JsonOption) -> None:
+    """Go back to the model that was active before the current one."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            row = registry.rollback(session, by=_operator(), now=node.clock.now())
+            done = _model_dict(row)
+        emit_json(done) if json_output else console.print(f"active again: {done['version']}")
+
+
+def _model_dict(m: RegisteredModel) -> dict[str, Any]:
+    return ModelRead.of(m).model_dump(mode="json") | {"path": m.path}
+
+
+def _precision(top: dict[str, Any], n: str) -> str:
+    return f"{top[n]['precision']:.3f}" if n in top else "-"
 
 
 def _top_table(top: dict[str, Any], title: str) -> Table:

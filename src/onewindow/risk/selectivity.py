@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 LANES = ("green", "yellow", "red")
+# Below this many recent scores the distribution is too thin to set thresholds on.
+MIN_SCORES = 50
 RANK = {"green": 0, "blue": 0, "yellow": 1, "red": 2}
 
 
@@ -53,12 +55,21 @@ class ScoreWindow:
             old = self._recent.popleft()
             del self._sorted[bisect.bisect_left(self._sorted, old)]
 
-    def quantile_threshold(self, top_share: float) -> float | None:
-        """The score above which `top_share` of recent declarations lie."""
-        if top_share <= 0 or len(self._sorted) < 50:
+    def chance_in_top(self, score: float, top_share: float) -> float | None:
+        """The probability to give `score` of being in the top `top_share` of recent scores.
+
+        1 or 0 away from the cut; at the cut, the share of the scores equal to it that the top
+        still has room for. A learned model gives many declarations exactly the same score
+        (same importer, goods and history), and `score >= cut` would then send all of them,
+        far more than the target; drawing among the tied ones holds the rate.
+        """
+        size = len(self._sorted)
+        if size < MIN_SCORES:
             return None
-        index = min(len(self._sorted) - 1, int(len(self._sorted) * (1 - top_share)))
-        return self._sorted[index]
+        above = size - bisect.bisect_right(self._sorted, score)
+        tied = bisect.bisect_right(self._sorted, score) - bisect.bisect_left(self._sorted, score)
+        room = top_share * size - above
+        return min(1.0, max(0.0, room / max(tied, 1)))
 
     def __len__(self) -> int:
         return len(self._recent)
@@ -86,13 +97,20 @@ def select(
 
     if score is not None:
         window.add(score)
-        red_cut = window.quantile_threshold(targets.red * (1 - targets.random_share))
-        both = (targets.red + targets.yellow) * (1 - targets.random_share)
-        yellow_cut = window.quantile_threshold(both)
-        if red_cut is not None and score >= red_cut:
-            return _merge(lane, "red", reasons, f"risk score {score:.3f} in the red band")
-        if yellow_cut is not None and score >= yellow_cut:
-            return _merge(lane, "yellow", reasons, f"risk score {score:.3f} in the yellow band")
+        # The window holds only declarations not drawn at random, so the bands are shares of
+        # those: together with the random draws they make the targets of all declarations.
+        kept = 1 - (targets.red + targets.yellow) * targets.random_share
+        scored = (1 - targets.random_share) / kept if kept > 0 else 0.0
+        red = window.chance_in_top(score, targets.red * scored)
+        either = window.chance_in_top(score, (targets.red + targets.yellow) * scored)
+        if red is not None and either is not None and either > 0:
+            # One draw for both bands, and only for a score tied at a cut, so that the red
+            # band stays inside the yellow one and clear-cut scores use no randomness.
+            tie = rng.random() if 0 < red < 1 or 0 < either < 1 else 0.0
+            if tie < red:
+                return _merge(lane, "red", reasons, f"risk score {score:.3f} in the red band")
+            if tie < either:
+                return _merge(lane, "yellow", reasons, f"risk score {score:.3f} in the yellow band")
     return Selection(lane, tuple(reasons))
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +25,9 @@ class SubjectItem:
     origin: str
     value_national: Decimal
     net_mass_kg: Decimal
+    duty_rate: Decimal = Decimal(0)  # percent, as applied (MFN or preferential)
+    duty_kind: str = ""  # MFN | ATIGA: the rate that was applied
+    preference: str = ""  # the scheme claimed (ATIGA), "" when none
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class Subject:
     goods_date: Any
     items: tuple[SubjectItem, ...]
     pre_arrival: str | None = None  # the exporting country's ACDD matched to this import
+    transport_mode: str = ""
+    lodged: date | None = None  # None: the goods date stands in
+    reference: str = ""  # the declaration number, once there is one
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,92 @@ class Assessment:
     random: bool
 
 
+@dataclass(frozen=True)
+class Opinion:
+    """A model's view of one declaration: its score and why, in short readable reasons."""
+
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
 class Scorer(Protocol):
     """The seam for the learned model: a probability of irregularity per subject, or None."""
 
     def score(self, subjects: list[Subject]) -> list[float] | None: ...
 
 
+@runtime_checkable
+class Explaining(Protocol):
+    """A scorer that also says why (the strongest model contributions), in the same pass."""
+
+    def opinions(self, subjects: list[Subject]) -> list[Opinion] | None: ...
+
+
 class NoModel:
     def score(self, subjects: list[Subject]) -> list[float] | None:
         return None
+
+
+# Subject fields -> canonical frame columns (risk/frame.py), one row per item as in the KCS
+# data. Live scoring and training on the node's own history both go through `canonical_rows`,
+# so what the model learned from and what it is shown cannot drift apart.
+def canonical_rows(subjects: Sequence[Subject]) -> tuple[list[int], dict[str, list[Any]]]:
+    """The subjects' items as canonical columns, and for each row the index of its subject."""
+    owner: list[int] = []
+    columns: dict[str, list[Any]] = {name: [] for name in _CANONICAL}
+    for index, s in enumerate(subjects):
+        day = s.lodged if s.lodged is not None else s.goods_date
+        for item in s.items:
+            owner.append(index)
+            row = (
+                s.reference,
+                day,
+                s.office,
+                s.importer_id or "",
+                s.declarant_id,
+                s.exporter_name.strip().upper(),  # the node keeps no exporter id
+                "",
+                item.hs_code[:6],
+                item.origin,
+                s.country_of_export,
+                s.type,  # process type: import or export
+                "pre-arrival" if s.pre_arrival else "",  # the exporting side's data was matched
+                "",
+                "",  # payment is chosen after lodgement: unknown when scoring
+                s.transport_mode,
+                item.duty_kind,
+                item.preference,
+                float(item.net_mass_kg),
+                float(item.value_national),
+                float(item.duty_rate),
+            )
+            for name, value in zip(_CANONICAL, row, strict=True):
+                columns[name].append(value)
+    return owner, columns
+
+
+_CANONICAL = (
+    "declaration_id",
+    "date",
+    "office",
+    "importer",
+    "declarant",
+    "seller",
+    "courier",
+    "hs6",
+    "origin",
+    "departure",
+    "process_type",
+    "import_type",
+    "import_use",
+    "payment_type",
+    "transport_mode",
+    "tax_type",
+    "origin_indicator",
+    "net_mass",
+    "value",
+    "tax_rate",
+)
 
 
 def _matches(p: RiskProfile, s: Subject, item: SubjectItem) -> bool:
@@ -93,18 +178,33 @@ class Selectivity:
     scorer: Scorer = field(default_factory=NoModel)
     window: ScoreWindow = field(default_factory=ScoreWindow)
     rng: random.Random = field(default_factory=random.Random)
+    # Scores the current model gave before this process started, read once on first use, so
+    # that thresholds hold from the first declaration instead of after a warm-up.
+    history: Callable[[Session], Iterable[float]] | None = None
 
     def assess(self, session: Session, subjects: list[Subject]) -> list[Assessment]:
+        if self.history is not None:
+            for past in self.history(session):
+                self.window.add(past)
+            self.history = None
         profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
-        scores = self.scorer.score(subjects)
+        opinions = self._opinions(subjects)
         out = []
         for index, subject in enumerate(subjects):
-            score = scores[index] if scores is not None else None
+            opinion = opinions[index] if opinions is not None else None
+            score = opinion.score if opinion is not None else None
             chosen: Selection = select_lane(
                 rule_hits(profiles, subject), score, self.window, self.targets, self.rng
             )
-            out.append(Assessment(chosen.lane, score, chosen.reasons, chosen.random))
+            reasons = chosen.reasons + (opinion.reasons if opinion is not None else ())
+            out.append(Assessment(chosen.lane, score, reasons, chosen.random))
         return out
+
+    def _opinions(self, subjects: list[Subject]) -> list[Opinion] | None:
+        if isinstance(self.scorer, Explaining):
+            return self.scorer.opinions(subjects)
+        scores = self.scorer.score(subjects)
+        return None if scores is None else [Opinion(score) for score in scores]
 
 
 LANES = ("yellow", "red", "blue")
