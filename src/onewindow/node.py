@@ -77,10 +77,10 @@ class Node:
         self.selectivity.window = ScoreWindow(size)
         if version is None or path is None or since is None:
             self.selectivity.scorer = NoModel()
-            self.selectivity.history = None
+            self.selectivity.past_scores = None
             return None
         self.selectivity.scorer = registry.ActiveModel(version, path)
-        self.selectivity.history = _ScoresSince(since, size)
+        self.selectivity.past_scores = _ScoresSince(since, size)
         return version
 
     @contextmanager

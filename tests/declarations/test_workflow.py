@@ -96,6 +96,12 @@ def test_red_inspection_with_corrections_reassesses_duty(node: Node, doc: Doc, l
     assert after.totals["customs_value"] == Decimal(790_500_000)
     assert after.totals["total_due"] > d.totals["total_due"]
     assert after.controls[0].result == "irregularity"
+    with node.transaction() as s:
+        control = service.get(s, SYSTEM, d.number).controls[0]
+        assert control.detail is not None
+        assert control.detail["declared"] == [
+            {"item": 1, "field": "customs_value", "value": "20000.00"}
+        ]
     paid = act(
         node,
         service.pay,

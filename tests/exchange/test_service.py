@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import audit, db
 from onewindow.config import PartnerConfig
-from onewindow.errors import FieldError, InvalidInput, NotFound
+from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import documents, envelope, handlers, pki, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.handlers import Incoming
@@ -215,24 +215,29 @@ def test_versions_apply_in_order_and_gaps_are_accepted(
     assert sorted(statuses) == [(1, "superseded"), (2, "processed"), (5, "processed")]
 
 
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (InvalidInput([FieldError("consignee.id", "unknown_importer", "no")]),
+         ("unknown_importer", "consignee.id")),
+        (InvalidTransition("the certificate is cancelled"), ("invalid_transition", None)),
+    ],
+)  # fmt: skip
 def test_a_handler_rejection_undoes_its_writes(
-    sessions: Any, federation: Any, sample_form_d: Sample
+    sessions: Any, federation: Any, sample_form_d: Sample, error: Exception, reason: tuple
 ) -> None:
     def refuse(session: Session, message: Incoming) -> None:
         audit.record(
             session, at=NOW, actor="test", action="half_done", entity_type="x", entity_id="1"
         )
-        raise InvalidInput([FieldError("consignee.id", "unknown_importer", "no")])
+        raise error
 
     service.register_handler("FORM_D", refuse)
-    try:
-        receipt = receipt_of(
-            federation, receive(sessions, federation, sealed(federation, sample_form_d))
-        )
-    finally:
-        service.unregister_handler("FORM_D")
+    receipt = receipt_of(
+        federation, receive(sessions, federation, sealed(federation, sample_form_d))
+    )
     assert receipt.status is ReceiptStatus.REJECTED
-    assert [(r.code, r.pointer) for r in receipt.reasons] == [("unknown_importer", "consignee.id")]
+    assert [(r.code, r.pointer) for r in receipt.reasons] == [reason]
     assert count(sessions, audit.AuditEvent) == 0
     with db.transaction(sessions) as s:
         assert s.scalars(select(IncomingMessage.status)).all() == ["rejected"]

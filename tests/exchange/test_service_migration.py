@@ -16,6 +16,8 @@ def _names(diff: object) -> set[str]:
     stack = [diff]
     while stack:
         item = stack.pop()
+        if item is None:
+            continue
         if isinstance(item, list | tuple):
             stack.extend(item)
         elif isinstance(item, str):
@@ -23,8 +25,9 @@ def _names(diff: object) -> set[str]:
         else:
             for attr in ("name", "table"):
                 value = getattr(item, attr, None)
-                stack.append(getattr(value, "name", value))
-    return {n for n in found if isinstance(n, str)}
+                if value is not None:
+                    found.add(str(getattr(value, "name", value)))
+    return found
 
 
 def test_migration_matches_models(engine: Engine) -> None:

@@ -31,6 +31,8 @@ from onewindow import db
 from onewindow.config import load
 from onewindow.exchange import documents, envelope, federation, pki, service
 
+# One pair of nodes for the whole module (with `--dist loadgroup`, on one worker).
+pytestmark = pytest.mark.xdist_group("exchange-federation")
 LAUNCHER = """
 import sys
 from sqlalchemy import text

@@ -126,6 +126,11 @@ def test_the_node_scores_with_the_active_model_and_survives_a_damaged_one(
         scored = [service.get(s, SYSTEM, n) for n in numbers]
     assert all(d.risk_score is not None and 0 <= d.risk_score <= 1 for d in scored)
     assert all(f"scored by model {version}" in d.risk_reasons for d in scored)
+    # A restarted node's thresholds start from the scores this model has already given.
+    assert node.reload_model() == version and len(node.selectivity.window) == 0
+    with node.transaction() as s:
+        service.lodge(s, SYSTEM, docs[:1], node.context)
+    assert len(node.selectivity.window) == 3 + 1
 
     shutil.rmtree(tmp_path / "models" / version)  # the store lost the file after activation
     node.reload_model()

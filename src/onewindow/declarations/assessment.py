@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError

@@ -118,16 +118,21 @@ def record_inspection(
     decl = _act(session, actor, number, "inspection")
     now = ctx.clock.now()
     before = decl.total_due
+    declared = []  # what the trader declared: the risk model learns from these, not the fix
     if data.corrections:
         document = dict(decl.document)
         items = [dict(i) for i in document["items"]]
         for c in data.corrections:
             if c.item > len(items):
                 raise invalid("corrections.item", "unknown_item", f"there is no item {c.item}")
+            declared.append(
+                {"item": c.item, "field": c.field, "value": items[c.item - 1].get(c.field)}
+            )
             items[c.item - 1][c.field] = c.value
         _reassess(session, decl, document | {"items": items}, ctx)
     detail = {
         "corrections": [c.model_dump() for c in data.corrections],
+        "declared": declared,
         "due_before": str(before),
         "due_after": str(decl.total_due),
     }

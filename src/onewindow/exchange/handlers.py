@@ -2,8 +2,9 @@
 
 The exchange knows nothing of what a Form D or an ACDD means; the origin and declarations
 domains register a handler for each document type they take, and the gateway calls it
-inside the receiving transaction. InvalidInput from a handler rejects the message with its
-coded reasons; any other exception rolls the message back, and the sender retries it later.
+inside the receiving transaction. InvalidInput from a handler (or another domain error of the
+4xx kind, such as NotFound or Conflict) rejects the message with its coded reasons; any other
+exception rolls the message back, and the sender retries it later.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ document is the whole document, so the newest wins; an older or equal version ar
 is acknowledged (`received_with_warnings`, `superseded_version`) and not applied, and a gap is
 accepted (waiting for a version that may never come would block the document for good). Then
 the handler registered for the document type runs inside the receiving transaction, behind a
-savepoint: InvalidInput from it rejects the message with its coded reasons and undoes what
-the handler wrote; no handler means the document is stored (`received_with_warnings`,
-`no_handler`). Messages refused before they were verified are not stored: their message id
-is the sender's word, unauthenticated, and storing it would let anyone pre-empt a real
-message with that id.
+savepoint: InvalidInput (or another 4xx domain error: NotFound, Conflict) from it rejects the
+message with its coded reasons and undoes what the handler wrote; no handler means the
+document is stored (`received_with_warnings`, `no_handler`). Messages refused before they
+were verified are not stored: their message id is the sender's word, unauthenticated, and
+storing it would let anyone pre-empt a real message with that id.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from onewindow.errors import ConfigurationError, InvalidInput, invalid
+from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 from onewindow.exchange import documents, envelope, mapping, repository
 from onewindow.exchange.envelope import Opened, Reason, Receipt, ReceiptStatus, Signer
 from onewindow.exchange.handlers import Incoming, handler_for
@@ -90,6 +90,14 @@ def _payload(name: str, document: etree._Element) -> dict[str, Any]:
         return mapping.read(document, spec)
     except (ValueError, ArithmeticError) as exc:  # XSD allows a few values Python does not
         raise invalid("/", "unsupported_value", str(exc)) from exc
+
+
+def _why(error: OneWindowError) -> tuple[Reason, ...]:
+    """The coded reasons of a domain's refusal: InvalidInput's field errors, or the error's
+    own code (a NotFound, a Conflict: retrying would not change the answer)."""
+    if isinstance(error, InvalidInput) and error.errors:
+        return envelope.reasons_from(error)
+    return (Reason(error.code[:35], error.detail[:512] or None),)
 
 
 def verify(
@@ -215,20 +223,27 @@ class _Batch:
                 with self.session.begin_nested():
                     handler(self.session, incoming)
                     self.session.flush()
-            except InvalidInput as exc:
-                reasons = envelope.reasons_from(exc) or (Reason("rejected", exc.detail[:512]),)
-                return self._store(data, opened, "rejected", ReceiptStatus.REJECTED, reasons)
-            except Exception:
-                if not self.isolate:
-                    raise
-                log.exception(
-                    "exchange.handler_failed message=%s type=%s", h.message_id, h.document_type
-                )
-                return Outcome(h.message_id, None, "error", (), 503)
+            except OneWindowError as exc:
+                if exc.status >= 500:  # this node's fault: the sender retries later
+                    return self._failed(h, exc)
+                return self._store(data, opened, "rejected", ReceiptStatus.REJECTED, _why(exc))
+            except Exception as exc:
+                return self._failed(h, exc)
             status, receipt_status, reasons = "processed", ReceiptStatus.RECEIVED, ()
         self.versions[key] = h.version
         self.changed[key] = (h.version, h.message_id)
         return self._store(data, opened, status, receipt_status, reasons)
+
+    def _failed(self, h: envelope.Header, exc: Exception) -> Outcome:
+        if not self.isolate:
+            raise exc
+        log.error(
+            "exchange.handler_failed message=%s type=%s",
+            h.message_id,
+            h.document_type,
+            exc_info=exc,
+        )
+        return Outcome(h.message_id, None, "error", (), 503)
 
     def _store(
         self,

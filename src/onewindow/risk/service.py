@@ -180,13 +180,13 @@ class Selectivity:
     rng: random.Random = field(default_factory=random.Random)
     # Scores the current model gave before this process started, read once on first use, so
     # that thresholds hold from the first declaration instead of after a warm-up.
-    history: Callable[[Session], Iterable[float]] | None = None
+    past_scores: Callable[[Session], Iterable[float]] | None = None
 
     def assess(self, session: Session, subjects: list[Subject]) -> list[Assessment]:
-        if self.history is not None:
-            for past in self.history(session):
+        if self.past_scores is not None:
+            for past in self.past_scores(session):
                 self.window.add(past)
-            self.history = None
+            self.past_scores = None
         profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
         opinions = self._opinions(subjects)
         out = []
