@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import typer
@@ -13,6 +14,7 @@ from onewindow.cli.output import console
 from onewindow.config import get_settings
 from onewindow.exchange.gateway import Gateway
 from onewindow.exchange.tasks import DeliveryWorker
+from onewindow.ledger.tasks import run_witness
 from onewindow.node import Node
 
 
@@ -56,6 +58,12 @@ def serve(
     )
     if worker is not None:
         worker.start()
+    if settings.partners:
+        # Witness partners' logs: fetch, check consistency, countersign; alarms on a fork.
+        witness = threading.Thread(
+            target=run_witness, args=(node, 60.0), name="ledger-witness", daemon=True
+        )
+        witness.start()
     try:
         if workers > 1:
             uvicorn.run(

@@ -221,8 +221,7 @@ class _Batch:
             )
             try:
                 with self.session.begin_nested():
-                    handler(self.session, incoming)
-                    self.session.flush()
+                    handler(self.session, incoming)  # leaving the block flushes its writes
             except OneWindowError as exc:
                 if exc.status >= 500:  # this node's fault: the sender retries later
                     return self._failed(h, exc)
