@@ -127,7 +127,11 @@ def test_retrain_from_the_node_then_lanes_hold_with_explanations(
     assert measured.exit_code == 0, measured.output
     report = json.loads(measured.stdout)
     assert 0 < report["rows"] < summary["labelled"] and list(report["top"]) == ["1", "2", "5", "10"]
-    assert report["top"]["5"]["precision"] > 0.5
+    # About one declaration in eight is irregular; the model learned from the values as
+    # declared (not the inspectors' corrections), so it must find them at well over that rate.
+    top = report["top"]["10"]
+    base_rate = top["precision"] * top["k"] / top["recall"] / report["rows"]
+    assert report["top"]["5"]["precision"] > 2.5 * base_rate
     empty = invoke("risk", "evaluate", "--model", str(out), "--from-db", "--since", "2030-01-01")
     assert empty.exit_code == 2 and "no declarations in the period" in " ".join(
         empty.stderr.split()

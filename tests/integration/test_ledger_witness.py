@@ -79,7 +79,11 @@ class Node:
     def start(self) -> None:
         with (self.home / "serve.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [str(BIN), "serve"], env=self.env, cwd=self.home, stdout=log, stderr=log
+                [str(BIN), "serve", "--witness-every", "0"],
+                env=self.env,
+                cwd=self.home,
+                stdout=log,
+                stderr=log,
             )
 
     def wait_until_up(self) -> None:

@@ -30,6 +30,9 @@ def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default from settings)"),
     port: int | None = typer.Option(None, help="Port to listen on (default from settings)"),
     workers: int = typer.Option(1, help="Worker processes"),
+    witness_every: float = typer.Option(
+        60.0, help="Seconds between rounds of witnessing partners' ledgers; 0 turns it off"
+    ),
     deliver: bool = typer.Option(
         True, "--deliver/--no-deliver", help="Send queued messages to partners"
     ),
@@ -58,10 +61,10 @@ def serve(
     )
     if worker is not None:
         worker.start()
-    if settings.partners:
+    if settings.partners and witness_every > 0:
         # Witness partners' logs: fetch, check consistency, countersign; alarms on a fork.
         witness = threading.Thread(
-            target=run_witness, args=(node, 60.0), name="ledger-witness", daemon=True
+            target=run_witness, args=(node, witness_every), name="ledger-witness", daemon=True
         )
         witness.start()
     try:
