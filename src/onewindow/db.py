@@ -71,6 +71,11 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def jsonable(value: Any) -> Any:
+    """A document as a JSON column keeps it: dates in ISO form, Decimals as strings."""
+    return orjson.loads(orjson.dumps(value, default=str))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", _json)
     kwargs.setdefault("json_deserializer", orjson.loads)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.db import jsonable
 from onewindow.declarations.assessment import Plan
 from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
@@ -18,14 +19,6 @@ from onewindow.origin.issuing import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")
 MATCH_WINDOW = timedelta(days=90)  # how long before arrival an export may have left
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
 def payload(decl: Declaration) -> dict[str, Any]:
@@ -116,7 +109,7 @@ def on_acdd(session: Session, message: Incoming) -> None:
             exporter_name=data["exporter"]["name"],
             consignee_name=data["consignee"]["name"],
             departure_date=data["departure_date"],
-            document=_jsonable(data),
+            document=jsonable(data),
             status="received",
             received_at=message.received_at,
         )

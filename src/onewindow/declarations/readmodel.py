@@ -122,7 +122,3 @@ def clearance_report(rows: list[tuple[str, datetime, datetime]]) -> dict[str, An
 def _percentile(values: list[float], q: float) -> float:
     index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
     return values[index]
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,}"

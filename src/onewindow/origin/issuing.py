@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow.auth import Principal, Role
+from onewindow.db import jsonable
 from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, criteria, documents, send
 from onewindow.exchange.handlers import Handler
@@ -126,16 +127,6 @@ def _next_reference(session: Session, country: str, year: int) -> str:
     return f"{country}-{year}-{last:06d}"
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (date, Decimal)):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
-    return value
-
-
 def issue(
     session: Session,
     actor: Principal,
@@ -181,7 +172,7 @@ def issue(
         status="issued",
         source="issued",
         recorded_at=now,
-        document=_jsonable(data),
+        document=jsonable(data),
         version=1,
     )
     cert.items = [

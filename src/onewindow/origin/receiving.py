@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.db import jsonable
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, register_handler
-from onewindow.origin.issuing import _jsonable, logged, send_logged
+from onewindow.origin.issuing import logged, send_logged
 from onewindow.origin.models import Certificate, CertificateItem, VerificationRequest
 
 log = logging.getLogger("onewindow.origin")
@@ -59,7 +60,7 @@ def on_form_d(session: Session, message: Incoming) -> None:
     cert.importer_name = consignee["name"]
     cert.issue_date, cert.valid_until = issue_date, issue_date + VALIDITY
     cert.status, cert.recorded_at, cert.version = "received", message.received_at, message.version
-    cert.document = _jsonable(data)
+    cert.document = jsonable(data)
     used = {i.item_number: i.used_quantity for i in cert.items}
     for item in list(cert.items):
         session.delete(item)
