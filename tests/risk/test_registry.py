@@ -161,6 +161,26 @@ def test_the_api_lists_models_to_officials_only(
     assert client.get("/api/v1/risk/models").status_code == 401
 
 
+def test_activation_through_the_api_reaches_the_running_node(
+    node: Node, tokens: dict[str, str], model_dir: Path, tmp_path: Path
+) -> None:
+    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    node.reload_model()
+    version = _register(node, model_dir, tmp_path / "models")
+    client = TestClient(create_app(node))
+    url = f"/api/v1/risk/models/{version}/activation"
+    officer = client.post(url, headers={"Authorization": f"Bearer {tokens['officer']}"})
+    assert officer.status_code == 403 and _active(node) is None
+    done = client.post(url, headers={"Authorization": f"Bearer {tokens['supervisor']}"})
+    assert done.status_code == 200 and done.json()["active"] is True
+    assert not isinstance(node.selectivity.scorer, NoModel)  # no restart needed
+    missing = client.post(
+        "/api/v1/risk/models/nope/activation",
+        headers={"Authorization": f"Bearer {tokens['supervisor']}"},
+    )
+    assert missing.status_code == 404
+
+
 def test_migration_matches_the_registry_table(node: Node) -> None:
     with node.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})

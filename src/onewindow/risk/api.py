@@ -19,3 +19,18 @@ def models(node: NodeDep, token: TokenDep) -> list[ModelRead]:
     with node.transaction() as session:
         principal(session, token).require(*auth.OFFICIALS)
         return [ModelRead.of(m) for m in registry.list_models(session)]
+
+
+@router.post("/models/{version}/activation", response_model=ModelRead)
+def activate(version: str, node: NodeDep, token: TokenDep) -> ModelRead:
+    """Make a registered model the one that scores declarations, in this running node at once
+    (`onewindow risk activate` changes the registry; a running node follows only this way or
+    on restart)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        actor.require(auth.Role.SUPERVISOR, auth.Role.ADMINISTRATOR)
+        model = ModelRead.of(
+            registry.activate(session, version, by=actor.name, now=node.clock.now())
+        )
+    node.reload_model()
+    return model
