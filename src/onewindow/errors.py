@@ -106,6 +106,24 @@ class PayloadTooLarge(OneWindowError):
     title = "Payload too large"
 
 
+class PartnerError(OneWindowError):
+    code = "partner_error"
+    status = 502
+    title = "A partner node did not give a usable answer"
+
+
+class PartnerUnreachable(PartnerError):
+    code = "partner_unreachable"
+
+
+class PartnerRefused(PartnerError):
+    code = "partner_refused"
+
+
+class PartnerAnswerMalformed(PartnerError):
+    code = "partner_answer_malformed"
+
+
 class ConfigurationError(OneWindowError):
     code = "configuration_error"
     status = 500

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from onewindow import keys
 from onewindow.clock import FixedClock
+from onewindow.errors import PartnerUnreachable
 from onewindow.exchange import pki
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog
-from onewindow.ledger.remote import PartnerUnreachable
 from onewindow.ledger.schemas import VerifiableDocument
 from onewindow.ledger.verify import Check, make_verifiable, passed, verify
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from onewindow import keys
 from onewindow.clock import FixedClock
+from onewindow.errors import PartnerUnreachable
 from onewindow.ledger import merkle
 from onewindow.ledger.encoding import LeafEntry, ledger_origin, tree_head_message
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog
 from onewindow.ledger.models import WitnessedHead
-from onewindow.ledger.remote import PartnerUnreachable
 from onewindow.ledger.schemas import CosignatureRead
 from onewindow.ledger.service import HeadSigner
 from onewindow.ledger.witness import (

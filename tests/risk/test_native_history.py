@@ -24,7 +24,8 @@ from onewindow.declarations.schemas import Correction, InspectionFindings
 from onewindow.errors import InvalidInput
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Subject, Targets, canonical_rows
-from onewindow.risk.frame import COLUMNS, conform
+from onewindow.risk.columns import COLUMNS
+from onewindow.risk.frame import conform
 
 OFFICER = Principal("officer1", Role.OFFICER)
 

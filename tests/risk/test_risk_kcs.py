@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onewindow.errors import InvalidInput
-from onewindow.risk.frame import COLUMNS
+from onewindow.risk.columns import COLUMNS
 from onewindow.risk.kcs import parse_kcs
 
 HEADER = (

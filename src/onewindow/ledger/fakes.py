@@ -8,10 +8,10 @@ from typing import Any
 
 from onewindow import keys
 from onewindow.clock import Clock
+from onewindow.errors import PartnerRefused, PartnerUnreachable
 from onewindow.ledger import merkle
 from onewindow.ledger.encoding import LeafEntry, leaf_data, ledger_origin, tree_head_message
 from onewindow.ledger.models import LedgerEntry, SignedTreeHead
-from onewindow.ledger.remote import PartnerRefused, PartnerUnreachable
 from onewindow.ledger.schemas import ConsistencyRead, DocumentProofsRead, SignedHeadRead
 from onewindow.ledger.service import Consistency, Inclusion
 

@@ -25,7 +25,12 @@ import httpx
 import orjson
 from sqlalchemy.orm import Session
 
-from onewindow.errors import OneWindowError
+from onewindow.errors import (
+    OneWindowError,
+    PartnerAnswerMalformed,
+    PartnerRefused,
+    PartnerUnreachable,
+)
 from onewindow.ledger import service
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.schemas import ConsistencyRead, DocumentProofsRead, SignedHeadRead
@@ -34,24 +39,6 @@ MAX_ANSWER_BYTES = 5_000_000
 MAX_PROOF_LENGTH = 130  # 2 * 64 levels and change: no real proof is longer
 MAX_ENTRIES = 1000
 TIMEOUT = 10.0
-
-
-class PartnerError(OneWindowError):
-    code = "partner_error"
-    status = 502
-    title = "A partner node did not give a usable answer"
-
-
-class PartnerUnreachable(PartnerError):
-    code = "partner_unreachable"
-
-
-class PartnerRefused(PartnerError):
-    code = "partner_refused"
-
-
-class PartnerAnswerMalformed(PartnerError):
-    code = "partner_answer_malformed"
 
 
 class Fetcher(Protocol):

@@ -56,18 +56,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from onewindow import keys
-from onewindow.errors import ConfigurationError
+from onewindow.errors import ConfigurationError, PartnerError, PartnerRefused
 from onewindow.ledger import merkle, service, trust
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
-from onewindow.ledger.remote import (
-    Checkpoint,
-    Fetcher,
-    PartnerError,
-    PartnerRefused,
-    ProvenEntry,
-    parse_head,
-    parse_proofs,
-)
+from onewindow.ledger.remote import Checkpoint, Fetcher, ProvenEntry, parse_head, parse_proofs
 from onewindow.ledger.schemas import DocumentSignature, VerifiableDocument
 
 ALGORITHM = "Ed25519"

@@ -32,19 +32,16 @@ from sqlalchemy.orm import Session
 
 from onewindow import keys
 from onewindow.config import Settings
-from onewindow.errors import ConfigurationError
-from onewindow.ledger import merkle, trust
-from onewindow.ledger.encoding import ledger_origin
-from onewindow.ledger.models import WitnessedHead
-from onewindow.ledger.remote import (
-    Checkpoint,
-    Fetcher,
+from onewindow.errors import (
+    ConfigurationError,
     PartnerAnswerMalformed,
     PartnerError,
     PartnerRefused,
-    parse_consistency,
-    parse_head,
 )
+from onewindow.ledger import merkle, trust
+from onewindow.ledger.encoding import ledger_origin
+from onewindow.ledger.models import WitnessedHead
+from onewindow.ledger.remote import Checkpoint, Fetcher, parse_consistency, parse_head
 from onewindow.ledger.schemas import WitnessRead
 from onewindow.ledger.service import HeadSigner
 

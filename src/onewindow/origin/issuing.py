@@ -254,21 +254,8 @@ def cancel(
     cert = issued(session, reference)
     if cert.status in ("cancelled", "replaced"):
         raise InvalidTransition(f"certificate {reference} is already {cert.status}")
-    was_sent = cert.transmitted_at is not None
-    cert.status, cert.status_reason = "cancelled", reason
-    _revoke(session, cert, now)
-    if was_sent:
-        notice = _notice(cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
-        send_logged(
-            session,
-            sender=cert.exporting_country,
-            receiver=cert.importing_country,
-            document_type="FORM_D_STATUS",
-            document_id=f"{reference}/cancelled",
-            version=1,
-            payload=notice,
-            now=now,
-        )
+    cert.status_reason = reason
+    _withdraw(session, cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
     return cert
 
 
@@ -289,22 +276,29 @@ def replace(
     new = issue(
         session, actor, application, country=country, now=now, place=place, authority=authority
     )
-    was_sent = old.transmitted_at is not None
-    old.status, old.replaced_by = "replaced", new.reference
-    _revoke(session, old, now)
-    if was_sent:
-        notice = _notice(old, "replaced", now, replacement_reference=new.reference)
+    old.replaced_by = new.reference
+    _withdraw(session, old, "replaced", now, replacement_reference=new.reference)
+    return new
+
+
+def _withdraw(
+    session: Session, cert: Certificate, status: str, now: datetime, **notice: Any
+) -> None:
+    """Cancel or replace: log the revocation, and tell the importing node if it has the
+    certificate, so that it refuses later claims."""
+    cert.status = status
+    _revoke(session, cert, now)
+    if cert.transmitted_at is not None:
         send_logged(
             session,
-            sender=country,
-            receiver=old.importing_country,
+            sender=cert.exporting_country,
+            receiver=cert.importing_country,
             document_type="FORM_D_STATUS",
-            document_id=f"{reference}/replaced",
+            document_id=f"{cert.reference}/{status}",
             version=1,
-            payload=notice,
+            payload=_notice(cert, status, now, **notice),
             now=now,
         )
-    return new
 
 
 def _revoke(session: Session, cert: Certificate, now: datetime) -> None:

@@ -47,37 +47,15 @@ import numpy as np
 import pandas as pd
 
 from onewindow.errors import FieldError, InvalidInput
+from onewindow.risk.columns import (
+    CODE_COLUMNS,
+    NUMBER_COLUMNS,
+    OUTCOME_COLUMNS,
+    SCORING_COLUMNS,
+)
 
-CODE_COLUMNS: tuple[str, ...] = (
-    "office",
-    "importer",
-    "declarant",
-    "seller",
-    "courier",
-    "hs6",
-    "origin",
-    "departure",
-    "process_type",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-    "tax_type",
-    "origin_indicator",
-)
-NUMBER_COLUMNS: tuple[str, ...] = ("net_mass", "value", "tax_rate")
-OUTCOME_COLUMNS: tuple[str, ...] = ("label", "revenue")
-COLUMNS: tuple[str, ...] = (
-    "declaration_id",
-    "date",
-    *CODE_COLUMNS,
-    *NUMBER_COLUMNS,
-    *OUTCOME_COLUMNS,
-)
 # A live declaration as column -> one-element array; the features accept it like a frame.
 Columns = dict[str, np.ndarray]
-# What a live declaration must carry to be scored; outcomes are unknown at lodgement.
-SCORING_COLUMNS: tuple[str, ...] = ("declaration_id", "date", *CODE_COLUMNS, *NUMBER_COLUMNS)
 
 
 def conform(frame: pd.DataFrame, *, source: str = "frame") -> pd.DataFrame:

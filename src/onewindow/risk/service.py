@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.codes import is_country
 from onewindow.errors import Conflict, FieldError, InvalidInput
+from onewindow.risk.columns import SCORING_COLUMNS
 from onewindow.risk.models import RiskProfile
 from onewindow.risk.selectivity import ScoreWindow, Selection, Targets
 from onewindow.risk.selectivity import select as select_lane
@@ -88,7 +89,7 @@ class NoModel:
 def canonical_rows(subjects: Sequence[Subject]) -> tuple[list[int], dict[str, list[Any]]]:
     """The subjects' items as canonical columns, and for each row the index of its subject."""
     owner: list[int] = []
-    columns: dict[str, list[Any]] = {name: [] for name in _CANONICAL}
+    columns: dict[str, list[Any]] = {name: [] for name in SCORING_COLUMNS}
     for index, s in enumerate(subjects):
         day = s.lodged if s.lodged is not None else s.goods_date
         for item in s.items:
@@ -115,33 +116,9 @@ def canonical_rows(subjects: Sequence[Subject]) -> tuple[list[int], dict[str, li
                 float(item.value_national),
                 float(item.duty_rate),
             )
-            for name, value in zip(_CANONICAL, row, strict=True):
+            for name, value in zip(SCORING_COLUMNS, row, strict=True):
                 columns[name].append(value)
     return owner, columns
-
-
-_CANONICAL = (
-    "declaration_id",
-    "date",
-    "office",
-    "importer",
-    "declarant",
-    "seller",
-    "courier",
-    "hs6",
-    "origin",
-    "departure",
-    "process_type",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-    "tax_type",
-    "origin_indicator",
-    "net_mass",
-    "value",
-    "tax_rate",
-)
 
 
 def _matches(p: RiskProfile, s: Subject, item: SubjectItem) -> bool:
