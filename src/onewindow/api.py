@@ -16,7 +16,7 @@ from onewindow import __version__
 from onewindow.declarations.api import reports
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.tasks import LodgingWriter
-from onewindow.errors import OneWindowError, PayloadTooLarge
+from onewindow.errors import OneWindowError, PayloadTooLarge, from_validation
 from onewindow.exchange.api import router as exchange_router
 from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
@@ -69,12 +69,7 @@ class _TooLarge(Exception):
 
 
 def _validation_problem(exc: RequestValidationError) -> dict[str, Any]:
-    errors = []
-    for e in exc.errors():
-        loc = [str(p) for p in e["loc"]]
-        if loc and loc[0] in ("body", "query", "path", "header"):
-            loc = loc[1:] if loc[0] == "body" else loc
-        errors.append({"path": ".".join(loc) or "body", "code": e["type"], "message": e["msg"]})
+    errors = [e.as_dict() for e in from_validation(exc.errors(), skip="body")]
     detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
     return {
         "type": "urn:onewindow:error:invalid_input",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, insert, select
+from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from onewindow.db import Base, UTCDateTime, table
+from onewindow.db import Base, UTCDateTime, insert_many
 
 
 class AuditEvent(Base):
@@ -53,7 +53,7 @@ def record(
 def record_many(session: Session, events: list[dict[str, Any]]) -> None:
     """Batch insert; each event has the keyword arguments of `record`."""
     if events:
-        session.execute(insert(table(AuditEvent)), events)
+        insert_many(session, AuditEvent, events)
 
 
 def trail(session: Session, entity_type: str, entity_id: str) -> list[AuditEvent]:

@@ -13,6 +13,7 @@ OneWindowError
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -69,6 +70,31 @@ class InvalidInput(OneWindowError):
 
 def invalid(path: str, code: str, message: str) -> InvalidInput:
     return InvalidInput([FieldError(path, code, message)])
+
+
+# What the patterns of the schemas mean, so that an error tells people the rule, not a regex.
+_PATTERNS: dict[str, tuple[str, str]] = {}
+
+
+def pattern(regex: str, message: str, code: str = "string_pattern_mismatch") -> str:
+    """Register the meaning of a schema pattern; returns the pattern for the schema to use."""
+    _PATTERNS[regex] = (code, message)
+    return regex
+
+
+def from_validation(errors: Sequence[Mapping[str, Any]], skip: str = "") -> list[FieldError]:
+    """Pydantic's errors as field errors: a dotted path (without a leading `skip` part such as
+    `body`), a stable code, and the registered meaning of a pattern instead of the regex."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e["loc"]]
+        if loc and loc[0] == skip:
+            loc = loc[1:]
+        code, message = e["type"], e["msg"]
+        if code == "string_pattern_mismatch":
+            code, message = _PATTERNS.get(e.get("ctx", {}).get("pattern", ""), (code, message))
+        out.append(FieldError(".".join(loc) or "body", code, message))
+    return out
 
 
 class NotAuthenticated(OneWindowError):

@@ -108,7 +108,7 @@ def _bad(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             "transport.arrival_date",
             "date_from_datetime_parsing",
         ),
-        ("items.0.description", "bad\x00byte", "items.0.description", "value_error"),
+        ("items.0.description", "bad\x00byte", "items.0.description", "control_characters"),
         ("items", [], "items", "too_short"),
         ("declarant", "0101234567", "declarant", "model_type"),
     ],

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from onewindow.codes import INCOTERMS, UNITS, is_country, is_currency, is_locode
 from onewindow.declarations.schemas import DeclarationCreate
-from onewindow.errors import FieldError
+from onewindow.errors import FieldError, from_validation
 from onewindow.origin import Certificate, Claim, decide
 from onewindow.tariff import Rates, TariffBook, TaxLine, item_taxes, to_national
 
@@ -54,11 +54,7 @@ def parse(raw: Any) -> tuple[DeclarationCreate | None, list[FieldError]]:
     try:
         return DeclarationCreate.model_validate(raw), []
     except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in e["loc"]) or "body", e["type"], e["msg"])
-            for e in exc.errors(include_url=False)
-        ]
-        return None, errors
+        return None, from_validation(exc.errors(include_url=False))
 
 
 def goods_date_of(doc: DeclarationCreate) -> date | None:

@@ -10,13 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from onewindow import audit
 from onewindow.auth import Principal, Role
 from onewindow.clock import Clock
-from onewindow.db import table
+from onewindow.db import insert_many
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import Plan, assess, parse
 from onewindow.declarations.models import DeclarationItem, PreArrival, TaxLineRow
@@ -295,9 +294,9 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
         items += i
         taxes += t
         use_certificates(session, plan, +1)
-    session.execute(insert(table(DeclarationItem)), items)
+    insert_many(session, DeclarationItem, items)
     if taxes:
-        session.execute(insert(table(TaxLineRow)), taxes)
+        insert_many(session, TaxLineRow, taxes)
     audit.record_many(session, events)
     _tell_partners(session, plans, numbers, rows, matches, ctx, now)
     log.info("declaration.lodged count=%d", len(numbers))

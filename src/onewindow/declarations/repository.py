@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.db import table
+from onewindow.db import insert_many
 from onewindow.declarations.models import Declaration, NumberSequence
 
 
@@ -36,7 +36,7 @@ def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[in
     parameter order would make SQLite insert one row per statement; one look-up is cheaper.)"""
     if not rows:
         return []
-    session.execute(insert(table(Declaration)), rows)
+    insert_many(session, Declaration, rows)
     numbers = [r["number"] for r in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(numbers), 900):

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from onewindow.errors import pattern
 
-
-def _printable(value: str) -> str:
-    # Control characters (NUL above all) break storage and displays; any other Unicode is fine.
-    if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
+# Control characters (NUL above all) break storage and displays; any other Unicode is fine.
+# A pattern rather than a Python validator: pydantic checks it without calling back into Python.
 Printable = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_printable)
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        pattern=pattern(
+            r"^[^\x00-\x1f\x7f-\x9f]*$", "control characters are not allowed", "control_characters"
+        ),
+    ),
 ]
 Text3 = Annotated[Printable, StringConstraints(max_length=3)]
 Text5 = Annotated[Printable, StringConstraints(max_length=5)]
@@ -34,7 +34,12 @@ Text500 = Annotated[Printable, StringConstraints(max_length=500)]
 Text1000 = Annotated[Printable, StringConstraints(max_length=1000)]
 
 
-Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Code2 = Annotated[
+    str,
+    StringConstraints(
+        pattern=pattern(r"^[A-Z]{2}$", "must be two capital letters (ISO 3166 alpha-2)")
+    ),
+]
 Amount = Annotated[
     Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
 ]
@@ -74,7 +79,12 @@ class Transport(Strict):
 class Invoice(Strict):
     number: Text35
     date: date
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[
+        str,
+        StringConstraints(
+            pattern=pattern(r"^[A-Z]{3}$", "must be three capital letters (ISO 4217)")
+        ),
+    ]
     incoterm: Text3 | None = None
 
 
@@ -84,11 +94,23 @@ class Preference(Strict):
 
 
 class ItemCreate(Strict):
-    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+    hs_code: Annotated[
+        str,
+        StringConstraints(
+            pattern=pattern(r"^\d{8}$", "must be eight digits (a national tariff line)")
+        ),
+    ]
     description: Text500
     origin: Code2
     quantity: Quantity
-    unit: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,3}$")]
+    unit: Annotated[
+        str,
+        StringConstraints(
+            pattern=pattern(
+                r"^[A-Z0-9]{2,3}$", "must be a UN/ECE Rec 20 unit code, such as PCE or KGM"
+            )
+        ),
+    ]
     net_mass_kg: Mass
     gross_mass_kg: Mass
     customs_value: Amount
@@ -97,7 +119,14 @@ class ItemCreate(Strict):
 
 class DeclarationCreate(Strict):
     type: Literal["IM", "EX"]
-    office: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
+    office: Annotated[
+        str,
+        StringConstraints(
+            pattern=pattern(
+                r"^[A-Z]{2}[A-Z2-9]{3}$", "must be a five-character UN/LOCODE, such as VNHPH"
+            )
+        ),
+    ]
     country_of_export: Code2
     country_of_destination: Code2 | None = None
     declarant: Declarant

@@ -7,12 +7,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from onewindow import audit
 from onewindow.auth import Principal, Role
-from onewindow.db import table
+from onewindow.db import insert_many
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import parse
 from onewindow.declarations.lodging import (
@@ -177,9 +177,9 @@ def _reassess(session: Session, decl: Declaration, document: dict[str, Any], ctx
     session.execute(delete(TaxLineRow).where(TaxLineRow.declaration_id == decl.id))
     session.execute(delete(DeclarationItem).where(DeclarationItem.declaration_id == decl.id))
     items, taxes = child_rows(decl.id, plan)
-    session.execute(insert(table(DeclarationItem)), items)
+    insert_many(session, DeclarationItem, items)
     if taxes:
-        session.execute(insert(table(TaxLineRow)), taxes)
+        insert_many(session, TaxLineRow, taxes)
     use_certificates(session, plan, +1)
     for key, value in row_values(plan).items():
         setattr(decl, key, value)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, literal, select, union_all, update
+from sqlalchemy import Row, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.db import table
+from onewindow.db import insert_many
 from onewindow.exchange.models import (
     PENDING,
     AppliedVersion,
@@ -132,7 +132,7 @@ def failed_ids(session: Session) -> list[str]:
 
 
 def add_outgoing(session: Session, row: Mapping[str, Any]) -> None:
-    session.execute(insert(table(OutgoingMessage)), [dict(row)])
+    insert_many(session, OutgoingMessage, [dict(row)])
 
 
 # ---- incoming ----
@@ -150,7 +150,7 @@ def stored_receipts(session: Session, message_ids: Iterable[str]) -> dict[str, t
 
 def add_incoming(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        session.execute(insert(table(IncomingMessage)), list(rows))
+        insert_many(session, IncomingMessage, list(rows))
 
 
 VersionKey = tuple[str, str, str]  # sender, document type, document id
@@ -187,7 +187,7 @@ def save_versions(
     new = [r for r in rows if (r["sender"], r["document_type"], r["document_id"]) not in existing]
     old = [r for r in rows if (r["sender"], r["document_type"], r["document_id"]) in existing]
     if new:
-        session.execute(insert(table(AppliedVersion)), new)
+        insert_many(session, AppliedVersion, new)
     if old:
         session.execute(update(AppliedVersion), old)  # bulk UPDATE by primary key
 

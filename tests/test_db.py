@@ -1,0 +1,81 @@
+"""insert_many: the bulk insert that lodging and the audit log use, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
+
+from onewindow.audit import AuditEvent
+from onewindow.db import insert_many
+from onewindow.declarations.models import Declaration
+
+
+def _declaration(number: str) -> dict[str, object]:
+    return {
+        "number": number,
+        "type": "IM",
+        "status": "registered",
+        "channel": "green",
+        "office": "VNHPH",
+        "declarant_id": "0101234567",
+        "importer_id": None,
+        "importer_name": "Importer ünï 中文",
+        "exporter_name": "Exporter",
+        "country_of_export": "TH",
+        "country_of_destination": None,
+        "goods_date": date(2026, 11, 20),
+        "currency": "USD",
+        "exchange_rate": Decimal("25000.5"),
+        "national_currency": "VND",
+        "total_value": Decimal("1234.56"),
+        "total_duty": Decimal("0"),
+        "total_vat": Decimal("12.34"),
+        "total_due": Decimal("12.34"),
+        "risk_score": None,
+        "risk_reasons": ["rule: HS 85"],
+        "document": {"nested": {"list": [1, "two"]}},
+        "lodged_at": datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
+        "released_at": None,
+    }
+
+
+def test_values_come_back_as_written_and_scalar_defaults_fill_in(session: Session) -> None:
+    insert_many(session, Declaration, [_declaration("A-1"), _declaration("A-2")])
+    session.flush()
+    rows = session.scalars(select(Declaration).order_by(Declaration.number)).all()
+    assert [r.number for r in rows] == ["A-1", "A-2"]
+    row = rows[0]
+    assert row.version == 1 and row.random_pick is False  # defaults of the model
+    assert row.goods_date == date(2026, 11, 20)
+    assert row.exchange_rate == Decimal("25000.5")
+    assert row.total_value == Decimal("1234.56")
+    assert row.lodged_at == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    assert row.released_at is None and row.importer_id is None
+    assert row.importer_name == "Importer ünï 中文"
+    assert row.risk_reasons == ["rule: HS 85"]
+    assert row.document == {"nested": {"list": [1, "two"]}}
+
+
+def test_naive_times_are_refused_as_by_the_orm(session: Session) -> None:
+    event = {
+        "at": datetime(2026, 11, 20, 8, 30),
+        "actor": "x",
+        "action": "a",
+        "entity_type": "t",
+        "entity_id": "1",
+        "from_status": None,
+        "to_status": None,
+        "detail": None,
+    }
+    with pytest.raises(StatementError, match="naive datetime"):
+        insert_many(session, AuditEvent, [event])
+
+
+def test_nothing_to_insert_is_no_statement(session: Session) -> None:
+    insert_many(session, Declaration, [])
+    assert session.scalars(select(Declaration)).all() == []
