@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from onewindow.audit import AuditEvent
@@ -61,7 +60,7 @@ def test_values_come_back_as_written_and_scalar_defaults_fill_in(session: Sessio
     assert row.document == {"nested": {"list": [1, "two"]}}
 
 
-def test_naive_times_are_refused_as_by_the_orm(session: Session) -> None:
+def test_naive_times_are_refused(session: Session) -> None:
     event = {
         "at": datetime(2026, 11, 20, 8, 30),
         "actor": "x",
@@ -72,7 +71,7 @@ def test_naive_times_are_refused_as_by_the_orm(session: Session) -> None:
         "to_status": None,
         "detail": None,
     }
-    with pytest.raises(StatementError, match="naive datetime"):
+    with pytest.raises(ValueError, match="naive datetime"):
         insert_many(session, AuditEvent, [event])
 
 
