@@ -6,9 +6,11 @@ rolls back on any error, so a failed command leaves no partial data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -19,7 +21,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,6 +61,34 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    positional: bool
+    names: list[str]  # the parameters in the order the statement takes them
+    fill: dict[str, Any]  # scalar defaults of the columns the rows leave out
+    converters: list[tuple[int, Callable[[Any], Any]]]  # the columns whose type converts values
+
+
+@lru_cache(maxsize=256)
+def _insert_plan(tbl: Table, keys: tuple[str, ...], dialect: Dialect) -> _InsertPlan:
+    fill: dict[str, Any] = {}
+    for column in tbl.columns:
+        if column.key in keys or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{tbl.name}.{column.key}: a computed default must be given")
+        fill[column.key] = column.default.arg  # type: ignore[attr-defined]
+    compiled = insert(tbl).compile(dialect=dialect, column_keys=[*keys, *fill])
+    names = list(compiled.positiontup or ()) if compiled.positional else [*keys, *fill]
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for n, key in enumerate(names):
+        convert = tbl.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converters.append((n, convert))
+    return _InsertPlan(compiled.string, compiled.positional, names, fill, converters)
+
+
 def insert_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert rows that share one set of keys in a single DB-API executemany.
 
@@ -68,33 +98,21 @@ def insert_many(session: Session, model: type[Base], rows: list[dict[str, Any]])
     """
     if not rows:
         return
-    tbl = table(model)
     conn = session.connection()
-    dialect = conn.dialect
-    keys = list(rows[0])
-    fill: dict[str, Any] = {}
-    for column in tbl.columns:
-        if column.key in keys or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            raise ValueError(f"{tbl.name}.{column.key}: a computed default must be given")
-        fill[column.key] = column.default.arg  # type: ignore[attr-defined]
-    if fill:
-        rows = [fill | row for row in rows]
-    compiled = insert(tbl).compile(dialect=dialect, column_keys=keys + list(fill))
-    names = list(compiled.positiontup or ()) if compiled.positional else keys + list(fill)
+    plan = _insert_plan(table(model), tuple(rows[0]), conn.dialect)
+    if plan.fill:
+        rows = [plan.fill | row for row in rows]
     # Column by column, so that the loops run in C: pick the values, convert those whose type
     # needs it, and zip the columns back into rows.
+    names = plan.names
     pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     columns: list[Any] = list(zip(*map(pick, rows), strict=True))
-    for n, key in enumerate(names):
-        convert = tbl.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-        if convert is not None:
-            columns[n] = map(convert, columns[n])
+    for n, convert in plan.converters:
+        columns[n] = map(convert, columns[n])
     params: list[Any] = list(zip(*columns, strict=True))
-    if not compiled.positional:
+    if not plan.positional:
         params = [dict(zip(names, values, strict=True)) for values in params]
-    conn.exec_driver_sql(compiled.string, params)
+    conn.exec_driver_sql(plan.sql, params)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -38,8 +38,13 @@ def test_lodge_returns_201_with_the_assessed_declaration(
     assert r.headers["location"] == f"/api/v1/declarations/{body['number']}"
     assert body["items"][0]["taxes"][0]["rate_kind"] == "ATIGA"
     assert body["totals"]["total_due"] == "52700000"
+    # The answer to lodging is built from what was written, without reading it back: it must
+    # be exactly what a later read from the database shows.
     got = client.get(f"/api/v1/declarations/{body['number']}", headers=bearer(tokens["trader"]))
-    assert got.json()["number"] == body["number"]
+    assert got.json() == body
+    assert (
+        body["items"][0]["net_mass_kg"] == "25" and body["items"][0]["customs_value"] == "20000.00"
+    )
 
 
 def test_problem_json_lists_every_field_error(

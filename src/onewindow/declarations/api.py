@@ -48,14 +48,17 @@ class AuditRead(BaseModel):
 
 
 @router.post("", status_code=201, response_model=DeclarationRead)
-async def lodge(
-    body: DeclarationCreate, request: Request, token: TokenDep, response: Response
-) -> Any:
+async def lodge(body: DeclarationCreate, request: Request, token: TokenDep) -> Any:
     """Lodge a declaration: it is validated, numbered, assessed and given a channel."""
     writer: LodgingWriter = request.app.state.lodging
     read = await writer.lodge(token, body)
-    response.headers["Location"] = f"/api/v1/declarations/{read.number}"
-    return read
+    # Serialised once here rather than validated again against the response model.
+    return Response(
+        read.model_dump_json(),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/declarations/{read.number}"},
+    )
 
 
 @router.get("", response_model=list[DeclarationSummary])

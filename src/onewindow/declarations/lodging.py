@@ -42,6 +42,16 @@ class Context:
     partners: frozenset[str] = frozenset()  # countries whose nodes this node exchanges with
 
 
+@dataclass(frozen=True)
+class Lodged:
+    """A declaration as lodging stored it: its columns and those of its items and tax lines."""
+
+    number: str
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+    taxes: list[dict[str, Any]]
+
+
 def plan_all(
     session: Session, docs: list[DeclarationCreate], ctx: Context
 ) -> list[tuple[Plan | None, list[FieldError]]]:
@@ -180,14 +190,14 @@ def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | 
 
 def lodge_each(
     session: Session, requests: Sequence[tuple[Principal, Any]], ctx: Context
-) -> list[str | OneWindowError]:
-    """Lodge several declarations in one transaction, each on its own merits: the result is a
-    number for each one stored, or the error that kept it out (it then stored nothing)."""
-    results: list[str | OneWindowError] = []
+) -> list[Lodged | OneWindowError]:
+    """Lodge several declarations in one transaction, each on its own merits: the result is
+    what was stored of each one, or the error that kept it out (it then stored nothing)."""
+    results: list[OneWindowError | None] = []  # None: stored, in the order of `plans`
     checked = [_check_one(actor, raw, ctx) for actor, raw in requests]
     docs = [c for c in checked if isinstance(c, DeclarationCreate)]
     planned = iter(plan_all(session, docs, ctx))
-    plans, actors, slots = [], [], []
+    plans, actors = [], []
     for (actor, _), outcome in zip(requests, checked, strict=True):
         if isinstance(outcome, OneWindowError):
             results.append(outcome)
@@ -196,13 +206,11 @@ def lodge_each(
         if plan is None:
             results.append(InvalidInput(errors))
             continue
-        slots.append(len(results))
-        results.append("")
+        results.append(None)
         plans.append(plan)
         actors.append(actor)
-    for slot, number in zip(slots, _store(session, plans, actors, ctx), strict=True):
-        results[slot] = number
-    return results
+    stored = iter(_store(session, plans, actors, ctx))
+    return [next(stored) if r is None else r for r in results]
 
 
 def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context) -> list[str]:
@@ -210,7 +218,7 @@ def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context)
     results = lodge_each(session, [(actor, raw) for raw in raws], ctx)
     failures = [(n, r) for n, r in enumerate(results) if isinstance(r, OneWindowError)]
     if not failures:
-        return [r for r in results if isinstance(r, str)]
+        return [r.number for r in results if isinstance(r, Lodged)]
     session.rollback()
     for _, failure in failures:
         if not isinstance(failure, InvalidInput):
@@ -226,7 +234,9 @@ def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context)
     )
 
 
-def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Context) -> list[str]:
+def _store(
+    session: Session, plans: list[Plan], actors: list[Principal], ctx: Context
+) -> list[Lodged]:
     if not plans:
         return []
     now = ctx.clock.now()
@@ -288,11 +298,12 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
             }
         )
     ids = repository.insert_declarations(session, rows)
-    items, taxes = [], []
-    for decl_id, plan in zip(ids, plans, strict=True):
+    items, taxes, lodged = [], [], []
+    for decl_id, plan, row in zip(ids, plans, rows, strict=True):
         i, t = child_rows(decl_id, plan)
         items += i
         taxes += t
+        lodged.append(Lodged(row["number"], row, i, t))
         use_certificates(session, plan, +1)
     insert_many(session, DeclarationItem, items)
     if taxes:
@@ -300,7 +311,7 @@ def _store(session: Session, plans: list[Plan], actors: list[Principal], ctx: Co
     audit.record_many(session, events)
     _tell_partners(session, plans, numbers, rows, matches, ctx, now)
     log.info("declaration.lodged count=%d", len(numbers))
-    return numbers
+    return lodged
 
 
 def _tell_partners(

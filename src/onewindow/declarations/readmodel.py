@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
+from onewindow.db import Base, table
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.schemas import (
     ControlRead,
@@ -18,85 +21,98 @@ from onewindow.declarations.schemas import (
 from onewindow.money import round_money
 
 
-def clearance_seconds(decl: Declaration) -> float | None:
-    if decl.released_at is None:
-        return None
-    return (decl.released_at - decl.lodged_at).total_seconds()
-
-
 def plain(value: Decimal) -> Decimal:
     """10.0000 -> 10, 0.50 -> 0.5: rates as people write them."""
     return Decimal(format(value.normalize(), "f"))
 
 
 def to_read(decl: Declaration) -> DeclarationRead:
-    cur = decl.national_currency
+    controls = [
+        ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
+        for c in decl.controls
+    ]
+    return from_rows(_columns(decl), map(_columns, decl.items), map(_columns, decl.taxes), controls)
+
+
+def _columns(row: Base) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in table(type(row)).columns}
+
+
+def from_rows(
+    decl: Mapping[str, Any],
+    items: Iterable[Mapping[str, Any]],
+    taxes: Iterable[Mapping[str, Any]],
+    controls: list[ControlRead] | None = None,
+) -> DeclarationRead:
+    """The read model from a declaration's columns and the columns of its items and tax lines,
+    whether read back from the database or just written at lodging (which then needs no read)."""
+    cur = decl["national_currency"]
 
     def m(value: Decimal) -> Decimal:
         return round_money(value, cur)
 
     taxes_by_item: dict[int, list[TaxLineRead]] = {}
-    for t in decl.taxes:
-        taxes_by_item.setdefault(t.item_seq, []).append(
+    for t in taxes:
+        taxes_by_item.setdefault(t["item_seq"], []).append(
             TaxLineRead(
-                tax=t.tax,
-                base=m(t.base),
-                rate=plain(t.rate),
-                amount=m(t.amount),
-                rate_kind=t.rate_kind,
+                tax=t["tax"],
+                base=m(t["base"]),
+                rate=plain(t["rate"]),
+                amount=m(t["amount"]),
+                rate_kind=t["rate_kind"],
             )
         )
-    items = [
+    read_items = [
         ItemRead(
-            seq=i.seq,
-            hs_code=i.hs_code,
-            description=i.description,
-            origin=i.origin,
-            quantity=plain(i.quantity),
-            unit=i.unit,
-            net_mass_kg=i.net_mass_kg,
-            gross_mass_kg=i.gross_mass_kg,
-            customs_value=i.customs_value,
-            value_national=m(i.value_national),
-            preference_certificate=i.preference_certificate,
-            preference_granted=i.preference_granted,
-            preference_reason=i.preference_reason,
-            taxes=taxes_by_item.get(i.seq, []),
+            seq=i["seq"],
+            hs_code=i["hs_code"],
+            description=i["description"],
+            origin=i["origin"],
+            quantity=plain(i["quantity"]),
+            unit=i["unit"],
+            net_mass_kg=plain(i["net_mass_kg"]),
+            gross_mass_kg=plain(i["gross_mass_kg"]),
+            customs_value=round_money(i["customs_value"], decl["currency"]),
+            value_national=m(i["value_national"]),
+            preference_certificate=i["preference_certificate"],
+            preference_granted=i["preference_granted"],
+            preference_reason=i["preference_reason"],
+            taxes=taxes_by_item.get(i["seq"], []),
         )
-        for i in decl.items
+        for i in sorted(items, key=itemgetter("seq"))
     ]
+    lodged, released = decl["lodged_at"], decl["released_at"]
     return DeclarationRead(
-        number=decl.number,
-        version=decl.version,
-        type=decl.type,
-        status=decl.status,
-        channel=decl.channel,
-        office=decl.office,
-        declarant_id=decl.declarant_id,
-        importer_id=decl.importer_id,
-        importer_name=decl.importer_name,
-        exporter_name=decl.exporter_name,
-        country_of_export=decl.country_of_export,
-        country_of_destination=decl.country_of_destination,
-        goods_date=decl.goods_date,
-        currency=decl.currency,
-        exchange_rate=plain(decl.exchange_rate),
-        national_currency=decl.national_currency,
-        items=items,
+        number=decl["number"],
+        version=decl["version"],
+        type=decl["type"],
+        status=decl["status"],
+        channel=decl["channel"],
+        office=decl["office"],
+        declarant_id=decl["declarant_id"],
+        importer_id=decl["importer_id"],
+        importer_name=decl["importer_name"],
+        exporter_name=decl["exporter_name"],
+        country_of_export=decl["country_of_export"],
+        country_of_destination=decl["country_of_destination"],
+        goods_date=decl["goods_date"],
+        currency=decl["currency"],
+        exchange_rate=plain(decl["exchange_rate"]),
+        national_currency=cur,
+        items=read_items,
         totals={
-            "customs_value": m(decl.total_value),
-            "import_duty": m(decl.total_duty),
-            "vat": m(decl.total_vat),
-            "total_due": m(decl.total_due),
+            "customs_value": m(decl["total_value"]),
+            "import_duty": m(decl["total_duty"]),
+            "vat": m(decl["total_vat"]),
+            "total_due": m(decl["total_due"]),
         },
-        risk=RiskRead(score=decl.risk_score, reasons=decl.risk_reasons, random=decl.random_pick),
-        controls=[
-            ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
-            for c in decl.controls
-        ],
-        lodged_at=decl.lodged_at,
-        released_at=decl.released_at,
-        clearance_seconds=clearance_seconds(decl),
+        risk=RiskRead(
+            score=decl["risk_score"], reasons=decl["risk_reasons"], random=decl["random_pick"]
+        ),
+        controls=controls or [],
+        lodged_at=lodged,
+        released_at=released,
+        clearance_seconds=(released - lodged).total_seconds() if released is not None else None,
     )
 
 

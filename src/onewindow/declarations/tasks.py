@@ -15,9 +15,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from onewindow import auth
-from onewindow.declarations import repository
-from onewindow.declarations.lodging import lodge_each
-from onewindow.declarations.readmodel import to_read
+from onewindow.declarations.lodging import Lodged, lodge_each
+from onewindow.declarations.readmodel import from_rows
 from onewindow.declarations.schemas import DeclarationCreate, DeclarationRead
 from onewindow.errors import OneWindowError
 from onewindow.node import Node
@@ -87,10 +86,8 @@ class LodgingWriter:
                 [(principals[r.token], r.document) for r in allowed],  # type: ignore[misc]
                 self.node.context,
             )
-            numbers = [o for o in outcomes if isinstance(o, str)]
-            reads = {d.number: to_read(d) for d in repository.by_numbers(session, numbers)}
         by_request: dict[int, Any] = {
-            id(r): reads[o] if isinstance(o, str) else o
+            id(r): from_rows(o.row, o.items, o.taxes) if isinstance(o, Lodged) else o
             for r, o in zip(allowed, outcomes, strict=True)
         }
         return [by_request.get(id(r), principals[r.token]) for r in batch]

@@ -150,7 +150,7 @@ def stored_receipts(session: Session, message_ids: Iterable[str]) -> dict[str, t
 
 def add_incoming(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        insert_many(session, IncomingMessage, list(rows))
+        insert_many(session, IncomingMessage, [dict(row) for row in rows])
 
 
 VersionKey = tuple[str, str, str]  # sender, document type, document id

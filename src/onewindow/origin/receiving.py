@@ -142,9 +142,20 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
     grouped: dict[tuple[str, str], list[ClaimOutcome]] = {}
     for outcome in outcomes:
         grouped.setdefault((outcome.reference, outcome.declaration), []).append(outcome)
+    references = sorted({reference for reference, _ in grouped})
+    exchanged = {
+        cert.reference: cert
+        for start in range(0, len(references), 900)
+        for cert in session.scalars(
+            select(Certificate).where(
+                Certificate.reference.in_(references[start : start + 900]),
+                Certificate.source == "exchange",
+            )
+        )
+    }
     for (reference, declaration), group in grouped.items():
-        cert = _certificate(session, reference)
-        if cert is None or cert.source != "exchange":
+        cert = exchanged.get(reference)
+        if cert is None:
             continue
         granted = [o for o in group if o.granted and o.item_number is not None]
         notice: dict[str, Any] = {
