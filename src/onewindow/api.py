@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,6 +87,10 @@ def create_app(node: Node) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What start-up built (modules, models, the schema) lives as long as the process. Out
+        # of the collector's sight, a full collection no longer stalls requests for 100-200 ms.
+        gc.collect()
+        gc.freeze()
         yield
         await writer.stop()
 
