@@ -27,6 +27,7 @@ from onewindow.declarations.generator import declaration
 from onewindow.declarations.service import lodge
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
+from onewindow.runtime import tune_collector
 from onewindow.tariff import import_rates, import_schedule
 
 DATA = resources.files("onewindow") / "data"
@@ -45,6 +46,7 @@ def main() -> None:
     settings = Settings(database_url=f"sqlite:///{workdir / 'node.db'}")
     node = Node.open(settings, FixedClock(datetime(2026, 11, 20, tzinfo=UTC)))
     node.selectivity = Selectivity(Targets(), rng=random.Random(1))
+    tune_collector()  # as the `onewindow` command does
     with node.transaction() as s:
         import_schedule(s, (DATA / "sample_tariff.csv").read_text())
         import_rates(s, (DATA / "sample_rates.csv").read_text())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
 from onewindow.origin.api import router as origin_router
 from onewindow.risk.api import router as risk_router
+from onewindow.runtime import tune_collector
 from onewindow.tariff.api import router as tariff_router
 
 log = logging.getLogger("onewindow.api")
@@ -87,10 +87,7 @@ def create_app(node: Node) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # What start-up built (modules, models, the schema) lives as long as the process. Out
-        # of the collector's sight, a full collection no longer stalls requests for 100-200 ms.
-        gc.collect()
-        gc.freeze()
+        tune_collector()  # again: start-up has built the app since the CLI started
         yield
         await writer.stop()
 

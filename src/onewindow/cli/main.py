@@ -16,6 +16,8 @@ import typer._click as click  # the click that this pinned typer vendors and bui
 import typer.core
 import typer.main
 
+from onewindow.runtime import tune_collector
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "declaration": ("onewindow.declarations.cli:app", "Import and export declarations."),
     "tariff": (
@@ -94,4 +96,5 @@ def onewindow() -> None:
 
 
 def main() -> None:
+    tune_collector()
     app(prog_name="onewindow")
