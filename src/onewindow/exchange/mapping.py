@@ -178,23 +178,45 @@ def _format(kind: str, value: Any) -> str:
 
 
 def read(element: etree._Element, spec: tuple[F, ...]) -> dict[str, Any]:
-    ns = etree.QName(element).namespace
+    namespace = etree.QName(element).namespace
+    return _read(element, spec, f"{{{namespace}}}" if namespace else "")
+
+
+def _read(element: etree._Element, spec: tuple[F, ...], ns: str) -> dict[str, Any]:
+    # One pass over each element's children, then look-ups by tag: many times cheaper than a
+    # `findall` per field, which was a quarter of the time a receiving node spent per message.
+    children = _by_tag(element)
+    wrappers: dict[str, dict[str, list[etree._Element]]] = {}
     out: dict[str, Any] = {}
     for f in spec:
-        *wrappers, last = f.tag.split("/")
-        parent: etree._Element | None = element
-        for wrapper in wrappers:
-            parent = parent.find(f"{{{ns}}}{wrapper}") if parent is not None else None
-        found = parent.findall(f"{{{ns}}}{last}") if parent is not None else []
+        *path, last = f.tag.split("/")
+        level, where = children, ""
+        for wrapper in path:
+            where += "/" + wrapper
+            if where not in wrappers:
+                found = level.get(ns + wrapper)
+                wrappers[where] = _by_tag(found[0]) if found else {}
+            level = wrappers[where]
+        found = level.get(ns + last)
         if not found:
             if f.default is not None:
                 out[f.key] = f.default
             continue
-        values = [read(e, f.children) if f.kind == GROUP else _parse(f.kind, e.text) for e in found]
+        if f.kind == GROUP:
+            values = [_read(e, f.children, ns) for e in found]
+        else:
+            values = [_parse(f.kind, e.text) for e in found]
         out[f.key] = values if f.many else values[0]
         if f.attr:
             out[f.attr[1]] = found[0].get(f.attr[0])
     return out
+
+
+def _by_tag(element: etree._Element) -> dict[str, list[etree._Element]]:
+    children: dict[str, list[etree._Element]] = {}
+    for child in element:
+        children.setdefault(child.tag, []).append(child)
+    return children
 
 
 def _parse(kind: str, text: str | None) -> Any:
