@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import audit, db
 from onewindow.config import PartnerConfig
-from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
+from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
 from onewindow.exchange import documents, envelope, handlers, pki, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.handlers import Incoming
-from onewindow.exchange.models import IncomingMessage, OutgoingMessage
+from onewindow.exchange.models import IncomingMessage, OutgoingMessage, Partner
 
 Sample = Callable[[], dict[str, Any]]
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -182,7 +182,7 @@ def test_receive_applies_once_and_signs_the_receipt(
     with db.transaction(sessions) as s:
         row = s.scalars(select(IncomingMessage)).one()
         assert row.status == "processed" and row.envelope == data and row.receipt == first
-        seen = repository.partner(s, "TH")
+        seen = s.get(Partner, "TH")
         assert seen is not None and seen.last_received_at == NOW + timedelta(minutes=5)
 
 
@@ -271,6 +271,40 @@ def test_a_handler_failure_rolls_back_only_its_message(
         ("received", False),
     ]
     assert count(sessions, IncomingMessage) == 1
+
+
+def test_one_refusal_in_a_batch_costs_only_its_own_writes(
+    sessions: Any, federation: Any, sample_form_d: Sample
+) -> None:
+    """A batch first runs all its handlers under one savepoint; a refusal sends it again, a
+    savepoint per message. The documents around the refused one are applied once each."""
+
+    def apply(session: Session, message: Incoming) -> None:
+        audit.record(
+            session, at=NOW, actor="test", action="applied", entity_type="x",
+            entity_id=message.document_id,
+        )  # fmt: skip
+        if message.document_id == "TH-2-REFUSED":
+            raise invalid("reference", "unknown", "refused by the domain")
+
+    service.register_handler("FORM_D", apply)
+    ids = ["TH-1", "TH-2-REFUSED", "TH-3"]
+    with db.transaction(sessions) as s:
+        outcomes = service.receive_many(
+            s,
+            [sealed(federation, sample_form_d, document_id=i) for i in ids],
+            trust=federation.trust(),
+            node_key=federation.vn,
+            country="VN",
+            now=NOW,
+        )
+    assert [o.status for o in outcomes] == ["processed", "rejected", "processed"]
+    with db.transaction(sessions) as s:
+        assert s.scalars(select(audit.AuditEvent.entity_id)).all() == ["TH-1", "TH-3"]
+        stored = s.execute(select(IncomingMessage.document_id, IncomingMessage.status))
+        assert sorted(stored.tuples()) == [
+            ("TH-1", "processed"), ("TH-2-REFUSED", "rejected"), ("TH-3", "processed")
+        ]  # fmt: skip
 
 
 def _tamper(data: bytes) -> bytes:

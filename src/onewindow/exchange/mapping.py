@@ -107,6 +107,8 @@ def _fill(
 
 
 def _child(parent: etree._Element, ns: str, tag: str) -> etree._Element:
+    if "/" not in tag:
+        return etree.SubElement(parent, f"{{{ns}}}{tag}")
     *wrappers, last = tag.split("/")
     for wrapper in wrappers:
         found = parent.find(f"{{{ns}}}{wrapper}")

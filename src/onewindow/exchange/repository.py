@@ -199,8 +199,13 @@ def partners(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.country)))
 
 
-def partner(session: Session, country: str) -> Partner | None:
-    return session.get(Partner, country)
+def partner_active(session: Session, country: str) -> bool | None:
+    """Whether a partner is active (None: unknown), asked once per transaction: a caller may
+    queue thousands of documents in one, and the session does not keep the row for us."""
+    known: dict[str, bool | None] = session.info.setdefault("exchange.partners", {})
+    if country not in known:
+        known[country] = session.scalar(select(Partner.active).where(Partner.country == country))
+    return known[country]
 
 
 def touch_partner(session: Session, country: str, now: datetime) -> None:

@@ -106,8 +106,7 @@ def send(
     The delivery worker sends it after commit, so a rolled back transaction sends nothing."""
     if receiver == sender:
         raise invalid("receiver", "own_country", f"{sender} cannot send to itself")
-    partner = repository.partner(session, receiver)
-    if partner is None or not partner.active:
+    if not repository.partner_active(session, receiver):
         raise NotFound(
             f"{receiver} is not a partner of this node: no document can be sent there until it "
             "joins the federation (`onewindow federation add-node`)",
