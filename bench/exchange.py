@@ -91,11 +91,11 @@ def say(message: str) -> None:
 # ---- inside a node process ----
 
 
+_RECORD = text("INSERT INTO bench_applied VALUES (:m, :d)")
+
+
 def record(session: Session, message: Incoming) -> None:
-    session.execute(
-        text("INSERT INTO bench_applied VALUES (:m, :d)"),
-        {"m": message.message_id, "d": message.document_id},
-    )
+    session.execute(_RECORD, {"m": message.message_id, "d": message.document_id})
 
 
 def bench_handlers() -> None:

@@ -187,8 +187,11 @@ def seal(header: Header, document: etree._Element | bytes, signer: Signer) -> by
 
 
 def _header(root: etree._Element) -> Header:
+    head = root.find(_q(ENVELOPE_NS, "Header"))
+    fields = {e.tag: e.text for e in head} if head is not None else {}
+
     def get(tag: str) -> str:
-        return (root.findtext(f"{{{ENVELOPE_NS}}}Header/{{{ENVELOPE_NS}}}{tag}") or "").strip()
+        return (fields.get(_q(ENVELOPE_NS, tag)) or "").strip()
 
     created = _parse_time(get("CreationDateTime"), "Header/CreationDateTime")
     return Header(

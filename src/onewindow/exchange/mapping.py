@@ -10,7 +10,7 @@ that already passed its schema.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,6 +42,13 @@ class F:
     children: tuple[F, ...] = ()
     attr: tuple[str, str] | None = None  # (XML attribute, dict key): a unit or a currency
     default: Any = None  # used when the key is absent (the box 13 flags)
+    wrappers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    name: str = field(init=False, repr=False, compare=False)  # the element's own tag
+
+    def __post_init__(self) -> None:
+        *wrappers, name = self.tag.split("/")
+        object.__setattr__(self, "wrappers", tuple(wrappers))
+        object.__setattr__(self, "name", name)
 
 
 def group(key: str, tag: str, *children: F, optional: bool = False, many: bool = False) -> F:
@@ -191,21 +198,25 @@ def _read(element: etree._Element, spec: tuple[F, ...], ns: str) -> dict[str, An
     wrappers: dict[str, dict[str, list[etree._Element]]] = {}
     out: dict[str, Any] = {}
     for f in spec:
-        *path, last = f.tag.split("/")
-        level, where = children, ""
-        for wrapper in path:
-            where += "/" + wrapper
-            if where not in wrappers:
-                found = level.get(ns + wrapper)
-                wrappers[where] = _by_tag(found[0]) if found else {}
-            level = wrappers[where]
-        found = level.get(ns + last)
+        level = children
+        if f.wrappers:
+            where = ""
+            for wrapper in f.wrappers:
+                where += "/" + wrapper
+                if where not in wrappers:
+                    found = level.get(ns + wrapper)
+                    wrappers[where] = _by_tag(found[0]) if found else {}
+                level = wrappers[where]
+        found = level.get(ns + f.name)
         if not found:
             if f.default is not None:
                 out[f.key] = f.default
             continue
+        values: list[Any]
         if f.kind == GROUP:
             values = [_read(e, f.children, ns) for e in found]
+        elif f.kind == TEXT:
+            values = [e.text or "" for e in found]
         else:
             values = [_parse(f.kind, e.text) for e in found]
         out[f.key] = values if f.many else values[0]
