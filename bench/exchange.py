@@ -267,7 +267,7 @@ def percentile(values: list[float], q: float) -> float:
 def throughput(
     th: Member, vn: Member, n: int, prefix: str = "BENCH", rate: float | None = None
 ) -> dict[str, Any]:
-    queue(th, prefix, n, chunk=max(1, int(rate / 10)) if rate else 20, rate=rate)
+    queue(th, prefix, n, chunk=max(1, int(rate / 10)) if rate else 100, rate=rate)
     wait_settled(th, prefix, n)
     rows = th.rows(
         "SELECT created_at, completed_at, status FROM exchange_outgoing WHERE document_id LIKE :p",

@@ -132,7 +132,9 @@ def failed_ids(session: Session) -> list[str]:
 
 
 def add_outgoing(session: Session, row: Mapping[str, Any]) -> None:
-    insert_many(session, OutgoingMessage, [dict(row)])
+    """Written when the transaction flushes, not now: a caller queueing many documents builds
+    them all before it takes SQLite's write lock, which the delivery worker needs too."""
+    session.add(OutgoingMessage(**row))
 
 
 # ---- incoming ----
