@@ -1,4 +1,4 @@
-"""insert_many: the bulk insert that lodging and the audit log use, on SQLite and PostgreSQL."""
+"""Storage helpers that lodging relies on (bulk inserts, numbering), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from onewindow.audit import AuditEvent
 from onewindow.db import insert_many
 from onewindow.declarations.models import Declaration
+from onewindow.declarations.repository import allocate_numbers
 
 
 def _declaration(number: str) -> dict[str, object]:
@@ -78,3 +79,13 @@ def test_naive_times_are_refused(session: Session) -> None:
 def test_nothing_to_insert_is_no_statement(session: Session) -> None:
     insert_many(session, Declaration, [])
     assert session.scalars(select(Declaration)).all() == []
+
+
+def test_numbers_are_consecutive_per_office_and_year(session: Session) -> None:
+    assert allocate_numbers(session, "VNHPH", 2026, 2) == [
+        "VNHPH-2026-0000001",
+        "VNHPH-2026-0000002",
+    ]
+    assert allocate_numbers(session, "VNSGN", 2026, 1) == ["VNSGN-2026-0000001"]
+    assert allocate_numbers(session, "VNHPH", 2026, 3)[-1] == "VNHPH-2026-0000005"
+    assert allocate_numbers(session, "VNHPH", 2027, 1) == ["VNHPH-2027-0000001"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,18 +15,16 @@ from onewindow.declarations.models import Declaration, NumberSequence
 
 
 def allocate_numbers(session: Session, office: str, year: int, count: int) -> list[str]:
-    """Reserve `count` consecutive numbers `OFFICE-YYYY-NNNNNNN`. The row lock taken by the
-    UPDATE serialises concurrent lodgers on PostgreSQL; SQLite serialises writers anyway."""
+    """Reserve `count` consecutive numbers `OFFICE-YYYY-NNNNNNN` in one upsert. The row lock
+    it takes serialises concurrent lodgers on PostgreSQL; SQLite serialises writers anyway."""
     dialect = session.get_bind().dialect.name
     make = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        make(NumberSequence).values(office=office, year=year, last=0).on_conflict_do_nothing()
-    )
+    stmt = make(NumberSequence).values(office=office, year=year, last=count)
     last = session.execute(
-        update(NumberSequence)
-        .where(NumberSequence.office == office, NumberSequence.year == year)
-        .values(last=NumberSequence.last + count)
-        .returning(NumberSequence.last)
+        stmt.on_conflict_do_update(
+            index_elements=[NumberSequence.office, NumberSequence.year],
+            set_={"last": NumberSequence.last + stmt.excluded.last},
+        ).returning(NumberSequence.last)
     ).scalar_one()
     return [f"{office}-{year}-{n:07d}" for n in range(last - count + 1, last + 1)]
 
