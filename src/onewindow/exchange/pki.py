@@ -18,7 +18,6 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -208,7 +207,6 @@ def _sign(builder: x509.CertificateBuilder, key: SigningKey) -> x509.Certificate
 # ---- reading certificates ----
 
 
-@lru_cache(maxsize=256)  # certificates are immutable; every message asks again
 def public_key_of(certificate: x509.Certificate) -> PublicKey:
     key = certificate.public_key()
     if not isinstance(key, Ed25519PublicKey | ec.EllipticCurvePublicKey):
@@ -216,7 +214,6 @@ def public_key_of(certificate: x509.Certificate) -> PublicKey:
     return key
 
 
-@lru_cache(maxsize=256)
 def certificate_country(certificate: x509.Certificate) -> str:
     """The country a node certificate is for; subject and subjectAltName must agree."""
     subject = [

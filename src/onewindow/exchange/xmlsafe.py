@@ -8,8 +8,6 @@ every entity attack (billion laughs, quadratic blow-up, XXE over file:// or http
 
 from __future__ import annotations
 
-import threading
-
 from lxml import etree
 
 from onewindow.errors import invalid
@@ -34,16 +32,8 @@ class _Nothing(etree.Resolver):
         return self.resolve_string("", context)
 
 
-_local = threading.local()
-
-
 def _parser() -> etree.XMLParser:
-    """This thread's parser: lxml parsers keep state between documents and are not
-    thread-safe, and making one per document cost a tenth of a gateway's time."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
-    if parser is not None:
-        return parser
-    parser = _local.parser = etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -70,6 +60,7 @@ def parse(data: bytes, *, max_bytes: int = MAX_BYTES) -> etree._Element:
     if not data.strip():
         raise invalid(_PATH, "malformed_xml", "the document is empty")
     try:
+        # A fresh parser per call: lxml parsers keep state and are not thread-safe.
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise invalid(_PATH, "malformed_xml", f"not well-formed XML: {exc}") from exc
