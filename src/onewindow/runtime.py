@@ -10,9 +10,10 @@ def tune_collector() -> None:
 
     Lodging a batch allocates hundreds of thousands of small objects. With Python's default
     thresholds (700, 10, 10) the collector then runs full passes over the whole heap again and
-    again: 40 % of the time of `bench/declarations.py`, and 100-200 ms pauses in the server.
-    Young objects are collected every 50,000 allocations instead, and what is alive when this
-    is called (modules, models, the schema) is frozen out of later passes.
+    again: measured with `gc.callbacks`, 100-220 ms pauses in the server, and up to 40 % of
+    lodging time in a process that holds many documents. Young objects are collected every
+    50,000 allocations instead, and what is alive when this is called (modules, models, the
+    schema) is frozen out of later passes.
     """
     gc.collect()
     gc.freeze()
