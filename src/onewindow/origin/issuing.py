@@ -21,7 +21,7 @@ from onewindow.db import jsonable
 from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, criteria, documents, send
 from onewindow.exchange.handlers import Handler
-from onewindow.ledger import LeafEntry, append
+from onewindow.ledger import LeafEntry, append_many
 from onewindow.origin.models import Certificate, CertificateItem, CertificateSequence
 
 log = logging.getLogger("onewindow.origin")
@@ -45,18 +45,9 @@ def log_document(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    append(
-        session,
-        LeafEntry(
-            document_type,
-            document_id,
-            version,
-            issuer,
-            document_sha256(document_type, payload),
-            now,
-            kind,
-        ),
-    )
+    digest = document_sha256(document_type, payload)
+    entry = LeafEntry(document_type, document_id, version, issuer, digest, now, kind)
+    append_many(session, [entry])  # not `append`, which reads the stored entry back
 
 
 def send_logged(
