@@ -34,6 +34,8 @@ class Node:
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     selectivity: Selectivity | None = None
+    # The registry's activation this node scores with: (version, when activated), or None.
+    model: tuple[str, datetime] | None = None
 
     def __post_init__(self) -> None:
         if self.selectivity is None:
@@ -78,10 +80,21 @@ class Node:
         if version is None or path is None or since is None:
             self.selectivity.scorer = NoModel()
             self.selectivity.past_scores = None
+            self.model = None
             return None
+        self.model = (version, since)
         self.selectivity.scorer = registry.ActiveModel(version, path)
         self.selectivity.past_scores = _ScoresSince(since, size)
         return version
+
+    def follow_registry(self) -> None:
+        """Reload the model if another process (`onewindow risk activate` or `rollback`) has
+        changed the registry's active one since this node loaded it."""
+        with self.transaction() as session:
+            active = registry.active_model(session)
+            current = (active.version, active.activated_at) if active is not None else None
+        if current != self.model:
+            self.reload_model()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -181,6 +181,27 @@ def test_activation_through_the_api_reaches_the_running_node(
     assert missing.status_code == 404
 
 
+def test_a_model_activated_by_another_process_reaches_the_running_api(
+    node: Node, tokens: dict[str, str], model_dir: Path, tmp_path: Path
+) -> None:
+    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    node.reload_model()
+    app = create_app(node)
+    app.state.lodging.model_check = 0.0  # ask the registry before every batch
+    client = TestClient(app)
+    version = _register(node, model_dir, tmp_path / "models")
+    _activate(node, version)  # as `onewindow risk activate` does, outside the server
+    assert isinstance(node.selectivity.scorer, NoModel)
+    lodged = client.post(
+        "/api/v1/declarations",
+        json=declaration(random.Random(3), date(2026, 11, 20)),
+        headers={"Authorization": f"Bearer {tokens['officer']}"},
+    )
+    assert lodged.status_code == 201, lodged.text
+    assert lodged.json()["risk"]["score"] is not None
+    assert node.model is not None and node.model[0] == version
+
+
 def test_migration_matches_the_registry_table(node: Node) -> None:
     with node.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -9,6 +9,7 @@ every caller. An invalid declaration fails alone; a failed transaction fails its
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +31,13 @@ class _Request:
 
 
 class LodgingWriter:
-    def __init__(self, node: Node, max_batch: int = 64) -> None:
+    def __init__(self, node: Node, max_batch: int = 64, model_check: float = 10.0) -> None:
         self.node = node
         self.max_batch = max_batch
+        # How often, in seconds, the writer asks whether a model was activated elsewhere (a
+        # CLI command, another server process): one small query, before a batch.
+        self.model_check = model_check
+        self._model_checked = time.monotonic()
         self._queue: asyncio.Queue[_Request] | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -72,6 +77,9 @@ class LodgingWriter:
                     request.future.set_result(result)
 
     def _write(self, batch: list[_Request]) -> list[DeclarationRead | OneWindowError]:
+        if time.monotonic() - self._model_checked >= self.model_check:
+            self._model_checked = time.monotonic()
+            self.node.follow_registry()
         with self.node.transaction() as session:
             principals: dict[str | None, auth.Principal | OneWindowError] = {}
             for request in batch:
