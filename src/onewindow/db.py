@@ -61,17 +61,43 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+@lru_cache(maxsize=256)
+def _insert_statement(
+    tbl: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[str, ...] | None]:
+    """The INSERT for these columns, compiled once, and the order its positional parameters
+    take (None when the driver takes named ones)."""
+    compiled = insert(tbl).compile(dialect=dialect, column_keys=list(columns))
+    return compiled.string, tuple(compiled.positiontup or ()) if compiled.positional else None
+
+
+def insert_values(
+    session: Session, tbl: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One DB-API executemany of rows whose values are in `columns` order and already in the
+    driver's types: SQLAlchemy's per-row parameter machinery costs more than the inserts."""
+    if not rows:
+        return
+    conn = session.connection()
+    sql, order = _insert_statement(tbl, columns, conn.dialect)
+    params: list[Any] = rows
+    if order is None:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif order != columns:
+        index = [columns.index(name) for name in order]
+        params = [tuple(row[i] for i in index) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
 @dataclass(frozen=True)
-class _InsertPlan:
-    sql: str
-    positional: bool
-    names: list[str]  # the parameters in the order the statement takes them
+class _Conversions:
+    columns: tuple[str, ...]  # in the table's order, which is the statement's
     fill: dict[str, Any]  # scalar defaults of the columns the rows leave out
     converters: list[tuple[int, Callable[[Any], Any]]]  # the columns whose type converts values
 
 
 @lru_cache(maxsize=256)
-def _insert_plan(tbl: Table, keys: tuple[str, ...], dialect: Dialect) -> _InsertPlan:
+def _conversions(tbl: Table, keys: frozenset[str], dialect: Dialect) -> _Conversions:
     fill: dict[str, Any] = {}
     for column in tbl.columns:
         if column.key in keys or column.default is None:
@@ -79,40 +105,33 @@ def _insert_plan(tbl: Table, keys: tuple[str, ...], dialect: Dialect) -> _Insert
         if not column.default.is_scalar:
             raise ValueError(f"{tbl.name}.{column.key}: a computed default must be given")
         fill[column.key] = column.default.arg  # type: ignore[attr-defined]
-    compiled = insert(tbl).compile(dialect=dialect, column_keys=[*keys, *fill])
-    names = list(compiled.positiontup or ()) if compiled.positional else [*keys, *fill]
+    columns = tuple(c.key for c in tbl.columns if c.key in keys or c.key in fill)
     converters: list[tuple[int, Callable[[Any], Any]]] = []
-    for n, key in enumerate(names):
+    for n, key in enumerate(columns):
         convert = tbl.c[key].type.dialect_impl(dialect).bind_processor(dialect)
         if convert is not None:
             converters.append((n, convert))
-    return _InsertPlan(compiled.string, compiled.positional, names, fill, converters)
+    return _Conversions(columns, fill, converters)
 
 
 def insert_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert rows that share one set of keys in a single DB-API executemany.
-
-    Each value goes through its column type's own bind processing, exactly as a Core insert
-    would, but SQLAlchemy's per-row parameter machinery is skipped: on a lodging batch that
-    machinery cost more than the inserts themselves. Columns left out get their scalar default.
-    """
+    """Insert rows that share one set of keys with `insert_values`, each value converted by its
+    column's own type exactly as a Core insert would. Columns left out get their scalar
+    default."""
     if not rows:
         return
-    conn = session.connection()
-    plan = _insert_plan(table(model), tuple(rows[0]), conn.dialect)
+    tbl = table(model)
+    plan = _conversions(tbl, frozenset(rows[0]), session.connection().dialect)
     if plan.fill:
         rows = [plan.fill | row for row in rows]
     # Column by column, so that the loops run in C: pick the values, convert those whose type
     # needs it, and zip the columns back into rows.
-    names = plan.names
+    names = plan.columns
     pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     columns: list[Any] = list(zip(*map(pick, rows), strict=True))
     for n, convert in plan.converters:
         columns[n] = map(convert, columns[n])
-    params: list[Any] = list(zip(*columns, strict=True))
-    if not plan.positional:
-        params = [dict(zip(names, values, strict=True)) for values in params]
-    conn.exec_driver_sql(plan.sql, params)
+    insert_values(session, tbl, names, list(zip(*columns, strict=True)))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,8 +1,8 @@
 """Ledger storage: the queries behind the service, tuned because proofs and appends are hot.
 
 Statements are built once (building one costs more than running it on an indexed table), and
-appends go to the driver's executemany (SQLAlchemy's per-row processing costs more than the
-hashing)."""
+appends go to the driver's executemany through `db.insert_values` (SQLAlchemy's per-row
+processing costs more than the hashing)."""
 
 from __future__ import annotations
 
@@ -78,24 +78,6 @@ def lock_size(session: Session) -> int:
 
 def set_size(session: Session, size: int) -> None:
     session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=size))
-
-
-def insert_rows(
-    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs
-    more than all the hashing. Values must already be in the driver's types."""
-    if not rows:
-        return
-    connection = session.connection()
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
-    params: list[Any] = rows
-    if not compiled.positional:
-        params = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif tuple(compiled.positiontup or ()) != columns:
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        params = [tuple(row[i] for i in order) for row in rows]
-    connection.exec_driver_sql(str(compiled), params)
 
 
 def tree_size(session: Session) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onewindow import keys
 from onewindow.clock import Clock
+from onewindow.db import insert_values
 from onewindow.errors import ConfigurationError, InvalidInput, NotFound, invalid
 from onewindow.ledger import merkle, repository
 from onewindow.ledger.encoding import (
@@ -119,8 +120,8 @@ def append_many(session: Session, entries: Sequence[LeafEntry]) -> range:
             level, pos, value = level + 1, pos >> 1, merkle.node_hash(left, value)
             nodes.append((level, pos, value))
         stack.append((level, pos, value))
-    repository.insert_rows(session, repository.ENTRIES, repository.ENTRY_COLUMNS, rows)
-    repository.insert_rows(session, repository.NODES, repository.NODE_COLUMNS, nodes)
+    insert_values(session, repository.ENTRIES, repository.ENTRY_COLUMNS, rows)
+    insert_values(session, repository.NODES, repository.NODE_COLUMNS, nodes)
     end = start + len(rows)
     repository.set_size(session, end)
     return range(start, end)
