@@ -31,10 +31,8 @@ def issue(node: Node, application: dict[str, Any] | None = None) -> str:
             s,
             AUTHORITY,
             application or copy.deepcopy(APPLICATION),
-            country=s_.country,
+            issuer=issuing.Issuer.of(s_),
             now=node.clock.now(),
-            place=s_.issuing_place,
-            authority=s_.issuing_authority,
         )
         return cert.reference
 
@@ -157,10 +155,8 @@ def test_replacement_and_verification_request(nodes: dict[str, Node], relay: Rel
             AUTHORITY,
             reference,
             corrected,
-            country="TH",
+            issuer=issuing.Issuer("TH", "MOC", "Bangkok"),
             now=th.clock.now(),
-            place="Bangkok",
-            authority="MOC",
         )
         assert new.reference == "TH-2026-000002"
     relay("TH", "VN")
@@ -201,8 +197,6 @@ def test_only_the_issuing_authority_issues(nodes: dict[str, Node]) -> None:
             s,
             EXPORTER,
             copy.deepcopy(APPLICATION),
-            country="TH",
+            issuer=issuing.Issuer("TH", "MOC", "Bangkok"),
             now=th.clock.now(),
-            place="Bangkok",
-            authority="MOC",
         )

@@ -130,10 +130,8 @@ def _form_d_flow(nodes: dict[str, Node]) -> str:
             s,
             AUTHORITY,
             application,
-            country="TH",
+            issuer=issuing.Issuer.of(s_),
             now=th.clock.now(),
-            place=s_.issuing_place,
-            authority=s_.issuing_authority,
         )
         reference = cert.reference
     console.print(

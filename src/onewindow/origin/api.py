@@ -41,16 +41,13 @@ def _read(cert: Any) -> dict[str, Any]:
 @router.post("/certificates", status_code=201)
 def issue(node: NodeDep, token: TokenDep, application: dict[str, Any] = Body(...)) -> Any:
     """The issuing authority issues a Form D from an exporter's application."""
-    s = node.settings
     with node.transaction() as session:
         cert = issuing.issue(
             session,
             principal(session, token),
             application,
-            country=s.country,
+            issuer=issuing.Issuer.of(node.settings),
             now=node.clock.now(),
-            place=s.issuing_place,
-            authority=s.issuing_authority,
         )
         return _read(cert)
 

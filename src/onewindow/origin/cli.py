@@ -159,16 +159,13 @@ def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> Non
     application = _load(file)
     with handled(json_output):
         node = Node.open()
-        s = node.settings
         with node.transaction() as session:
             cert = issuing.issue(
                 session,
                 _actor(session, as_user),
                 application,
-                country=s.country,
+                issuer=issuing.Issuer.of(node.settings),
                 now=node.clock.now(),
-                place=s.issuing_place,
-                authority=s.issuing_authority,
             )
             data = _summary(cert)
     _print(data, json_output)
@@ -211,17 +208,14 @@ def replace(reference: str, file: Path, as_user: str | None = AS, json_output: b
     application = _load(file)
     with handled(json_output):
         node = Node.open()
-        s = node.settings
         with node.transaction() as session:
             cert = issuing.replace(
                 session,
                 _actor(session, as_user),
                 reference,
                 application,
-                country=s.country,
+                issuer=issuing.Issuer.of(node.settings),
                 now=node.clock.now(),
-                place=s.issuing_place,
-                authority=s.issuing_authority,
             )
             data = _summary(cert)
     _print(data, json_output)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,12 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow.auth import Principal, Role
+from onewindow.config import Settings
 from onewindow.db import jsonable
 from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, criteria, documents, send
 from onewindow.exchange.handlers import Handler
 from onewindow.ledger import LeafEntry, append_many
-from onewindow.origin.models import Certificate, CertificateItem, CertificateSequence
+from onewindow.origin.models import Certificate, CertificateSequence
+from onewindow.origin.service import form_d_items
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
@@ -118,24 +120,40 @@ def _next_reference(session: Session, country: str, year: int) -> str:
     return f"{country}-{year}-{last:06d}"
 
 
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues Form D at this node: its country, and box 12's authority and place."""
+
+    country: str
+    authority: str
+    place: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Issuer:
+        return cls(settings.country, settings.issuing_authority, settings.issuing_place)
+
+
 def issue(
     session: Session,
     actor: Principal,
     application: dict[str, Any],
     *,
-    country: str,
+    issuer: Issuer,
     now: datetime,
-    place: str,
-    authority: str,
 ) -> Certificate:
     """Issue a Form D from an exporter's application (boxes 1 to 13 but the reference and
     the certification, which the authority adds)."""
     actor.require(*AUTHORITIES)
+    country = issuer.country
     if not isinstance(application, dict):
         raise InvalidInput([FieldError("body", "type", "the application is a JSON object")])
     data = dict(application)
     data["reference"] = "XX-0000-000000"  # a placeholder so the schema check can run first
-    data["certification"] = {"authority": authority, "issue_date": now.date(), "place": place}
+    data["certification"] = {
+        "authority": issuer.authority,
+        "issue_date": now.date(),
+        "place": issuer.place,
+    }
     data = documents.from_xml("FORM_D", documents.to_xml("FORM_D", data))  # checks the schema
     criteria.check_form_d(data)  # criteria, FOB values, cumulation, retroactive issue
     if data["exporter"]["country"] != country:
@@ -166,18 +184,7 @@ def issue(
         document=jsonable(data),
         version=1,
     )
-    cert.items = [
-        CertificateItem(
-            item_number=i["item_number"],
-            hs_code=i["hs_code"],
-            description=i["description"],
-            origin_criterion=i["origin_criterion"],
-            quantity=i["quantity"],
-            unit=i.get("unit", "PCE"),
-            used_quantity=Decimal(0),
-        )
-        for i in data["items"]
-    ]
+    cert.items = form_d_items(data["items"])
     session.add(cert)
     session.flush()
     log_document(
@@ -256,17 +263,13 @@ def replace(
     reference: str,
     application: dict[str, Any],
     *,
-    country: str,
+    issuer: Issuer,
     now: datetime,
-    place: str,
-    authority: str,
 ) -> Certificate:
     old = issued(session, reference)
     if old.status in ("cancelled", "replaced"):
         raise InvalidTransition(f"certificate {reference} is already {old.status}")
-    new = issue(
-        session, actor, application, country=country, now=now, place=place, authority=authority
-    )
+    new = issue(session, actor, application, issuer=issuer, now=now)
     old.replaced_by = new.reference
     _withdraw(session, old, "replaced", now, replacement_reference=new.reference)
     return new

@@ -19,15 +19,12 @@ from onewindow.db import jsonable
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, register_handler
 from onewindow.origin.issuing import logged, send_logged
-from onewindow.origin.models import Certificate, CertificateItem, VerificationRequest
+from onewindow.origin.models import Certificate, VerificationRequest
+from onewindow.origin.service import form_d_items, get_certificate
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)
 RESULTS = ("confirmed", "partially_confirmed", "not_confirmed")
-
-
-def _certificate(session: Session, reference: str) -> Certificate | None:
-    return session.scalar(select(Certificate).where(Certificate.reference == reference))
 
 
 def on_form_d(session: Session, message: Incoming) -> None:
@@ -43,7 +40,7 @@ def on_form_d(session: Session, message: Incoming) -> None:
                 )
             ]
         )
-    cert = _certificate(session, data["reference"])
+    cert = get_certificate(session, data["reference"])
     if cert is not None and cert.source != "exchange":
         raise InvalidInput([FieldError("reference", "conflict", "reference already used here")])
     issue_date: date = data["certification"]["issue_date"]
@@ -65,18 +62,7 @@ def on_form_d(session: Session, message: Incoming) -> None:
     for item in list(cert.items):
         session.delete(item)
     session.flush()
-    cert.items = [
-        CertificateItem(
-            item_number=i["item_number"],
-            hs_code=i["hs_code"],
-            description=i["description"],
-            origin_criterion=i["origin_criterion"],
-            quantity=i["quantity"],
-            unit=i.get("unit") or "PCE",
-            used_quantity=used.get(i["item_number"], Decimal(0)),
-        )
-        for i in data["items"]
-    ]
+    cert.items = form_d_items(data["items"], used)
     log.info("origin.form_d_received reference=%s from=%s", cert.reference, message.sender)
 
 
@@ -84,7 +70,7 @@ def on_status(session: Session, message: Incoming) -> None:
     """A status notice: utilised / rejected (to the issuer), cancelled / replaced (to the
     importing side)."""
     data = message.payload
-    cert = _certificate(session, data["reference"])
+    cert = get_certificate(session, data["reference"])
     if cert is None:
         raise InvalidInput(
             [
@@ -190,7 +176,7 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
 def request_verification(
     session: Session, reference: str, reason: str, *, country: str, authority: str, now: datetime
 ) -> VerificationRequest:
-    cert = _certificate(session, reference)
+    cert = get_certificate(session, reference)
     if cert is None or cert.source != "exchange":
         raise NotFound(f"certificate {reference} was not received through the exchange")
     request = VerificationRequest(
@@ -225,7 +211,7 @@ def request_verification(
 
 def on_verification_request(session: Session, message: Incoming) -> None:
     data = message.payload
-    cert = _certificate(session, data["reference"])
+    cert = get_certificate(session, data["reference"])
     if cert is None or cert.source != "issued":
         raise InvalidInput(
             [FieldError("reference", "unknown_certificate", "no such certificate was issued here")]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +50,26 @@ def record_certificate(session: Session, data: CertificateCreate, now: datetime)
 
 def get_certificate(session: Session, reference: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.reference == reference))
+
+
+def form_d_items(
+    items: list[dict[str, Any]], used: Mapping[int, Decimal] | None = None
+) -> list[CertificateItem]:
+    """The stored items of a Form D (box 5 to 9 per item), keeping quantities already used
+    against the item numbers of an earlier version."""
+    used = used or {}
+    return [
+        CertificateItem(
+            item_number=i["item_number"],
+            hs_code=i["hs_code"],
+            description=i["description"],
+            origin_criterion=i["origin_criterion"],
+            quantity=i["quantity"],
+            unit=i.get("unit") or "PCE",
+            used_quantity=used.get(i["item_number"], Decimal(0)),
+        )
+        for i in items
+    ]
 
 
 @dataclass(frozen=True)
