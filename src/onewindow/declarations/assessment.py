@@ -16,7 +16,7 @@ from onewindow.codes import INCOTERMS, UNITS, is_country, is_currency, is_locode
 from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.errors import FieldError, from_validation
 from onewindow.origin import Certificate, Claim, decide
-from onewindow.tariff import Rates, TariffBook, TaxLine, item_taxes, to_national
+from onewindow.tariff import TariffBook, TaxLine, item_taxes, to_national
 
 
 @dataclass
@@ -27,6 +27,14 @@ class ItemPlan:
     preference_granted: bool | None = None
     preference_reason: str | None = None
     certificate_item_id: int | None = None
+
+    @property
+    def duty(self) -> TaxLine | None:
+        """The import duty line (an export item has none)."""
+        for line in self.taxes:
+            if line.tax == "IMPORT_DUTY":
+                return line
+        return None
 
 
 @dataclass
@@ -62,114 +70,77 @@ def goods_date_of(doc: DeclarationCreate) -> date | None:
 
 
 def _codes(doc: DeclarationCreate, country: str) -> list[FieldError]:
+    """Codes against the code lists, and what an import or an export needs. These checks run
+    for every declaration lodged, so a message is built only when one fails."""
     errors: list[FieldError] = []
 
-    def need(ok: bool, path: str, code: str, message: str) -> None:
-        if not ok:
-            errors.append(FieldError(path, code, message))
+    def fail(path: str, code: str, message: str) -> None:
+        errors.append(FieldError(path, code, message))
 
-    need(
-        doc.office.startswith(country) and is_locode(doc.office),
-        "office",
-        "unknown_office",
-        f"{doc.office} is not a customs office of {country}",
-    )
+    if not (doc.office.startswith(country) and is_locode(doc.office)):
+        fail("office", "unknown_office", f"{doc.office} is not a customs office of {country}")
     for path, value in (
         ("country_of_export", doc.country_of_export),
         ("country_of_destination", doc.country_of_destination),
         ("importer.country", doc.importer.country),
         ("exporter.country", doc.exporter.country),
     ):
-        need(
-            value is None or is_country(value),
-            path,
-            "unknown_country",
-            f"{value} is not an ISO 3166 alpha-2 country",
+        if value is not None and not is_country(value):
+            fail(path, "unknown_country", f"{value} is not an ISO 3166 alpha-2 country")
+    invoice = doc.invoice
+    if not is_currency(invoice.currency):
+        fail(
+            "invoice.currency",
+            "unknown_currency",
+            f"{invoice.currency} is not an ISO 4217 currency",
         )
-    need(
-        is_currency(doc.invoice.currency),
-        "invoice.currency",
-        "unknown_currency",
-        f"{doc.invoice.currency} is not an ISO 4217 currency",
-    )
-    need(
-        doc.invoice.incoterm is None or doc.invoice.incoterm in INCOTERMS,
-        "invoice.incoterm",
-        "unknown_incoterm",
-        f"{doc.invoice.incoterm} is not an Incoterms 2020 rule",
-    )
+    if invoice.incoterm is not None and invoice.incoterm not in INCOTERMS:
+        fail(
+            "invoice.incoterm",
+            "unknown_incoterm",
+            f"{invoice.incoterm} is not an Incoterms 2020 rule",
+        )
     for path in ("port_of_loading", "port_of_discharge"):
         value = getattr(doc.transport, path)
-        need(
-            value is None or is_locode(value),
-            f"transport.{path}",
-            "unknown_place",
-            f"{value} is not a UN/LOCODE",
-        )
-    if doc.type == "IM":
-        need(
-            doc.importer.id is not None,
-            "importer.id",
-            "required",
-            "an import needs the importer's id",
-        )
-        need(
-            doc.transport.arrival_date is not None,
-            "transport.arrival_date",
-            "required",
-            "an import needs the arrival date",
-        )
-    else:
-        need(
-            doc.country_of_export == country,
-            "country_of_export",
-            "not_this_country",
-            f"an export declared here leaves {country}",
-        )
-        need(
-            doc.country_of_destination is not None,
-            "country_of_destination",
-            "required",
-            "an export needs the country of destination",
-        )
-        need(
-            doc.exporter.id is not None,
-            "exporter.id",
-            "required",
-            "an export needs the exporter's id",
-        )
-        need(
-            doc.transport.departure_date is not None,
-            "transport.departure_date",
-            "required",
-            "an export needs the departure date",
-        )
+        if value is not None and not is_locode(value):
+            fail(f"transport.{path}", "unknown_place", f"{value} is not a UN/LOCODE")
+    if doc.type == "EX":
+        if doc.country_of_export != country:
+            fail(
+                "country_of_export", "not_this_country", f"an export declared here leaves {country}"
+            )
+        if doc.country_of_destination is None:
+            fail("country_of_destination", "required", "an export needs the country of destination")
+    for path, message in _IMPORT_NEEDS if doc.type == "IM" else _EXPORT_NEEDS:
+        section, name = path.split(".")
+        if getattr(getattr(doc, section), name) is None:
+            fail(path, "required", message)
     for n, item in enumerate(doc.items):
-        need(
-            is_country(item.origin),
-            f"items.{n}.origin",
-            "unknown_country",
-            f"{item.origin} is not an ISO 3166 alpha-2 country",
-        )
-        need(
-            item.unit in UNITS,
-            f"items.{n}.unit",
-            "unknown_unit",
-            f"{item.unit} is not a UN/ECE Rec 20 unit",
-        )
-        need(
-            item.gross_mass_kg >= item.net_mass_kg,
-            f"items.{n}.gross_mass_kg",
-            "mass_inconsistent",
-            "gross mass is less than net mass",
-        )
-        need(
-            item.preference is None or doc.type == "IM",
-            f"items.{n}.preference",
-            "not_import",
-            "a preference is claimed on imports only",
-        )
+        if not is_country(item.origin):
+            fail(
+                f"items.{n}.origin",
+                "unknown_country",
+                f"{item.origin} is not an ISO 3166 alpha-2 country",
+            )
+        if item.unit not in UNITS:
+            fail(f"items.{n}.unit", "unknown_unit", f"{item.unit} is not a UN/ECE Rec 20 unit")
+        if item.gross_mass_kg < item.net_mass_kg:
+            fail(
+                f"items.{n}.gross_mass_kg", "mass_inconsistent", "gross mass is less than net mass"
+            )
+        if item.preference is not None and doc.type != "IM":
+            fail(f"items.{n}.preference", "not_import", "a preference is claimed on imports only")
     return errors
+
+
+_IMPORT_NEEDS = (
+    ("importer.id", "an import needs the importer's id"),
+    ("transport.arrival_date", "an import needs the arrival date"),
+)
+_EXPORT_NEEDS = (
+    ("exporter.id", "an export needs the exporter's id"),
+    ("transport.departure_date", "an export needs the departure date"),
+)
 
 
 def assess(
@@ -199,23 +170,23 @@ def assess(
                 f"no official rate for {doc.invoice.currency} on {on}",
             )
         )
-    lines = []
+    in_force = []
     for n, item in enumerate(doc.items):
-        line = book.line(item.hs_code, on)
-        if line is None:
+        rates = book.in_force(item.hs_code, on)
+        if rates is None:
             code = "not_in_force" if book.known(item.hs_code) else "unknown_tariff_code"
             errors.append(
                 FieldError(
                     f"items.{n}.hs_code", code, f"no tariff line {item.hs_code} in force on {on}"
                 )
             )
-        lines.append(line)
+        in_force.append(rates)
     if errors or rate is None:
         return None, errors
 
     plan = Plan(doc, on, rate)
-    for n, (item, line) in enumerate(zip(doc.items, lines, strict=True)):
-        assert line is not None
+    for n, (item, rates) in enumerate(zip(doc.items, in_force, strict=True)):
+        assert rates is not None
         value = to_national(item.customs_value, rate, currency)
         granted, reason, cert_item = None, None, None
         if item.preference is not None:
@@ -225,14 +196,13 @@ def assess(
             if decision.granted and decision.item_id is not None:
                 taken = claimed.get(decision.item_id, Decimal(0))
                 decision = decide(certificates.get(ref), claim, taken)
-            if decision.granted and line.atiga_rate is None:
-                decision = type(decision)(False, f"tariff line {line.code} has no ATIGA rate")
+            if decision.granted and rates.atiga is None:
+                decision = type(decision)(False, f"tariff line {item.hs_code} has no ATIGA rate")
             granted, reason, cert_item = decision.granted, decision.reason, decision.item_id
             if granted and cert_item is not None:
                 claimed[cert_item] = claimed.get(cert_item, Decimal(0)) + item.quantity
         taxes = []
         if doc.type == "IM":
-            rates = Rates(line.mfn_rate, line.atiga_rate, line.vat_rate)
             taxes = item_taxes(value, rates, bool(granted), currency)
         plan.items.append(ItemPlan(n + 1, value, taxes, granted, reason, cert_item))
     return plan, []

@@ -81,14 +81,14 @@ def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
     doc = plan.doc
     items = []
     for i, p in zip(doc.items, plan.items, strict=True):
-        duty = next((t for t in p.taxes if t.tax == "IMPORT_DUTY"), None)
+        duty = p.duty
         items.append(
             SubjectItem(
                 i.hs_code,
                 i.origin,
                 p.value_national,
                 i.net_mass_kg,
-                duty.rate if duty is not None else Decimal(0),
+                duty.rate if duty is not None else _NO_RATE,
                 duty.rate_kind if duty is not None else "",
                 i.preference.scheme if i.preference else "",
             )
@@ -106,6 +106,9 @@ def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
         transport_mode=doc.transport.mode,
         lodged=lodged,
     )
+
+
+_NO_RATE = Decimal(0)
 
 
 def row_values(plan: Plan) -> dict[str, Any]:
@@ -254,7 +257,8 @@ def _store(
         for index, number in zip(indexes, allocated, strict=True):
             numbers[index] = number
 
-    rows, events = [], []
+    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for plan, risk, actor, number, ref in zip(
         plans, assessments, actors, numbers, refs, strict=True
     ):
@@ -262,40 +266,42 @@ def _store(
         released = None
         if risk.lane == "green" and plan.totals["total_due"] == 0:
             status, released = workflow.RELEASED, now
-        rows.append(
-            row_values(plan)
-            | {
-                "number": number,
-                "version": 1,
-                "status": status,
-                "channel": risk.lane,
-                "national_currency": ctx.currency,
-                "risk_score": risk.score,
-                "risk_reasons": list(risk.reasons),
-                "random_pick": risk.random,
-                "lodged_at": now,
-                "released_at": released,
-                "pre_arrival": ref,
-            }
+        row = row_values(plan)
+        row.update(
+            number=number,
+            version=1,
+            status=status,
+            channel=risk.lane,
+            national_currency=ctx.currency,
+            risk_score=risk.score,
+            risk_reasons=list(risk.reasons),
+            random_pick=risk.random,
+            lodged_at=now,
+            released_at=released,
+            pre_arrival=ref,
         )
-        base = {"at": now, "actor": actor.name, "entity_type": ENTITY, "entity_id": number}
-        events.append(
-            base
-            | {
+        rows.append(row)
+        events += (
+            {
+                "at": now,
+                "actor": actor.name,
+                "entity_type": ENTITY,
+                "entity_id": number,
                 "action": "declaration.registered",
                 "from_status": None,
                 "to_status": workflow.REGISTERED,
                 "detail": None,
-            }
-        )
-        events.append(
-            base
-            | {
+            },
+            {
+                "at": now,
+                "actor": actor.name,
+                "entity_type": ENTITY,
+                "entity_id": number,
                 "action": f"declaration.channel_{risk.lane}",
                 "from_status": workflow.REGISTERED,
                 "to_status": status,
-                "detail": {"reasons": list(risk.reasons), "score": risk.score},
-            }
+                "detail": {"reasons": row["risk_reasons"], "score": risk.score},
+            },
         )
     ids = repository.insert_declarations(session, rows)
     items, taxes, lodged = [], [], []

@@ -46,9 +46,12 @@ ACTIONS = {
 }
 
 
+_LANE_STATUS = {"yellow": DOCUMENT_CHECK, "red": INSPECTION}
+
+
 def lane_status(channel: str) -> str:
     """Where a newly assessed declaration goes for its channel."""
-    return {"yellow": DOCUMENT_CHECK, "red": INSPECTION}.get(channel, AWAITING_PAYMENT)
+    return _LANE_STATUS.get(channel, AWAITING_PAYMENT)
 
 
 def check(action: str, status: str) -> Action:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.errors import NotFound
 from onewindow.tariff import files
+from onewindow.tariff.duty import Rates
 from onewindow.tariff.models import ExchangeRate, TariffLine
 
 
@@ -98,6 +99,10 @@ class TariffBook:
             self._rates.setdefault(rate.currency, []).append(rate)
         for rates in self._rates.values():
             rates.sort(key=lambda r: r.valid_from, reverse=True)
+        # What `in_force` and `rate` found, by code (or currency) and date: a batch shares few
+        # dates, and a lodging server asks for each of its items.
+        self._in_force: dict[tuple[str, date], Rates | None] = {}
+        self._rate_on: dict[tuple[str, date], Decimal | None] = {}
 
     def line(self, code: str, on: date) -> TariffLine | None:
         for line in self._lines.get(code, ()):
@@ -108,8 +113,19 @@ class TariffBook:
     def known(self, code: str) -> bool:
         return code in self._lines
 
+    def in_force(self, code: str, on: date) -> Rates | None:
+        """The rates of the line in force on the date, or None when there is none."""
+        key = (code, on)
+        if key not in self._in_force:
+            line = self.line(code, on)
+            self._in_force[key] = (
+                None if line is None else Rates(line.mfn_rate, line.atiga_rate, line.vat_rate)
+            )
+        return self._in_force[key]
+
     def rate(self, currency: str, on: date) -> Decimal | None:
-        for rate in self._rates.get(currency, ()):
-            if rate.valid_from <= on:
-                return rate.rate
-        return None
+        key = (currency, on)
+        if key not in self._rate_on:
+            found = (r.rate for r in self._rates.get(currency, ()) if r.valid_from <= on)
+            self._rate_on[key] = next(found, None)
+        return self._rate_on[key]
