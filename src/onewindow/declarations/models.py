@@ -74,7 +74,8 @@ class DeclarationItem(Base):
     __table_args__ = (UniqueConstraint("declaration_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
+    # Indexed by the unique (declaration_id, seq), whose leading column it is.
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
     seq: Mapped[int] = mapped_column(Integer)
     hs_code: Mapped[str] = mapped_column(String(8), index=True)
     description: Mapped[str] = mapped_column(String(500))
