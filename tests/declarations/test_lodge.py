@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import copy
+import gc
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -160,3 +162,31 @@ def test_export_needs_destination_and_is_released_green_without_duty(doc: Doc, l
     del export["items"][0]["preference"]
     d = lodge(export)
     assert d.type == "EX" and d.status == "released" and d.totals["total_due"] == 0
+
+
+def test_no_cycle_collection_runs_while_a_batch_is_lodged(node: Node, doc: Doc) -> None:
+    """With a threshold that would collect every few objects, no pass starts while the batch
+    is worked on (`_lodge_each` on the stack); the collector runs again around it."""
+    inside, outside = [], []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            frame, names = sys._getframe(1), set()
+            while frame is not None:
+                names.add(frame.f_code.co_name)
+                frame = frame.f_back
+            (inside if "_lodge_each" in names else outside).append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(seen)
+    gc.set_threshold(10)
+    try:
+        with node.transaction() as s:
+            numbers = service.lodge(s, SYSTEM, [doc(), doc(), doc()], node.context)
+    finally:
+        gc.callbacks.remove(seen)
+        gc.set_threshold(*thresholds)
+    assert len(numbers) == 3
+    assert inside == []
+    assert outside  # the collector was on around the batch
+    assert gc.isenabled()

@@ -24,6 +24,7 @@ from onewindow.errors import FieldError, Forbidden, InvalidInput, OneWindowError
 from onewindow.origin import Certificate, CertificateItem, get_certificate
 from onewindow.origin.receiving import ClaimOutcome, report_claims
 from onewindow.risk import Selectivity, Subject, SubjectItem
+from onewindow.runtime import collector_paused
 from onewindow.tariff import TariffBook
 
 log = logging.getLogger("onewindow.declarations")
@@ -196,6 +197,15 @@ def lodge_each(
 ) -> list[Lodged | OneWindowError]:
     """Lodge several declarations in one transaction, each on its own merits: the result is
     what was stored of each one, or the error that kept it out (it then stored nothing)."""
+    # No cycle collection during the batch (see runtime.collector_paused); the work is done
+    # in a function of its own so that its objects are gone when collection resumes.
+    with collector_paused():
+        return _lodge_each(session, requests, ctx)
+
+
+def _lodge_each(
+    session: Session, requests: Sequence[tuple[Principal, Any]], ctx: Context
+) -> list[Lodged | OneWindowError]:
     results: list[OneWindowError | None] = []  # None: stored, in the order of `plans`
     checked = [_check_one(actor, raw, ctx) for actor, raw in requests]
     docs = [c for c in checked if isinstance(c, DeclarationCreate)]

@@ -8,7 +8,6 @@ Revises: 0005_risk
 Create Date: 2026-11-23
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_fewer_indexes"
