@@ -91,7 +91,7 @@ def test_heads_that_hold_up_are_cosigned(session: Session, th: MemoryLog, run: A
         message = tree_head_message(row.origin, row.tree_size, row.root_hash, row.signed_at)
         assert VN_KEY.verify(row.cosignature, message)
         assert TH_KEY.verify(row.partner_signature, message)
-    read = CosignatureRead.of(rows[0], "VN", VN_KEY.key_id)
+    read = CosignatureRead.of(rows[0], "VN", VN_KEY)
     assert read.signed_message.startswith("onewindow/TH/ledger\n9\n")
     assert TH_KEY.verify(base64.b64decode(read.partner_signature), read.signed_message.encode())
 
@@ -303,3 +303,26 @@ def test_partner_without_usable_certificate(
     (outcome,) = witness_once(session, partners, fetcher, signer, clock.now())
     assert outcome.status == "error" and "no usable certificate" in outcome.detail
     assert fetcher.calls == []
+
+
+def test_cosignatures_keep_the_key_that_made_them(
+    session: Session, th: MemoryLog, fetcher: FakeFetcher, clock: FixedClock, run: Any
+) -> None:
+    """After this node rotates its key, older cosignatures still name the old key."""
+    run()
+    rotated = keys.generate_key()
+    signer = HeadSigner(rotated, ledger_origin("VN"), clock)
+    th.append(*entries(2, start=5))
+    clock.advance(minutes=1)
+    witness_once(session, PARTNERS, fetcher, signer, clock.now())
+
+    newer, older = cosignatures(session, "TH")
+    assert (newer.cosigner_key_id, older.cosigner_key_id) == (rotated.key_id, VN_KEY.key_id)
+    shown = [CosignatureRead.of(row, "VN", rotated) for row in (newer, older)]
+    assert [c.witness_key_id for c in shown] == [rotated.key_id, VN_KEY.key_id]
+    assert VN_KEY.verify(base64.b64decode(shown[1].cosignature), shown[1].signed_message.encode())
+
+    # A cosignature from before the key was kept: named only if the current key made it.
+    older.cosigner_key_id = None
+    assert CosignatureRead.of(older, "VN", rotated).witness_key_id is None
+    assert CosignatureRead.of(older, "VN", VN_KEY).witness_key_id == VN_KEY.key_id

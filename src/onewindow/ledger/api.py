@@ -115,7 +115,7 @@ def cosignatures(
     with node.transaction() as session:
         rows = witness.cosignatures(session, country, limit)
         own = node.settings.country
-        return [CosignatureRead.of(row, own, signer.key.key_id) for row in rows]
+        return [CosignatureRead.of(row, own, signer.key) for row in rows]
 
 
 @router.post("/verify", response_model=VerifyRead)

@@ -107,5 +107,11 @@ class WitnessedHead(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cosignature: Mapped[bytes | None] = mapped_column(LargeBinary(64))
     cosigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The key this node cosigned with (None on heads cosigned before 0007 kept it).
+    cosigner_key_id: Mapped[str | None] = mapped_column(String(16))
     alarm: Mapped[bool] = mapped_column(Boolean, default=False)
     alarm_detail: Mapped[str | None] = mapped_column(Text)
+    # An operator who looked into the alarm says so; the alarm itself stays on record.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    acknowledgement: Mapped[str | None] = mapped_column(Text)

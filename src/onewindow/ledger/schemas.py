@@ -157,14 +157,20 @@ class CosignatureRead(BaseModel):
     partner_signature: str
     signed_message: str
     witness_country: str
-    witness_key_id: str
+    witness_key_id: str | None = Field(
+        description="The key that cosigned; null for an old cosignature that the node's "
+        "current key did not make (its key was not kept before migration 0007)"
+    )
     cosignature: str
     cosigned_at: datetime
 
     @classmethod
-    def of(cls, row: WitnessedHead, country: str, key_id: str) -> CosignatureRead:
+    def of(cls, row: WitnessedHead, country: str, key: NodeKey) -> CosignatureRead:
         signed_at = _utc(row.signed_at)
         message = tree_head_message(row.origin, row.tree_size, row.root_hash, signed_at)
+        key_id = row.cosigner_key_id
+        if key_id is None and key.verify(row.cosignature or b"", message):
+            key_id = key.key_id
         return cls(
             partner_country=row.partner_country,
             origin=row.origin,

@@ -206,6 +206,7 @@ def record(
         row.partner_key_id, row.partner_signature = head.key_id[:16], head.signature
         row.signed_at = head.signed_at
         row.cosignature, row.cosigned_at = signer.key.sign(head.message()), now
+        row.cosigner_key_id = signer.key.key_id
         log.info(
             "ledger.head_witnessed partner=%s size=%d root=%s",
             partner.country,
