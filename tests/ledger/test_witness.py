@@ -14,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow import keys
+from onewindow.audit import trail
+from onewindow.auth import Principal, Role
 from onewindow.clock import FixedClock
-from onewindow.errors import PartnerUnreachable
+from onewindow.errors import Forbidden, InvalidInput, NotFound, PartnerUnreachable
 from onewindow.ledger import merkle
+from onewindow.ledger.alarms import acknowledge, list_alarms
 from onewindow.ledger.encoding import LeafEntry, ledger_origin, tree_head_message
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog
 from onewindow.ledger.models import WitnessedHead
@@ -326,3 +329,68 @@ def test_cosignatures_keep_the_key_that_made_them(
     older.cosigner_key_id = None
     assert CosignatureRead.of(older, "VN", rotated).witness_key_id is None
     assert CosignatureRead.of(older, "VN", VN_KEY).witness_key_id == VN_KEY.key_id
+
+
+SUPERVISOR = Principal("super1", Role.SUPERVISOR)
+
+
+def _forked(th: MemoryLog, run: Any) -> None:
+    run()
+    th.entries = entries(5, tag="b")  # a split view: the alarm
+    assert run().status == "alarm"
+
+
+def test_an_acknowledged_alarm_stays_on_record(
+    session: Session, th: MemoryLog, run: Any, clock: FixedClock
+) -> None:
+    _forked(th, run)
+    (done,) = acknowledge(session, SUPERVISOR, "TH", "  called TH's operator  ", clock.now())
+    assert (done.acknowledged_by, done.acknowledgement) == ("super1", "called TH's operator")
+
+    shown = status(session)
+    assert (shown.status, shown.alarms, shown.open_alarms) == ("ok", 1, 0)
+    assert shown.detail.startswith("fork: two roots for size 5")
+    assert shown.detail.endswith("(acknowledged by super1: called TH's operator)")
+    assert list_alarms(session, "TH") == [done] and list_alarms(session, open_only=True) == []
+    (event,) = trail(session, "ledger_partner", "TH")
+    assert (event.action, event.actor) == ("ledger.alarm_acknowledged", "super1")
+    assert event.detail == {"alarms": [done.id], "note": "called TH's operator"}
+
+    th.entries = entries(6, tag="c")  # new evidence: ALARM again
+    assert run().status == "alarm"
+    shown = status(session)
+    assert (shown.status, shown.alarms, shown.open_alarms) == ("ALARM", 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("actor", "note", "error", "says"),
+    [
+        (Principal("officer1", Role.OFFICER), "looked", Forbidden, "needs: supervisor"),
+        (Principal("saigon", Role.TRADER, "0101234567"), "looked", Forbidden, "may not"),
+        (SUPERVISOR, "   ", InvalidInput, "note: say what was found"),
+        (SUPERVISOR, "x" * 1001, InvalidInput, "note: at most 1000"),
+        (SUPERVISOR, "ok\x00", InvalidInput, "note: control characters"),
+    ],
+)
+def test_acknowledging_wrongly_changes_nothing(
+    session: Session,
+    th: MemoryLog,
+    run: Any,
+    clock: FixedClock,
+    actor: Principal,
+    note: str,
+    error: type[Exception],
+    says: str,
+) -> None:
+    _forked(th, run)
+    with pytest.raises(error) as caught:
+        acknowledge(session, actor, "TH", note, clock.now())
+    assert says in str(caught.value) or says in repr(getattr(caught.value, "errors", ""))
+    assert status(session).open_alarms == 1
+    assert trail(session, "ledger_partner", "TH") == []
+
+
+def test_nothing_to_acknowledge(session: Session, run: Any, clock: FixedClock) -> None:
+    run()
+    with pytest.raises(NotFound, match="no open alarm for partner TH"):
+        acknowledge(session, SUPERVISOR, "TH", "looked", clock.now())

@@ -228,3 +228,72 @@ def test_http_fetcher_answers_json() -> None:
     assert seen[1].url.path == "/api/v1/ledger/head"
     with HttpFetcher() as fetcher, pytest.raises(PartnerUnreachable):
         fetcher.head("not a url")
+
+
+def test_api_lists_and_acknowledges_alarms(
+    node: Node, th: MemoryLog, tokens: dict[str, str]
+) -> None:
+    fetcher = FakeFetcher({URL: th})
+    key = keys.load_or_create_key(node.settings.key_file)
+    witness_round(node, fetcher, key)
+    th.entries = th.entries[:1] + th.entries[2:] + th.entries[1:2]  # same size, reordered
+    assert witness_round(node, fetcher, key)[0].status == "alarm"
+    client = TestClient(create_app(node), raise_server_exceptions=False)
+    url = "/api/v1/ledger/witnesses/TH/acknowledgement"
+
+    def ack(token: str | None, body: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.post(url, json=body, headers=headers)
+
+    (alarm,) = client.get("/api/v1/ledger/alarms", params={"open": "true"}).json()
+    assert alarm["partner"] == "TH" and alarm["acknowledged_at"] is None
+    assert ack(None, {"note": "x"}).status_code == 401
+    assert ack(tokens["officer"], {"note": "x"}).status_code == 403
+    missing = ack(tokens["supervisor"], {})
+    assert missing.status_code == 422 and "note" in missing.text
+    blank = ack(tokens["supervisor"], {"note": " "})
+    assert blank.status_code == 422 and blank.json()["errors"][0]["path"] == "note"
+    assert client.post("/api/v1/ledger/witnesses/th/acknowledgement").status_code == 422
+    assert client.get("/api/v1/ledger/alarms", params={"open": "true"}).json() == [alarm]
+
+    (done,) = ack(tokens["supervisor"], {"note": "TH restored its log"}).json()
+    assert done["id"] == alarm["id"] and done["acknowledged_by"] == "super1"
+    assert client.get("/api/v1/ledger/alarms", params={"open": "true"}).json() == []
+    (line,) = client.get("/api/v1/ledger/witnesses").json()
+    assert (line["status"], line["alarms"], line["open_alarms"]) == ("ok", 1, 0)
+    again = ack(tokens["supervisor"], {"note": "once more"})
+    assert again.status_code == 404 and "no open alarm" in again.text
+
+
+def test_cli_lists_and_acknowledges_alarms(cli_env: Path) -> None:
+    node = Node.open()
+    with node.transaction() as s:  # an alarm as witnessing records one (see test_witness)
+        s.add(
+            WitnessedHead(
+                partner_country="TH",
+                origin="onewindow/TH/ledger",
+                tree_size=5,
+                root_hash=bytes(32),
+                signed_at=NOW,
+                partner_key_id="k",
+                partner_signature=b"s",
+                received_at=NOW,
+                alarm=True,
+                alarm_detail="fork: two roots for size 5",
+            )
+        )
+    node.engine.dispose()
+
+    listing = runner.invoke(ledger_app, ["alarms", "--open"])
+    assert listing.exit_code == 0 and "fork: two roots" in listing.stdout
+    assert "open" in listing.stdout
+    blank = runner.invoke(ledger_app, ["acknowledge", "TH", "--note", " "])
+    assert blank.exit_code == 2 and "note" in blank.output
+
+    done = runner.invoke(ledger_app, ["acknowledge", "TH", "--note", "checked", "--json"])
+    assert done.exit_code == 0, done.output
+    (row,) = json.loads(done.stdout)
+    assert row["acknowledgement"] == "checked" and row["acknowledged_by"].startswith("cli:")
+    assert json.loads(runner.invoke(ledger_app, ["alarms", "--open", "--json"]).stdout) == []
+    again = runner.invoke(ledger_app, ["acknowledge", "TH", "--note", "checked"])
+    assert again.exit_code != 0 and "no open alarm for partner TH" in again.output

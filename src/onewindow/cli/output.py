@@ -1,7 +1,8 @@
-"""Shared CLI plumbing: opening the node, JSON output, and errors a person can act on."""
+"""Shared CLI plumbing: who acts, JSON output, and errors a person can act on."""
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from onewindow import auth
 from onewindow.errors import InvalidInput, OneWindowError
+
+AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -62,3 +66,8 @@ def handled(json_output: bool = False) -> Iterator[None]:
 def fail(message: str, code: int = EXIT_INVALID) -> None:
     err_console.print(f"[bold red]error[/]: {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def acting(session: Any, as_user: str | None) -> auth.Principal:
+    """The user a command acts as (`--as`), or the operator of the node's host."""
+    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")

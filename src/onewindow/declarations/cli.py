@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -13,8 +12,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from onewindow import auth
-from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
 from onewindow.declarations import acdd, repository, service
 from onewindow.declarations.models import PreArrival
 from onewindow.declarations.readmodel import clearance_report, to_read
@@ -29,7 +27,6 @@ from onewindow.node import Node
 
 app = typer.Typer(help="Import and export declarations.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print one JSON document only")
-AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 COLOURS = {"green": "green", "yellow": "yellow", "red": "red", "blue": "blue"}
 
 
@@ -91,10 +88,6 @@ def render(d: DeclarationRead) -> None:
         console.print(f"released {d.released_at} after {d.clearance_seconds:.3f} s")
 
 
-def _actor(session: Any, as_user: str | None) -> auth.Principal:
-    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
-
-
 @app.command()
 def submit(file: Path, json_output: bool = JSON, as_user: str | None = AS) -> None:
     """Lodge a declaration from a JSON file; prints it numbered, assessed and channelled."""
@@ -102,7 +95,7 @@ def submit(file: Path, json_output: bool = JSON, as_user: str | None = AS) -> No
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            actor = _actor(session, as_user)
+            actor = acting(session, as_user)
             number = service.lodge(session, actor, [raw], node.context)[0]
             read = to_read(service.get(session, actor, number))
     emit_json(read) if json_output else render(read)
@@ -114,7 +107,7 @@ def show(number: str, json_output: bool = JSON, as_user: str | None = AS) -> Non
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            read = to_read(service.get(session, _actor(session, as_user), number))
+            read = to_read(service.get(session, acting(session, as_user), number))
     emit_json(read) if json_output else render(read)
 
 
@@ -132,7 +125,7 @@ def list_(
         with node.transaction() as session:
             found = service.search(
                 session,
-                _actor(session, as_user),
+                acting(session, as_user),
                 status=status,
                 channel=channel,
                 type_=None,
@@ -161,7 +154,7 @@ def history(number: str, as_user: str | None = AS) -> None:
     with handled():
         node = Node.open()
         with node.transaction() as session:
-            events = service.history(session, _actor(session, as_user), number)
+            events = service.history(session, acting(session, as_user), number)
             table = Table("at", "actor", "action", "from", "to")
             for e in events:
                 table.add_row(
@@ -180,7 +173,7 @@ def _act(
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            actor = _actor(session, as_user)
+            actor = acting(session, as_user)
             fn(session, actor, number, *args, node.context)
             session.flush()
             read = to_read(service.get(session, actor, number))
@@ -331,6 +324,6 @@ def acdd_cancel(number: str, reason: str = typer.Option(...), as_user: str | Non
     with handled():
         node = Node.open()
         with node.transaction() as session:
-            decl = service.get(session, _actor(session, as_user), number)
+            decl = service.get(session, acting(session, as_user), number)
             acdd.cancel(session, decl, reason, node.clock.now())
     console.print(f"ACDD cancellation for {number} queued to {decl.country_of_destination}")

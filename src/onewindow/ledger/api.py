@@ -13,11 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 
 from onewindow import keys
-from onewindow.api_deps import NodeDep
-from onewindow.ledger import service, trust, verify, witness
+from onewindow.api_deps import NodeDep, TokenDep, principal
+from onewindow.ledger import alarms, service, trust, verify, witness
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher
 from onewindow.ledger.schemas import (
+    Acknowledgement,
+    AlarmRead,
     CheckRead,
     ConsistencyRead,
     CosignatureRead,
@@ -102,6 +104,35 @@ def witnesses(node: NodeDep) -> list[WitnessRead]:
     endpoints = {country: p.endpoint for country, p in node.settings.partners.items()}
     with node.transaction() as session:
         return [witness.to_read(s) for s in witness.witness_status(session, endpoints)]
+
+
+COUNTRY = "^[A-Z]{2}$"
+
+
+@router.get("/alarms", response_model=list[AlarmRead])
+def list_alarms(
+    node: NodeDep,
+    partner: str | None = Query(None, pattern=COUNTRY, description="Only this partner"),
+    open_only: bool = Query(False, alias="open", description="Only those not acknowledged"),
+) -> list[AlarmRead]:
+    """Alarms raised by witnessing partners' logs, newest first."""
+    with node.transaction() as session:
+        return [AlarmRead.of(r) for r in alarms.list_alarms(session, partner, open_only)]
+
+
+@router.post("/witnesses/{country}/acknowledgement", response_model=list[AlarmRead])
+def acknowledge(
+    node: NodeDep,
+    token: TokenDep,
+    body: Acknowledgement,
+    country: str = Path(pattern=COUNTRY, description="The partner"),
+) -> list[AlarmRead]:
+    """A supervisor or administrator acknowledges the partner's open alarms with a note. The
+    alarms stay on record; the partner's status leaves ALARM until a new one comes in."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        done = alarms.acknowledge(session, actor, country, body.note, node.clock.now())
+        return [AlarmRead.of(r) for r in done]
 
 
 @router.get("/cosignatures", response_model=list[CosignatureRead])

@@ -12,14 +12,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from onewindow import keys
-from onewindow.cli.output import EXIT_FAILED, console, emit_json, fail, handled
+from onewindow.cli.output import AS, EXIT_FAILED, acting, console, emit_json, fail, handled
 from onewindow.clock import SystemClock
 from onewindow.config import get_settings
 from onewindow.errors import ConfigurationError
-from onewindow.ledger import service, tasks, trust, verify, witness
+from onewindow.ledger import alarms, service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.schemas import (
+    AlarmRead,
     CheckRead,
     ConsistencyRead,
     EntryRead,
@@ -278,6 +279,60 @@ def witness_command(
         console.print(table)
     if witness.alarms(outcomes):
         raise typer.Exit(EXIT_FAILED)
+
+
+PARTNER = typer.Option(None, "--partner", help="Only this partner (ISO 3166 alpha-2)")
+
+
+def _print_alarms(rows: list[AlarmRead], title: str) -> None:
+    table = Table("id", "partner", "size", "seen", "alarm", "acknowledged", title=title)
+    for a in rows:
+        ack = (
+            escape(f"{a.acknowledged_by}\n{a.acknowledgement}")
+            if a.acknowledged_at
+            else "[bold red]open[/]"
+        )
+        seen = f"{a.seen_at:%Y-%m-%d %H:%M:%S}Z"
+        table.add_row(str(a.id), a.partner, str(a.tree_size), seen, escape(a.detail), ack)
+    console.print(table, soft_wrap=True)
+
+
+@app.command("alarms")
+def alarms_command(
+    partner: str | None = PARTNER,
+    open_only: bool = typer.Option(False, "--open", help="Only alarms not yet acknowledged"),
+    json_output: bool = JSON,
+) -> None:
+    """Alarms raised by witnessing partners' logs, newest first, and who acknowledged them."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            rows = [AlarmRead.of(r) for r in alarms.list_alarms(session, partner, open_only)]
+    if json_output:
+        emit_json(rows)
+    else:
+        _print_alarms(rows, "alarms")
+
+
+@app.command()
+def acknowledge(
+    partner: str = typer.Argument(..., help="The partner whose open alarms were looked into"),
+    note: str = typer.Option(..., "--note", help="What was found (kept with the alarms)"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Acknowledge a partner's open alarms (supervisor or administrator). The alarms stay on
+    record; the partner's witness status leaves ALARM until a new one comes in."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            done = alarms.acknowledge(session, actor, partner, note, node.clock.now())
+            rows = [AlarmRead.of(r) for r in done]
+    if json_output:
+        emit_json(rows)
+    else:
+        _print_alarms(rows, f"acknowledged {len(rows)} alarm(s) of {partner}")
 
 
 @app.command()

@@ -140,8 +140,43 @@ class WitnessRead(BaseModel):
     root_hash: str | None
     signed_at: datetime | None
     seen_at: datetime | None = Field(description="When a head of the partner last came in")
-    alarms: int
+    alarms: int = Field(description="Alarms ever raised for this partner")
+    open_alarms: int = Field(description="Alarms no operator has acknowledged yet")
     detail: str = Field(description="The latest alarm, when there is one")
+
+
+class AlarmRead(BaseModel):
+    """An alarm raised by witnessing a partner's head, and its acknowledgement if any."""
+
+    id: int
+    partner: str
+    tree_size: int
+    root_hash: str
+    detail: str
+    seen_at: datetime = Field(description="When this head last came in")
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledgement: str | None
+
+    @classmethod
+    def of(cls, row: WitnessedHead) -> AlarmRead:
+        return cls(
+            id=row.id,
+            partner=row.partner_country,
+            tree_size=row.tree_size,
+            root_hash=row.root_hash.hex(),
+            detail=row.alarm_detail or "",
+            seen_at=_utc(row.received_at),
+            acknowledged_at=_utc(row.acknowledged_at) if row.acknowledged_at else None,
+            acknowledged_by=row.acknowledged_by,
+            acknowledgement=row.acknowledgement,
+        )
+
+
+class Acknowledgement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(description="What was found when the alarm was looked into")
 
 
 class CosignatureRead(BaseModel):

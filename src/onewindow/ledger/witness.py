@@ -251,39 +251,54 @@ class WitnessStatus:
     last: WitnessedHead | None
     seen_at: datetime | None
     alarms: int
+    open_alarms: int
     detail: str
 
 
 def witness_status(session: Session, endpoints: Mapping[str, str]) -> list[WitnessStatus]:
-    """One line per partner, configured or once witnessed."""
+    """One line per partner, configured or once witnessed. ALARM while an alarm is open (see
+    `alarms.acknowledge`)."""
+    is_open = WitnessedHead.alarm.is_(True) & WitnessedHead.acknowledged_at.is_(None)
     counts = {
-        country: (alarms or 0, seen)
-        for country, alarms, seen in session.execute(
+        country: (alarms or 0, open_ or 0, seen)
+        for country, alarms, open_, seen in session.execute(
             select(
                 WitnessedHead.partner_country,
                 func.sum(case((WitnessedHead.alarm.is_(True), 1), else_=0)),
+                func.sum(case((is_open, 1), else_=0)),
                 func.max(WitnessedHead.received_at),
             ).group_by(WitnessedHead.partner_country)
         )
     }
     out = []
     for country in sorted(set(endpoints) | set(counts)):
-        alarms, seen = counts.get(country, (0, None))
+        alarms, open_alarms, seen = counts.get(country, (0, 0, None))
         last = last_cosigned(session, country)
         detail = ""
         if alarms:
-            latest = session.scalar(
-                select(WitnessedHead.alarm_detail)
+            latest = session.scalars(
+                select(WitnessedHead)
                 .where(WitnessedHead.partner_country == country, WitnessedHead.alarm.is_(True))
                 .order_by(WitnessedHead.received_at.desc(), WitnessedHead.id.desc())
                 .limit(1)
-            )
-            detail = latest or ""
+            ).one()
+            detail = latest.alarm_detail or ""
+            if latest.acknowledged_at is not None:
+                detail += f" (acknowledged by {latest.acknowledged_by}: {latest.acknowledgement})"
         status: Literal["ok", "ALARM", "never"] = (
-            "ALARM" if alarms else ("ok" if last is not None else "never")
+            "ALARM" if open_alarms else ("ok" if last is not None else "never")
         )
         out.append(
-            WitnessStatus(country, endpoints.get(country), status, last, seen, int(alarms), detail)
+            WitnessStatus(
+                country,
+                endpoints.get(country),
+                status,
+                last,
+                seen,
+                int(alarms),
+                int(open_alarms),
+                detail,
+            )
         )
     return out
 
@@ -299,6 +314,7 @@ def to_read(status: WitnessStatus) -> WitnessRead:
         signed_at=_utc(last.signed_at) if last else None,
         seen_at=_utc(status.seen_at) if status.seen_at else None,
         alarms=status.alarms,
+        open_alarms=status.open_alarms,
         detail=status.detail,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +13,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy import select
 
-from onewindow import auth
-from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
 from onewindow.errors import FieldError, InvalidInput, NotFound
 from onewindow.node import Node
 from onewindow.origin import (
@@ -88,7 +86,6 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
     console.print(data)
 
 
-AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 JSON = typer.Option(False, "--json", help="Print one JSON document only")
 
 
@@ -149,10 +146,6 @@ def _print(data: dict[str, Any], json_output: bool) -> None:
     console.print(table)
 
 
-def _actor(session: Any, as_user: str | None) -> auth.Principal:
-    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
-
-
 @app.command()
 def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
     """Issue a Form D from an exporter's application (JSON: boxes 1 to 11 and 13)."""
@@ -162,7 +155,7 @@ def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> Non
         with node.transaction() as session:
             cert = issuing.issue(
                 session,
-                _actor(session, as_user),
+                acting(session, as_user),
                 application,
                 issuer=issuing.Issuer.of(node.settings),
                 now=node.clock.now(),
@@ -178,7 +171,7 @@ def transmit(reference: str, as_user: str | None = AS, json_output: bool = JSON)
         node = Node.open()
         with node.transaction() as session:
             cert = issuing.transmit(
-                session, _actor(session, as_user), reference, now=node.clock.now()
+                session, acting(session, as_user), reference, now=node.clock.now()
             )
             data = _summary(cert)
     _print(data, json_output)
@@ -196,7 +189,7 @@ def cancel(
         node = Node.open()
         with node.transaction() as session:
             cert = issuing.cancel(
-                session, _actor(session, as_user), reference, reason, now=node.clock.now()
+                session, acting(session, as_user), reference, reason, now=node.clock.now()
             )
             data = _summary(cert)
     _print(data, json_output)
@@ -211,7 +204,7 @@ def replace(reference: str, file: Path, as_user: str | None = AS, json_output: b
         with node.transaction() as session:
             cert = issuing.replace(
                 session,
-                _actor(session, as_user),
+                acting(session, as_user),
                 reference,
                 application,
                 issuer=issuing.Issuer.of(node.settings),
