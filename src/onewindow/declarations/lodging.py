@@ -89,7 +89,7 @@ def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
                 i.origin,
                 p.value_national,
                 i.net_mass_kg,
-                duty.rate if duty is not None else _NO_RATE,
+                duty.rate if duty is not None else Decimal(0),
                 duty.rate_kind if duty is not None else "",
                 i.preference.scheme if i.preference else "",
             )
@@ -107,9 +107,6 @@ def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
         transport_mode=doc.transport.mode,
         lodged=lodged,
     )
-
-
-_NO_RATE = Decimal(0)
 
 
 def row_values(plan: Plan) -> dict[str, Any]:

@@ -99,8 +99,8 @@ class TariffBook:
             self._rates.setdefault(rate.currency, []).append(rate)
         for rates in self._rates.values():
             rates.sort(key=lambda r: r.valid_from, reverse=True)
-        # What `in_force` and `rate` found, by code (or currency) and date: a batch shares few
-        # dates, and a lodging server asks for each of its items.
+        # What `in_force` and `rate` found, by code (or currency) and date: the declarations of
+        # a batch share few dates, and their items many codes.
         self._in_force: dict[tuple[str, date], Rates | None] = {}
         self._rate_on: dict[tuple[str, date], Decimal | None] = {}
 
