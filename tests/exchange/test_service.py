@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import audit, db
+from onewindow import audit, db, ledger
 from onewindow.config import PartnerConfig
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
 from onewindow.exchange import documents, envelope, handlers, pki, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.handlers import Incoming
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage, Partner
+from onewindow.ledger import LedgerEntry
+from onewindow.ledger import service as ledger_service
 
 Sample = Callable[[], dict[str, Any]]
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -365,3 +367,52 @@ def test_hostile_envelopes_are_refused_and_nothing_is_applied(
         assert receipt.status is ReceiptStatus.REJECTED
         assert code in [r.code for r in receipt.reasons]
     assert applied == [] and count(sessions, IncomingMessage) == 0
+
+
+def test_a_batch_is_logged_in_one_ledger_append(
+    sessions: Any, federation: Any, sample_form_d: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handlers that log to the ledger in the batch's scope: one append for the batch, in
+    the messages' order; after a refusal, one append each for the documents kept."""
+    appends: list[int] = []
+    real_append = ledger_service.append_many
+
+    def counted(session: Session, entries: Any) -> range:
+        appends.append(len(entries))
+        return real_append(session, entries)
+
+    monkeypatch.setattr(ledger_service, "append_many", counted)
+    monkeypatch.setattr(handlers, "_scopes", {})
+    service.register_batch_scope("ledger", ledger.gathered)
+
+    def apply(session: Session, message: Incoming) -> None:
+        digest = "0" * 64
+        ledger.log_entry(session, ledger.LeafEntry(
+            "FORM_D", message.document_id, 1, "TH", digest, NOW, "received"))  # fmt: skip
+        if message.document_id.endswith("REFUSED"):
+            raise invalid("reference", "unknown", "refused by the domain")
+
+    service.register_handler("FORM_D", apply)
+
+    def batch(ids: list[str]) -> list[str]:
+        with db.transaction(sessions) as s:
+            outcomes = service.receive_many(
+                s,
+                [sealed(federation, sample_form_d, document_id=i) for i in ids],
+                trust=federation.trust(),
+                node_key=federation.vn,
+                country="VN",
+                now=NOW,
+            )
+        return [o.status for o in outcomes]
+
+    assert batch(["TH-1", "TH-2", "TH-3"]) == ["processed"] * 3
+    assert appends == [3]
+    assert batch(["TH-4", "TH-5-REFUSED", "TH-6"]) == ["processed", "rejected", "processed"]
+    # The optimistic pass appended nothing (a refusal ends it before its scope does); then
+    # one append per message, the refused one's rolled back with its savepoint.
+    assert appends == [3, 1, 1, 1]
+    with db.transaction(sessions) as s:
+        logged = s.scalars(select(LedgerEntry.document_id).order_by(LedgerEntry.leaf_index))
+        assert logged.all() == ["TH-1", "TH-2", "TH-3", "TH-4", "TH-6"]
+        assert ledger.head(s).tree_size == 5

@@ -233,3 +233,24 @@ def test_state_row_is_recreated(session: Session) -> None:
     assert service.tree_size(session) == 0
     assert service.append(session, entry(0)).leaf_index == 0
     assert service.tree_size(session) == 1
+
+
+def test_gathered_entries_are_appended_together_at_the_end(session: Session) -> None:
+    service.log_entry(session, entry(0))  # outside a block: at once
+    assert service.head(session).tree_size == 1
+    with service.gathered(session):
+        service.log_entry(session, entry(1))
+        with service.gathered(session):  # an inner block leaves the append to the outer one
+            service.log_entry(session, entry(2))
+        service.log_entry(session, entry(3))
+        assert service.head(session).tree_size == 1
+    assert service.head(session).tree_size == 4
+    in_order = [leaf_data(entry(i)) for i in range(4)]
+    assert service.head(session).root_hash == merkle.root_hash(in_order)
+
+    with pytest.raises(RuntimeError), service.gathered(session):
+        service.log_entry(session, entry(4))
+        raise RuntimeError("the batch failed")
+    assert service.head(session).tree_size == 4
+    service.log_entry(session, entry(5))  # and the session logs at once again
+    assert service.head(session).tree_size == 5

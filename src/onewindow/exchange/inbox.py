@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 from onewindow.exchange import documents, envelope, mapping, repository
 from onewindow.exchange.envelope import Opened, Reason, Receipt, ReceiptStatus, Signer
-from onewindow.exchange.handlers import Incoming, handler_for
+from onewindow.exchange.handlers import Incoming, batch_scope, handler_for
 from onewindow.exchange.pki import TrustStore
 
 log = logging.getLogger("onewindow.exchange")
@@ -163,11 +163,12 @@ def apply_verified(
         return batch, [o if isinstance(o, Outcome) else batch.apply(data, o) for data, o in checked]
 
     # Optimistic first: every handler inside one savepoint, which saves two statements per
-    # message. Should any handler refuse its document or fail, that savepoint is rolled back
-    # and the batch is applied again with a savepoint per message, so that each message
-    # keeps or loses only its own writes.
+    # message, and inside the domains' batch scopes (the ledger logs the batch's documents in
+    # one append). Should any handler refuse its document or fail, that savepoint is rolled
+    # back and the batch is applied again with a savepoint per message and no scope, so that
+    # each message keeps or loses only its own writes.
     try:
-        with session.begin_nested():
+        with session.begin_nested(), batch_scope(session):
             batch, outcomes = run(savepoints=False)
     except _Retry:
         batch, outcomes = run(savepoints=True)

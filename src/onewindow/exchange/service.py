@@ -22,6 +22,7 @@ from onewindow.exchange.handlers import (
     Handler,
     Incoming,
     handler_for,
+    register_batch_scope,
     register_handler,
     unregister_handler,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "handler_for",
     "receive",
     "receive_many",
+    "register_batch_scope",
     "register_handler",
     "retry",
     "send",

@@ -22,7 +22,7 @@ from onewindow.db import jsonable
 from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, criteria, documents, send
 from onewindow.exchange.handlers import Handler
-from onewindow.ledger import LeafEntry, append_many
+from onewindow.ledger import LeafEntry, log_entry
 from onewindow.origin.models import Certificate, CertificateSequence
 from onewindow.origin.service import form_d_items
 
@@ -49,7 +49,7 @@ def log_document(
 ) -> None:
     digest = document_sha256(document_type, payload)
     entry = LeafEntry(document_type, document_id, version, issuer, digest, now, kind)
-    append_many(session, [entry])  # not `append`, which reads the stored entry back
+    log_entry(session, entry)
 
 
 def send_logged(

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from onewindow.db import jsonable
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
-from onewindow.exchange import Incoming, register_handler
+from onewindow.exchange import Incoming, register_batch_scope, register_handler
+from onewindow.ledger import gathered
 from onewindow.origin.issuing import logged, send_logged
 from onewindow.origin.models import Certificate, VerificationRequest
 from onewindow.origin.service import form_d_items, get_certificate
@@ -276,6 +277,7 @@ def on_verification_response(session: Session, message: Incoming) -> None:
 
 
 def register() -> None:
+    register_batch_scope("ledger", gathered)  # a received batch is logged in one append
     register_handler("FORM_D", logged(on_form_d))
     register_handler("FORM_D_STATUS", logged(on_status))
     register_handler("FORM_D_VERIFICATION_REQUEST", logged(on_verification_request))
