@@ -1,7 +1,7 @@
 """The gateway end to end: two nodes (TH sends, VN receives) as `onewindow serve --config`
 processes on loopback, N e-Form D queued at TH and delivered with signed receipts.
 
-    .venv/bin/python bench/exchange.py [--n 5000] [--kill-n 5000]
+    .venv/bin/python bench/exchange.py [--n 5000] [--kill-n 5000] [--handler real]
 
 1. Throughput and latency: N documents queued at TH (the domain's `send`: build, validate,
    outbox row), sealed and sent by TH's worker, verified, stored and acknowledged by VN with a
@@ -15,9 +15,11 @@ processes on loopback, N e-Form D queued at TH and delivered with signed receipt
 3. Restart: another batch, VN killed (SIGKILL) when about a third has been applied and started
    again; `lost` and `duplicates` count documents never applied and applied twice.
 
-The nodes apply Form D with a handler that records each application (the real origin handler
-would measure the origin domain, not the gateway). Progress goes to stderr; the last line on
-stdout is one JSON object.
+By default the nodes apply Form D with a stand-in handler that records each application, so
+that the figure is the gateway's. `--handler real` keeps the origin domain's own handler
+(the certificate stored, the document logged in VN's ledger); each document then carries its
+own certificate reference, and applications are counted from VN's ledger. Progress goes to
+stderr; the last line on stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -157,8 +159,9 @@ def bench_app(node: Node) -> FastAPI:
     return app
 
 
-def run_node(config: str) -> None:
-    node_module.register_handlers = bench_handlers
+def run_node(config: str, handler: str) -> None:
+    if handler == "stand-in":
+        node_module.register_handlers = bench_handlers
     serve_module.create_app = bench_app  # type: ignore[assignment]
     sys.argv = ["onewindow", "serve", "--config", config]
     cli_main.main()
@@ -179,8 +182,9 @@ def free_ports(n: int) -> list[int]:
 
 
 class Member:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, handler: str) -> None:
         self.config = config
+        self.handler = handler
         settings = load(config)
         self.country = settings.country
         self.url = f"http://127.0.0.1:{settings.port}"
@@ -191,7 +195,7 @@ class Member:
 
     def start(self) -> None:
         log = open(self.config.parent / "serve.log", "ab")  # noqa: SIM115  (the child owns it)
-        args = [sys.executable, __file__, "node", str(self.config)]
+        args = [sys.executable, __file__, "node", str(self.config), self.handler]
         self.process = subprocess.Popen(args, env=os.environ | ENV, stdout=log, stderr=log)
         for _ in range(600):
             if self.process.poll() is not None:
@@ -228,8 +232,10 @@ def queue(th: Member, prefix: str, n: int, chunk: int = 20, rate: float | None =
             time.sleep(max(0.0, began + start / rate - time.perf_counter()))
         with db.transaction(th.sessions) as s:
             for i in range(start, min(n, start + chunk)):
+                reference = f"{prefix}-{i:06d}"
                 service.send(s, sender="TH", receiver="VN", document_type="FORM_D",
-                             document_id=f"{prefix}-{i:06d}", version=1, payload=FORM_D,
+                             document_id=reference, version=1,
+                             payload=FORM_D | {"reference": reference},
                              now=datetime.now(UTC))  # fmt: skip
 
 
@@ -252,10 +258,13 @@ def wait_settled(th: Member, prefix: str, n: int, timeout: float = 600) -> None:
 
 
 def applied(vn: Member, prefix: str) -> tuple[int, int]:
-    (row,) = vn.rows(
-        "SELECT count(*), count(DISTINCT message_id) FROM bench_applied WHERE doc LIKE :p",
-        p=prefix + "%",
-    )
+    """Applications of the prefix's documents at VN, and how many distinct documents."""
+    if vn.handler == "real":  # each application logs a `received` entry
+        sql = ("SELECT count(*), count(DISTINCT document_id) FROM ledger_entries "
+               "WHERE kind = 'received' AND document_id LIKE :p")  # fmt: skip
+    else:
+        sql = "SELECT count(*), count(DISTINCT message_id) FROM bench_applied WHERE doc LIKE :p"
+    (row,) = vn.rows(sql, p=prefix + "%")
     return int(row[0]), int(row[1])
 
 
@@ -324,6 +333,9 @@ def main() -> None:
     parser.add_argument("--kill-n", type=int, default=5000)
     parser.add_argument("--paced-rate", type=float, default=250, help="documents/s, paced run")
     parser.add_argument("--paced-seconds", type=float, default=8)
+    parser.add_argument(
+        "--handler", choices=["stand-in", "real"], default="stand-in", help="how VN applies Form D"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ow-bench-exchange-") as tmp:
         directory = Path(tmp) / "fed"
@@ -334,7 +346,8 @@ def main() -> None:
             for country, partner in m.config["partners"].items():
                 partner["endpoint"] = f"http://127.0.0.1:{ports[country]}"
             federation._write_json(m.config_file, m.config)
-        th, vn = Member(directory / "TH" / "node.json"), Member(directory / "VN" / "node.json")
+        th = Member(directory / "TH" / "node.json", args.handler)
+        vn = Member(directory / "VN" / "node.json", args.handler)
         try:
             th.start()
             vn.start()
@@ -363,6 +376,7 @@ def main() -> None:
             vn.stop()
     result = {
         "benchmark": "exchange",
+        "handler": args.handler,
         "documents": args.n,
         "documents_per_s": run["documents_per_s"],
         "baseline_per_s": round(baseline, 1),
@@ -384,7 +398,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "node":
-        run_node(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "node":
+        run_node(sys.argv[2], sys.argv[3])
     else:
         main()

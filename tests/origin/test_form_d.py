@@ -8,10 +8,14 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.declarations import service, to_read
 from onewindow.errors import Forbidden, InvalidInput, InvalidTransition
+from onewindow.exchange import documents
+from onewindow.exchange.handlers import Incoming, handler_for
+from onewindow.exchange.models import OutgoingMessage
 from onewindow.ledger import prove
 from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing, receiving
@@ -200,3 +204,28 @@ def test_only_the_issuing_authority_issues(nodes: dict[str, Node]) -> None:
             issuer=issuing.Issuer("TH", "MOC", "Bangkok"),
             now=th.clock.now(),
         )
+
+
+def test_a_new_version_replaces_the_items_and_keeps_their_use(
+    nodes: dict[str, Node], relay: Relay
+) -> None:
+    th, vn = nodes["TH"], nodes["VN"]
+    reference = issue(th)
+    with th.transaction() as s:
+        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
+        xml = s.scalars(select(OutgoingMessage.document)).one()
+    relay("TH", "VN")
+    lodge_import(vn, reference)  # uses 100 of item 1
+    payload = documents.from_xml("FORM_D", xml)
+    payload["items"][0]["description"] = "Smartphones, corrected description"
+    handler = handler_for("FORM_D")
+    assert handler is not None
+    message = Incoming("m-2", "TH", "VN", "FORM_D", reference, 2, payload, vn.clock.now())
+    with vn.transaction() as s:
+        handler(s, message)
+    with vn.transaction() as s:
+        cert = get_certificate(s, reference)
+        assert cert is not None and cert.version == 2
+        assert [(i.item_number, i.description, i.used_quantity) for i in cert.items] == [
+            (1, "Smartphones, corrected description", Decimal(100))
+        ]

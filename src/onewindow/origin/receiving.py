@@ -60,9 +60,10 @@ def on_form_d(session: Session, message: Incoming) -> None:
     cert.status, cert.recorded_at, cert.version = "received", message.received_at, message.version
     cert.document = jsonable(data)
     used = {i.item_number: i.used_quantity for i in cert.items}
-    for item in list(cert.items):
-        session.delete(item)
-    session.flush()
+    if cert.items:  # a new version: its items replace the old ones (whose use is kept)
+        for item in list(cert.items):
+            session.delete(item)
+        session.flush()
     cert.items = form_d_items(data["items"], used)
     log.info("origin.form_d_received reference=%s from=%s", cert.reference, message.sender)
 
