@@ -45,6 +45,7 @@ def get_signer(node: NodeDep) -> service.HeadSigner:
 
 
 SignerDep = Annotated[service.HeadSigner, Depends(get_signer)]
+COUNTRY = "^[A-Z]{2}$"  # a partner's ISO 3166 alpha-2 code
 
 
 @router.get("/head", response_model=SignedHeadRead)
@@ -106,9 +107,6 @@ def witnesses(node: NodeDep) -> list[WitnessRead]:
         return [witness.to_read(s) for s in witness.witness_status(session, endpoints)]
 
 
-COUNTRY = "^[A-Z]{2}$"
-
-
 @router.get("/alarms", response_model=list[AlarmRead])
 def list_alarms(
     node: NodeDep,
@@ -139,7 +137,7 @@ def acknowledge(
 def cosignatures(
     node: NodeDep,
     signer: SignerDep,
-    country: str = Query(pattern="^[A-Z]{2}$", description="The partner whose heads"),
+    country: str = Query(pattern=COUNTRY, description="The partner whose heads"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[CosignatureRead]:
     """This node's cosignatures of a partner's heads, largest head first."""

@@ -93,8 +93,8 @@ def gathered(session: Session) -> Iterator[None]:
         yield
     finally:
         del session.info[_GATHERED]
-    for start in range(0, len(held), MAX_BATCH):
-        append_many(session, held[start : start + MAX_BATCH])
+    if held:
+        append_many(session, held)
 
 
 def append(session: Session, entry: LeafEntry) -> LedgerEntry:
