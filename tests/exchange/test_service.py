@@ -275,6 +275,21 @@ def test_a_handler_failure_rolls_back_only_its_message(
     assert count(sessions, IncomingMessage) == 1
 
 
+def receive_batch(sessions: Any, federation: Any, sample: Sample, ids: list[str]) -> list[str]:
+    """Envelopes of the sample Form D under these document ids, received by VN in one batch:
+    the status of each."""
+    with db.transaction(sessions) as s:
+        outcomes = service.receive_many(
+            s,
+            [sealed(federation, sample, document_id=i) for i in ids],
+            trust=federation.trust(),
+            node_key=federation.vn,
+            country="VN",
+            now=NOW,
+        )
+    return [o.status for o in outcomes]
+
+
 def test_one_refusal_in_a_batch_costs_only_its_own_writes(
     sessions: Any, federation: Any, sample_form_d: Sample
 ) -> None:
@@ -290,17 +305,8 @@ def test_one_refusal_in_a_batch_costs_only_its_own_writes(
             raise invalid("reference", "unknown", "refused by the domain")
 
     service.register_handler("FORM_D", apply)
-    ids = ["TH-1", "TH-2-REFUSED", "TH-3"]
-    with db.transaction(sessions) as s:
-        outcomes = service.receive_many(
-            s,
-            [sealed(federation, sample_form_d, document_id=i) for i in ids],
-            trust=federation.trust(),
-            node_key=federation.vn,
-            country="VN",
-            now=NOW,
-        )
-    assert [o.status for o in outcomes] == ["processed", "rejected", "processed"]
+    statuses = receive_batch(sessions, federation, sample_form_d, ["TH-1", "TH-2-REFUSED", "TH-3"])
+    assert statuses == ["processed", "rejected", "processed"]
     with db.transaction(sessions) as s:
         assert s.scalars(select(audit.AuditEvent.entity_id)).all() == ["TH-1", "TH-3"]
         stored = s.execute(select(IncomingMessage.document_id, IncomingMessage.status))
@@ -393,22 +399,11 @@ def test_a_batch_is_logged_in_one_ledger_append(
             raise invalid("reference", "unknown", "refused by the domain")
 
     service.register_handler("FORM_D", apply)
-
-    def batch(ids: list[str]) -> list[str]:
-        with db.transaction(sessions) as s:
-            outcomes = service.receive_many(
-                s,
-                [sealed(federation, sample_form_d, document_id=i) for i in ids],
-                trust=federation.trust(),
-                node_key=federation.vn,
-                country="VN",
-                now=NOW,
-            )
-        return [o.status for o in outcomes]
-
-    assert batch(["TH-1", "TH-2", "TH-3"]) == ["processed"] * 3
+    kept = receive_batch(sessions, federation, sample_form_d, ["TH-1", "TH-2", "TH-3"])
+    assert kept == ["processed"] * 3
     assert appends == [3]
-    assert batch(["TH-4", "TH-5-REFUSED", "TH-6"]) == ["processed", "rejected", "processed"]
+    refused = receive_batch(sessions, federation, sample_form_d, ["TH-4", "TH-5-REFUSED", "TH-6"])
+    assert refused == ["processed", "rejected", "processed"]
     # The optimistic pass appended nothing (a refusal ends it before its scope does); then
     # one append per message, the refused one's rolled back with its savepoint.
     assert appends == [3, 1, 1, 1]

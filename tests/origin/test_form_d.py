@@ -51,6 +51,15 @@ def lodge_import(node: Node, reference: str, quantity: str = "100") -> Any:
         return to_read(service.get(s, SYSTEM, number))
 
 
+def sent_to_vn(th: Node, relay: Relay) -> str:
+    """A Form D issued at TH, transmitted by its exporter and received at VN."""
+    reference = issue(th)
+    with th.transaction() as s:
+        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
+    relay("TH", "VN")
+    return reference
+
+
 def test_issue_transmit_receive_utilise_and_status_back_at_issuer(
     nodes: dict[str, Node], relay: Relay
 ) -> None:
@@ -95,10 +104,7 @@ def test_a_claim_by_another_importer_is_refused_and_reported(
     nodes: dict[str, Node], relay: Relay
 ) -> None:
     th, vn = nodes["TH"], nodes["VN"]
-    reference = issue(th)
-    with th.transaction() as s:
-        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
-    relay("TH", "VN")
+    reference = sent_to_vn(th, relay)
     doc = copy.deepcopy(DECLARATION)
     doc["items"][0]["preference"]["certificate"] = reference
     doc["importer"]["id"] = doc["declarant"]["id"] = "0309999999"
@@ -114,10 +120,7 @@ def test_a_claim_by_another_importer_is_refused_and_reported(
 
 def test_cancelled_certificate_is_refused_at_import(nodes: dict[str, Node], relay: Relay) -> None:
     th, vn = nodes["TH"], nodes["VN"]
-    reference = issue(th)
-    with th.transaction() as s:
-        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
-    relay("TH", "VN")
+    reference = sent_to_vn(th, relay)
     with th.transaction() as s:
         issuing.cancel(
             s, AUTHORITY, reference, "exporter withdrew the application", now=th.clock.now()
@@ -132,10 +135,7 @@ def test_cancelled_certificate_is_refused_at_import(nodes: dict[str, Node], rela
 
 def test_replacement_and_verification_request(nodes: dict[str, Node], relay: Relay) -> None:
     th, vn = nodes["TH"], nodes["VN"]
-    reference = issue(th)
-    with th.transaction() as s:
-        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
-    relay("TH", "VN")
+    reference = sent_to_vn(th, relay)
     with vn.transaction() as s:
         request = receiving.request_verification(
             s, reference, "RVC looks high", country="VN", authority="VN customs", now=vn.clock.now()
@@ -210,11 +210,9 @@ def test_a_new_version_replaces_the_items_and_keeps_their_use(
     nodes: dict[str, Node], relay: Relay
 ) -> None:
     th, vn = nodes["TH"], nodes["VN"]
-    reference = issue(th)
+    reference = sent_to_vn(th, relay)
     with th.transaction() as s:
-        issuing.transmit(s, EXPORTER, reference, now=th.clock.now())
         xml = s.scalars(select(OutgoingMessage.document)).one()
-    relay("TH", "VN")
     lodge_import(vn, reference)  # uses 100 of item 1
     payload = documents.from_xml("FORM_D", xml)
     payload["items"][0]["description"] = "Smartphones, corrected description"
