@@ -36,10 +36,10 @@ def sample(name: str) -> str:
     return (DATA / name).read_text()
 
 
-def _pg_url(worker: str) -> str:
+def _pg_url(schema: str) -> str:
     assert PG_URL is not None
     base = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]
-    return f"{base}?options=-csearch_path%3Dow_{worker}"
+    return f"{base}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
@@ -52,18 +52,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_engine(worker_id: str) -> Iterator[Engine]:
+def pg_engine(worker_id: str, testrun_uid: str) -> Iterator[Engine]:
     if not PG_URL:
         pytest.skip("set ONEWINDOW_TEST_POSTGRES_URL to run the PostgreSQL variant")
+    # A schema per worker and per run, so that two runs on one server keep apart.
+    schema = f"ow_{worker_id}_{testrun_uid[:10]}"
     admin = db.make_engine("postgresql+psycopg://" + PG_URL.split("://", 1)[1])
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS ow_{worker_id} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA ow_{worker_id}"))
-    admin.dispose()
-    engine = db.make_engine(_pg_url(worker_id))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = db.make_engine(_pg_url(schema))
     db.upgrade(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
