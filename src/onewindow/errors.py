@@ -6,7 +6,8 @@ OneWindowError
 ├── Forbidden (403)
 ├── NotFound (404)
 ├── Conflict (409)
-│   └── InvalidTransition     an action not allowed in the current status
+│   ├── InvalidTransition     an action not allowed in the current status
+│   └── OfficerActed          a trader's change after an officer took the declaration in hand
 ├── PayloadTooLarge (413)
 └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
 """
@@ -124,6 +125,11 @@ class Conflict(OneWindowError):
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "Action not allowed in the current status"
+
+
+class OfficerActed(Conflict):
+    code = "officer_acted"
+    title = "An officer has acted on this declaration"
 
 
 class PayloadTooLarge(OneWindowError):

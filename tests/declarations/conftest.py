@@ -44,6 +44,6 @@ def lodge(node: Node) -> Callable[..., DeclarationRead]:
     def run(data: dict[str, Any], actor: Principal = SYSTEM) -> DeclarationRead:
         with node.transaction() as s:
             number = service.lodge(s, actor, [data], node.context)[0]
-            return to_read(service.get(s, actor, number))
+            return to_read(service.get(s, actor, number), SYSTEM)
 
     return run

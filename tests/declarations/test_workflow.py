@@ -31,7 +31,7 @@ def act(node: Node, fn: Any, actor: Principal, number: str, *args: Any) -> Any:
     with node.transaction() as s:
         decl = fn(s, actor, number, *args, node.context)
         s.flush()
-        return to_read(service.get(s, SYSTEM, decl.number))
+        return to_read(service.get(s, SYSTEM, decl.number), SYSTEM)
 
 
 def red_profile(node: Node) -> None:

@@ -55,7 +55,7 @@ def import_at_th(consignee: str = "Bangkok Retail Co.") -> dict[str, Any]:
 def lodge(node: Node, doc: dict[str, Any]) -> Any:
     with node.transaction() as s:
         number = service.lodge(s, SYSTEM, [doc], node.context)[0]
-        return to_read(service.get(s, SYSTEM, number))
+        return to_read(service.get(s, SYSTEM, number), SYSTEM)
 
 
 def test_released_export_sends_acdd_matched_at_import(nodes: dict[str, Node], relay: Relay) -> None:

@@ -48,7 +48,7 @@ def lodge_import(node: Node, reference: str, quantity: str = "100") -> Any:
     doc["transport"]["arrival_date"] = "2026-11-20"
     with node.transaction() as s:
         number = service.lodge(s, SYSTEM, [doc], node.context)[0]
-        return to_read(service.get(s, SYSTEM, number))
+        return to_read(service.get(s, SYSTEM, number), SYSTEM)
 
 
 def sent_to_vn(th: Node, relay: Relay) -> str:
@@ -110,7 +110,7 @@ def test_a_claim_by_another_importer_is_refused_and_reported(
     doc["importer"]["id"] = doc["declarant"]["id"] = "0309999999"
     with vn.transaction() as s:
         number = service.lodge(s, SYSTEM, [doc], vn.context)[0]
-        d = to_read(service.get(s, SYSTEM, number))
+        d = to_read(service.get(s, SYSTEM, number), SYSTEM)
     assert "another importer" in (d.items[0].preference_reason or "")
     relay("VN", "TH")
     with th.transaction() as s:

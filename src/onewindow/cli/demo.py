@@ -152,7 +152,7 @@ def _form_d_flow(nodes: dict[str, Node]) -> str:
     document["invoice"]["date"] = str(today - timedelta(days=3))
     with vn.transaction() as s:
         number = service.lodge(s, auth.SYSTEM, [document], vn.context)[0]
-        d = to_read(service.get(s, auth.SYSTEM, number))
+        d = to_read(service.get(s, auth.SYSTEM, number), auth.SYSTEM)
     item = d.items[0]
     console.print(
         f"VN  import {number} claims {reference}: preference "

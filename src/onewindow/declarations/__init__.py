@@ -1,11 +1,18 @@
 """Declarations: the customs core, from lodging to release."""
 
 from onewindow.declarations.lodging import Context
-from onewindow.declarations.models import Control, Declaration, DeclarationItem, TaxLineRow
-from onewindow.declarations.readmodel import clearance_report, to_read
+from onewindow.declarations.models import (
+    AmendmentRequest,
+    Control,
+    Declaration,
+    DeclarationItem,
+    TaxLineRow,
+)
+from onewindow.declarations.readmodel import audit_read, clearance_report, to_read
 from onewindow.declarations.schemas import DeclarationCreate, DeclarationRead
 
 __all__ = [
+    "AmendmentRequest",
     "Context",
     "Control",
     "Declaration",
@@ -13,6 +20,7 @@ __all__ = [
     "DeclarationItem",
     "DeclarationRead",
     "TaxLineRow",
+    "audit_read",
     "clearance_report",
     "to_read",
 ]

@@ -10,14 +10,19 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from onewindow.api_deps import NodeDep, TokenDep, principal
-from onewindow.declarations import repository, service
-from onewindow.declarations.readmodel import clearance_report, to_read
+from onewindow.declarations import service
+from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
+    AmendmentDecision,
+    AmendmentRequestCreate,
+    AmendmentRequestRead,
+    AuditRead,
     Cancellation,
     DeclarationCreate,
     DeclarationRead,
     DocumentCheck,
     InspectionFindings,
+    Opening,
     Payment,
 )
 from onewindow.declarations.tasks import LodgingWriter
@@ -36,15 +41,6 @@ class DeclarationSummary(BaseModel):
     importer_name: str
     total_due: str
     lodged_at: datetime
-
-
-class AuditRead(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    detail: dict[str, Any] | None
 
 
 @router.post("", status_code=201, response_model=DeclarationRead)
@@ -104,22 +100,31 @@ def search(
 @router.get("/{number}", response_model=DeclarationRead)
 def read(number: str, node: NodeDep, token: TokenDep) -> Any:
     with node.transaction() as session:
-        return to_read(service.get(session, principal(session, token), number))
+        actor = principal(session, token)
+        return to_read(service.get(session, actor, number), actor)
 
 
 @router.get("/{number}/history", response_model=list[AuditRead])
 def history(number: str, node: NodeDep, token: TokenDep) -> Any:
     """The audit trail: every transition with who, when and from which status."""
     with node.transaction() as session:
-        events = service.history(session, principal(session, token), number)
-        return [AuditRead.model_validate(e, from_attributes=True) for e in events]
+        actor = principal(session, token)
+        return audit_read(service.history(session, actor, number), actor)
 
 
 def _action(node: Any, token: str | None, fn: Callable[..., Any], *args: Any) -> Any:
     with node.transaction() as session:
-        decl = fn(session, principal(session, token), *args, node.context)
+        actor = principal(session, token)
+        decl = fn(session, actor, *args, node.context)
         session.flush()
-        return to_read(service.get(session, principal(session, token), decl.number))
+        return to_read(service.get(session, actor, decl.number), actor)
+
+
+@router.post("/{number}/opening", response_model=DeclarationRead)
+def opening(number: str, body: Opening, node: NodeDep, token: TokenDep) -> Any:
+    """An officer takes a yellow or red declaration in hand (its check or inspection begins);
+    from then on its trader may no longer amend or cancel it, only request an amendment."""
+    return _action(node, token, service.open_control, number, body)
 
 
 @router.post("/{number}/document-check", response_model=DeclarationRead)
@@ -147,7 +152,9 @@ def release(number: str, node: NodeDep, token: TokenDep) -> Any:
 
 @router.put("/{number}", response_model=DeclarationRead)
 def amend(number: str, body: DeclarationCreate, node: NodeDep, token: TokenDep) -> Any:
-    """Amend before payment: the whole document again; duties are reassessed."""
+    """Amend before payment: the whole document again; duties and risk are reassessed (the
+    channel never goes down). Once an officer has acted, a trader gets 409 `officer_acted`
+    and files an amendment request instead."""
     document = body.model_dump(mode="json", exclude_none=True)
     return _action(node, token, service.amend, number, document)
 
@@ -157,14 +164,45 @@ def cancel(number: str, body: Cancellation, node: NodeDep, token: TokenDep) -> A
     return _action(node, token, service.cancel, number, body)
 
 
+@router.post("/{number}/amendment-requests", status_code=201, response_model=AmendmentRequestRead)
+def request_amendment(
+    number: str, body: AmendmentRequestCreate, node: NodeDep, token: TokenDep
+) -> Any:
+    """The declarant asks for an amendment (the whole amended document and why); an officer
+    accepts (the amendment is applied and assessed again) or refuses it."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        request = service.request_amendment(session, actor, number, body, node.context)
+        return amendment_read(request, number)
+
+
+@router.get("/{number}/amendment-requests", response_model=list[AmendmentRequestRead])
+def amendment_requests(number: str, node: NodeDep, token: TokenDep) -> Any:
+    with node.transaction() as session:
+        found = service.requests(session, principal(session, token), number)
+        return [amendment_read(r, number) for r in found]
+
+
+@router.post(
+    "/{number}/amendment-requests/{request_id}/decision", response_model=AmendmentRequestRead
+)
+def decide_amendment(
+    number: str, request_id: int, body: AmendmentDecision, node: NodeDep, token: TokenDep
+) -> Any:
+    """An officer accepts (the amendment is applied) or refuses (a note says why) a request."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        request = service.decide_amendment(session, actor, number, request_id, body, node.context)
+        return amendment_read(request, number)
+
+
 @reports.get("/clearance")
 def clearance(node: NodeDep, token: TokenDep, days: int = Query(30, ge=1, le=3660)) -> Any:
     """Clearance times (lodged to released) per channel over the last `days` days."""
     with node.transaction() as session:
-        principal(session, token).require(*service.workflow.OFFICIALS)
         end = node.clock.now()
-        rows = repository.released_between(session, end - timedelta(days=days), end)
+        since = end - timedelta(days=days)
         return {
-            "since": (end - timedelta(days=days)).astimezone(UTC),
-            "channels": clearance_report(rows),
+            "since": since.astimezone(UTC),
+            "channels": service.clearance(session, principal(session, token), since, end),
         }

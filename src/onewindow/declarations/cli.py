@@ -13,14 +13,18 @@ from rich.table import Table
 from sqlalchemy import select
 
 from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
-from onewindow.declarations import acdd, repository, service
+from onewindow.declarations import service
 from onewindow.declarations.models import PreArrival
-from onewindow.declarations.readmodel import clearance_report, to_read
+from onewindow.declarations.readmodel import amendment_read, to_read
 from onewindow.declarations.schemas import (
+    AmendmentDecision,
+    AmendmentRequestCreate,
+    AmendmentRequestRead,
     Cancellation,
     DeclarationRead,
     DocumentCheck,
     InspectionFindings,
+    Opening,
     Payment,
 )
 from onewindow.node import Node
@@ -82,8 +86,9 @@ def render(d: DeclarationRead) -> None:
         console.print(note)
     totals = ", ".join(f"{k} {v:,}" for k, v in d.totals.items())
     console.print(f"totals ({d.national_currency}): {totals}")
-    if d.risk.reasons:
+    if d.risk is not None and d.risk.reasons:
         console.print("risk: " + "; ".join(d.risk.reasons))
+    console.print(f"next step: {d.next_step}")
     if d.clearance_seconds is not None:
         console.print(f"released {d.released_at} after {d.clearance_seconds:.3f} s")
 
@@ -97,7 +102,7 @@ def submit(file: Path, json_output: bool = JSON, as_user: str | None = AS) -> No
         with node.transaction() as session:
             actor = acting(session, as_user)
             number = service.lodge(session, actor, [raw], node.context)[0]
-            read = to_read(service.get(session, actor, number))
+            read = to_read(service.get(session, actor, number), actor)
     emit_json(read) if json_output else render(read)
 
 
@@ -107,7 +112,8 @@ def show(number: str, json_output: bool = JSON, as_user: str | None = AS) -> Non
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            read = to_read(service.get(session, acting(session, as_user), number))
+            actor = acting(session, as_user)
+            read = to_read(service.get(session, actor, number), actor)
     emit_json(read) if json_output else render(read)
 
 
@@ -176,8 +182,18 @@ def _act(
             actor = acting(session, as_user)
             fn(session, actor, number, *args, node.context)
             session.flush()
-            read = to_read(service.get(session, actor, number))
+            read = to_read(service.get(session, actor, number), actor)
     emit_json(read) if json_output else render(read)
+
+
+@app.command("open")
+def open_(
+    number: str, note: str | None = None, json_output: bool = JSON, as_user: str | None = AS
+) -> None:
+    """Officer: take a yellow or red declaration in hand (its check or inspection begins)."""
+    with handled(json_output):
+        data = Opening.model_validate({"note": note})
+    _act(number, as_user, json_output, service.open_control, data)
 
 
 @app.command()
@@ -248,8 +264,85 @@ def release(number: str, json_output: bool = JSON, as_user: str | None = AS) -> 
 
 @app.command()
 def amend(number: str, file: Path, json_output: bool = JSON, as_user: str | None = AS) -> None:
-    """Replace the declaration's document before payment; duties are reassessed."""
+    """Replace the declaration's document before payment; duties and risk are reassessed."""
     _act(number, as_user, json_output, service.amend, load_json(file))
+
+
+def render_request(r: AmendmentRequestRead) -> None:
+    decided = f" by {r.decided_by} at {r.decided_at}" if r.decided_by else ""
+    console.print(
+        f"amendment request {r.id} on {r.declaration} v{r.version}: [bold]{r.status}[/]{decided}"
+    )
+    console.print(f"reason: {r.reason}")
+    if r.note:
+        console.print(f"note: {r.note}")
+
+
+@app.command("request-amendment")
+def request_amendment(
+    number: str,
+    file: Path,
+    reason: str = typer.Option(..., help="Why the declaration must change"),
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
+    """Declarant: ask for an amendment (the whole amended document) once an officer acted."""
+    raw = load_json(file)
+    with handled(json_output):
+        data = AmendmentRequestCreate.model_validate({"reason": reason, "document": raw})
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            request = service.request_amendment(session, actor, number, data, node.context)
+            read = amendment_read(request, number)
+    emit_json(read) if json_output else render_request(read)
+
+
+@app.command("amendment-requests")
+def amendment_requests(number: str, json_output: bool = JSON, as_user: str | None = AS) -> None:
+    """List the amendment requests of a declaration."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            found = service.requests(session, acting(session, as_user), number)
+            reads = [amendment_read(r, number) for r in found]
+    if json_output:
+        emit_json(reads)
+        return
+    table = Table("id", "version", "status", "requested by", "reason", "decided by", "note")
+    for r in reads:
+        table.add_row(
+            str(r.id),
+            str(r.version),
+            r.status,
+            r.requested_by,
+            r.reason,
+            r.decided_by or "",
+            r.note or "",
+        )
+    console.print(table)
+
+
+@app.command("decide-amendment")
+def decide_amendment(
+    number: str,
+    request_id: int,
+    decision: str = typer.Argument(..., help="accept (the amendment is applied) or refuse"),
+    note: str | None = typer.Option(None, help="Why (required to refuse)"),
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
+    """Officer: accept or refuse an amendment request."""
+    with handled(json_output):
+        data = AmendmentDecision.model_validate({"decision": decision, "note": note})
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            request = service.decide_amendment(
+                session, actor, number, request_id, data, node.context
+            )
+            read = amendment_read(request, number)
+    emit_json(read) if json_output else render_request(read)
 
 
 @app.command()
@@ -261,14 +354,14 @@ def cancel(number: str, reason: str, json_output: bool = JSON, as_user: str | No
 
 
 @app.command()
-def clearance(days: int = 30, json_output: bool = JSON) -> None:
+def clearance(days: int = 30, json_output: bool = JSON, as_user: str | None = AS) -> None:
     """Clearance times (lodged to released) per channel over the last DAYS days."""
-    node = Node.open()
-    with node.transaction() as session:
-        end = node.clock.now()
-        report = clearance_report(
-            repository.released_between(session, end - timedelta(days=days), end)
-        )
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            end = node.clock.now()
+            actor = acting(session, as_user)
+            report = service.clearance(session, actor, end - timedelta(days=days), end)
     if json_output:
         emit_json(report)
         return
@@ -324,6 +417,6 @@ def acdd_cancel(number: str, reason: str = typer.Option(...), as_user: str | Non
     with handled():
         node = Node.open()
         with node.transaction() as session:
-            decl = service.get(session, acting(session, as_user), number)
-            acdd.cancel(session, decl, reason, node.clock.now())
+            actor = acting(session, as_user)
+            decl = service.cancel_acdd(session, actor, number, reason, node.clock.now())
     console.print(f"ACDD cancellation for {number} queued to {decl.country_of_destination}")

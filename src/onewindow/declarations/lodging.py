@@ -78,7 +78,7 @@ def plan_all(
     return out
 
 
-def _subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
+def subject(plan: Plan, pre_arrival: str | None, lodged: date) -> Subject:
     doc = plan.doc
     items = []
     for i, p in zip(doc.items, plan.items, strict=True):
@@ -179,6 +179,8 @@ def use_certificates(session: Session, plan: Plan, sign: int) -> None:
 
 
 def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | OneWindowError:
+    if actor.role not in workflow.ANYONE:
+        return Forbidden(f"{actor.name} ({actor.role.value}) may not lodge declarations")
     doc, errors = (raw, []) if isinstance(raw, DeclarationCreate) else parse(raw)
     if doc is None:
         return InvalidInput(errors)
@@ -253,7 +255,7 @@ def _store(
     matches = acdd.match(session, plans)
     refs = [f"{m.export_country}:{m.export_declaration}" if m else None for m in matches]
     assessments = ctx.selectivity.assess(
-        session, [_subject(p, ref, now.date()) for p, ref in zip(plans, refs, strict=True)]
+        session, [subject(p, ref, now.date()) for p, ref in zip(plans, refs, strict=True)]
     )
     by_office: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):

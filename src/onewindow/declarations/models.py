@@ -120,6 +120,25 @@ class Control(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AmendmentRequest(Base):
+    """A trader's request to amend a declaration an officer has acted on: the whole amended
+    document and why; an officer accepts (the amendment is applied) or refuses it."""
+
+    __tablename__ = "declaration_amendment_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # of the declaration when the request was filed
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10))  # pending | accepted | refused
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
 class NumberSequence(Base):
     __tablename__ = "declaration_sequences"
 

@@ -1,4 +1,9 @@
-"""Turns stored declarations into what people read: the API response, CLI tables, reports."""
+"""Turns stored declarations into what people read: the API response, CLI tables, reports.
+
+What a reader sees depends on who reads, and is decided here only: a trader sees the lane and
+what to do next, never why (score, reasons, the model, a random pick): that would teach a
+trader how to be waved through. Every other role that may read declarations sees everything.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,14 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from onewindow.audit import AuditEvent
+from onewindow.auth import Principal, Role
 from onewindow.db import Base, table
-from onewindow.declarations.models import Declaration
+from onewindow.declarations import workflow
+from onewindow.declarations.models import AmendmentRequest, Declaration
 from onewindow.declarations.schemas import (
+    AmendmentRequestRead,
+    AuditRead,
     ControlRead,
     DeclarationRead,
     ItemRead,
@@ -26,12 +36,58 @@ def plain(value: Decimal) -> Decimal:
     return Decimal(format(value.normalize(), "f"))
 
 
-def to_read(decl: Declaration) -> DeclarationRead:
+# Audit details that say why a declaration was targeted (see `audit_read`).
+TARGETING = frozenset({"score", "reasons", "random", "risk", "model"})
+
+
+def sees_targeting(actor: Principal) -> bool:
+    return actor.role is not Role.TRADER
+
+
+def to_read(decl: Declaration, actor: Principal) -> DeclarationRead:
     controls = [
         ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
         for c in decl.controls
     ]
-    return from_rows(_columns(decl), map(_columns, decl.items), map(_columns, decl.taxes), controls)
+    return from_rows(
+        _columns(decl), map(_columns, decl.items), map(_columns, decl.taxes), actor, controls
+    )
+
+
+def audit_read(events: Iterable[AuditEvent], actor: Principal) -> list[AuditRead]:
+    """A declaration's history as `actor` may see it: a trader's without the targeting."""
+    out = []
+    for e in events:
+        detail = e.detail
+        if detail is not None and not sees_targeting(actor):
+            detail = {k: v for k, v in detail.items() if k not in TARGETING} or None
+        out.append(
+            AuditRead(
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                detail=detail,
+            )
+        )
+    return out
+
+
+def amendment_read(request: AmendmentRequest, number: str) -> AmendmentRequestRead:
+    return AmendmentRequestRead(
+        id=request.id,
+        declaration=number,
+        version=request.version,
+        status=request.status,
+        reason=request.reason,
+        document=request.document,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        note=request.note,
+    )
 
 
 def _columns(row: Base) -> dict[str, Any]:
@@ -42,6 +98,7 @@ def from_rows(
     decl: Mapping[str, Any],
     items: Iterable[Mapping[str, Any]],
     taxes: Iterable[Mapping[str, Any]],
+    actor: Principal,
     controls: list[ControlRead] | None = None,
 ) -> DeclarationRead:
     """The read model from a declaration's columns and the columns of its items and tax lines,
@@ -108,7 +165,10 @@ def from_rows(
         },
         risk=RiskRead(
             score=decl["risk_score"], reasons=decl["risk_reasons"], random=decl["random_pick"]
-        ),
+        )
+        if sees_targeting(actor)
+        else None,
+        next_step=workflow.next_step(decl["status"]),
         controls=controls or [],
         lodged_at=lodged,
         released_at=released,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -195,7 +195,8 @@ class DeclarationRead(BaseModel):
     national_currency: str
     items: list[ItemRead]
     totals: dict[str, Decimal]
-    risk: RiskRead
+    risk: RiskRead | None  # None for a trader: the lane is theirs to know, not why
+    next_step: str
     controls: list[ControlRead]
     lodged_at: datetime
     released_at: datetime | None
@@ -227,3 +228,42 @@ class Payment(Strict):
 
 class Cancellation(Strict):
     reason: Text500
+
+
+class Opening(Strict):
+    """An officer takes a declaration in hand (its document check or inspection begins)."""
+
+    note: Text1000 | None = None
+
+
+class AmendmentRequestCreate(Strict):
+    reason: Text500
+    document: DeclarationCreate
+
+
+class AmendmentDecision(Strict):
+    decision: Literal["accept", "refuse"]
+    note: Text1000 | None = None
+
+
+class AmendmentRequestRead(BaseModel):
+    id: int
+    declaration: str
+    version: int
+    status: str
+    reason: str
+    document: dict[str, Any]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
+class AuditRead(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    detail: dict[str, Any] | None

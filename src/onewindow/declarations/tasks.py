@@ -95,7 +95,9 @@ class LodgingWriter:
                 self.node.context,
             )
         by_request: dict[int, Any] = {
-            id(r): from_rows(o.row, o.items, o.taxes) if isinstance(o, Lodged) else o
+            id(r): from_rows(o.row, o.items, o.taxes, principals[r.token])  # type: ignore[arg-type]
+            if isinstance(o, Lodged)
+            else o
             for r, o in zip(allowed, outcomes, strict=True)
         }
         return [by_request.get(id(r), principals[r.token]) for r in batch]

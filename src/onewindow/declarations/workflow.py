@@ -3,7 +3,8 @@
 registered ─(channel)─► green ──────────────► awaiting_payment ─(pay)─► paid ─(release)─► released
                         yellow ► document_check ─(accept)─┘ ▲
                                      └─(inspect)─► inspection ─(findings)─┘
-Any status before `paid` may be amended (taxes reassessed) or cancelled.
+Any status before `paid` may be amended (taxes reassessed, risk assessed again) or cancelled;
+once an officer has acted on a declaration its trader may only ask for an amendment.
 """
 
 from __future__ import annotations
@@ -31,22 +32,40 @@ class Action:
     name: str
     allowed_from: frozenset[str]
     roles: tuple[Role, ...]
+    doing: str  # what the action does to a declaration, for messages: "cannot <doing> a ..."
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        Action("document_check", frozenset({DOCUMENT_CHECK}), OFFICIALS),
-        Action("inspection", frozenset({INSPECTION}), OFFICIALS),
-        Action("pay", frozenset({AWAITING_PAYMENT}), ANYONE),
-        Action("release", frozenset({PAID}), OFFICIALS),
-        Action("amend", BEFORE_PAYMENT, ANYONE),
-        Action("cancel", BEFORE_PAYMENT, ANYONE),
+        Action("open", frozenset({DOCUMENT_CHECK, INSPECTION}), OFFICIALS, "take in hand"),
+        Action(
+            "document_check", frozenset({DOCUMENT_CHECK}), OFFICIALS, "decide the document check of"
+        ),
+        Action("inspection", frozenset({INSPECTION}), OFFICIALS, "record inspection findings on"),
+        Action("pay", frozenset({AWAITING_PAYMENT}), ANYONE, "pay for"),
+        Action("release", frozenset({PAID}), OFFICIALS, "release"),
+        Action("amend", BEFORE_PAYMENT, ANYONE, "amend"),
+        Action("cancel", BEFORE_PAYMENT, ANYONE, "cancel"),
+        Action("request_amendment", BEFORE_PAYMENT, ANYONE, "request an amendment of"),
+        Action("decide_amendment", BEFORE_PAYMENT, OFFICIALS, "decide an amendment request on"),
     )
 }
 
 
 _LANE_STATUS = {"yellow": DOCUMENT_CHECK, "red": INSPECTION}
+
+# What a trader does next, by status: the lane is theirs to know, the reasons are not.
+NEXT_STEP = {
+    REGISTERED: "Wait for the channel to be assigned.",
+    DOCUMENT_CHECK: "Customs checks the documents: keep the supporting documents ready and "
+    "wait for the officer's decision.",
+    INSPECTION: "Present the goods for physical inspection at the customs office.",
+    AWAITING_PAYMENT: "Pay the amount due (or lodge a guarantee covering it).",
+    PAID: "Wait for an officer to release the goods.",
+    RELEASED: "Nothing: the goods are released.",
+    CANCELLED: "Nothing: the declaration is cancelled.",
+}
 
 
 def lane_status(channel: str) -> str:
@@ -54,13 +73,16 @@ def lane_status(channel: str) -> str:
     return _LANE_STATUS.get(channel, AWAITING_PAYMENT)
 
 
+def next_step(status: str) -> str:
+    return NEXT_STEP.get(status, "Ask the customs office.")
+
+
 def check(action: str, status: str) -> Action:
     spec = ACTIONS[action]
     if status not in spec.allowed_from:
-        allowed = ", ".join(sorted(spec.allowed_from))
+        allowed = " or ".join(sorted(spec.allowed_from))
         raise InvalidTransition(
-            f"cannot {action.replace('_', ' ')} a declaration that is {status}; "
-            f"allowed when: {allowed}",
+            f"cannot {spec.doing} a declaration that is {status}; allowed when it is {allowed}",
             current_status=status,
             action=action,
         )
