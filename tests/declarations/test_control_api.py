@@ -246,6 +246,11 @@ def test_hostile_amendment_requests_get_4xx(
         ).status_code
         == 404
     )
+    for huge in ("9223372036854775808", "-1", "0"):
+        r = client.post(
+            f"{path}/{huge}/decision", json={"decision": "accept"}, headers=h(tokens["officer"])
+        )
+        assert r.status_code == 404, (huge, r.text)
     bad = client.post(
         f"{path}/1/decision", json={"decision": "maybe"}, headers=h(tokens["officer"])
     )

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from onewindow import auth
 from onewindow.cli.main import app
-from onewindow.config import get_settings
+from onewindow.config import PartnerConfig, get_settings
+from onewindow.exchange.service import sync_partners
 from onewindow.node import Node
 from onewindow.risk import create_profile
 
@@ -31,6 +32,9 @@ def cli(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., A
         auth.create_user(s, "officer1", auth.Role.OFFICER, None)
         auth.create_user(s, "moc", auth.Role.ISSUING_AUTHORITY, None)
         create_profile(s, name="phones", lane="yellow", hs_prefix="8517", reason="phones")
+        sync_partners(
+            s, {"SG": PartnerConfig(endpoint="http://127.0.0.1/SG")}, now=node.clock.now()
+        )
 
     def run(*args: str) -> Any:
         return runner.invoke(app, list(args))
@@ -55,12 +59,17 @@ def test_a_trader_cannot_cancel_an_acdd(cli: Callable[..., Any], doc: Doc, tmp_p
         transport={"mode": "1", "departure_date": "2026-11-10", "port_of_discharge": "SGSIN"},
     )
     del export["items"][0]["preference"]
+    export["items"][0] |= {"hs_code": "84713020", "description": "Laptops"}  # green: released
     lodged = cli("declaration", "submit", write(tmp_path, "ex.json", export), "--json")
     assert lodged.exit_code == 0, lodged.output
     number = json.loads(lodged.stdout)["number"]
+    assert json.loads(lodged.stdout)["status"] == "released"
     refused = cli("declaration", "acdd-cancel", number, "--as", "saigon", "--reason", "x")
     assert refused.exit_code == 2
     assert "forbidden" in refused.stderr and "officer" in refused.stderr
+    done = cli("declaration", "acdd-cancel", number, "--as", "officer1", "--reason", "split")
+    assert done.exit_code == 0, done.output
+    assert "queued to SG" in done.stdout
 
 
 def test_amendment_request_commands(cli: Callable[..., Any], doc: Doc, tmp_path: Path) -> None:

@@ -237,7 +237,12 @@ def decide_amendment(
     ctx: Context,
 ) -> AmendmentRequest:
     decl = act(session, actor, number, "decide_amendment")
-    request = session.get(AmendmentRequest, request_id, with_for_update=True)
+    # An id beyond the column's range would make PostgreSQL fail the query: it is just unknown.
+    request = (
+        session.get(AmendmentRequest, request_id, with_for_update=True)
+        if 0 < request_id < 2**31
+        else None
+    )
     if request is None or request.declaration_id != decl.id:
         raise NotFound(f"no amendment request {request_id} on {number}")
     if request.status != "pending":
