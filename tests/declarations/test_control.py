@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from onewindow.auth import SYSTEM, Principal, Role
-from onewindow.declarations import service
+from onewindow.declarations import service, workflow
 from onewindow.declarations.readmodel import to_read
 from onewindow.declarations.schemas import (
     AmendmentDecision,
@@ -387,3 +387,21 @@ def test_an_acdd_is_cancelled_by_officials_only(
         service.cancel_acdd(s, OFFICER, number, "split", vn.clock.now())
         assert service.history(s, SYSTEM, number)[-1].action == "declaration.acdd_cancelled"
     assert relay("VN", "TH") == ["ACDD_CANCELLATION"]
+
+
+@pytest.mark.parametrize("action", sorted(workflow.ACTIONS))
+def test_refusals_read_as_english(action: str) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        workflow.check(action, "cancelled")
+    message = refused.value.detail
+    assert message.startswith("cannot ") and " a declaration that is cancelled; " in message
+    assert "_" not in message.split(";")[0]  # no `document_check`, `inspection` as verbs
+
+
+def test_the_inspection_refusal_says_what_was_refused() -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        workflow.check("inspection", "released")
+    assert refused.value.detail == (
+        "cannot record inspection findings on a declaration that is released; "
+        "allowed when it is inspection"
+    )

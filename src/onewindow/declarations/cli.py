@@ -15,7 +15,7 @@ from sqlalchemy import select
 from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
 from onewindow.declarations import service
 from onewindow.declarations.models import PreArrival
-from onewindow.declarations.readmodel import amendment_read, to_read
+from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
     AmendmentDecision,
     AmendmentRequestCreate,
@@ -160,7 +160,8 @@ def history(number: str, as_user: str | None = AS) -> None:
     with handled():
         node = Node.open()
         with node.transaction() as session:
-            events = service.history(session, acting(session, as_user), number)
+            actor = acting(session, as_user)
+            events = audit_read(service.history(session, actor, number), actor)
             table = Table("at", "actor", "action", "from", "to")
             for e in events:
                 table.add_row(
