@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
 from onewindow.auth import Principal
 from onewindow.db import insert_many
 from onewindow.declarations import workflow
@@ -25,7 +24,6 @@ from onewindow.declarations.access import (
 )
 from onewindow.declarations.assessment import Plan, parse
 from onewindow.declarations.lodging import (
-    ENTITY,
     Context,
     child_rows,
     plan_all,
@@ -275,14 +273,4 @@ def _record(
     request: AmendmentRequest,
     detail: dict[str, Any],
 ) -> None:
-    audit.record(
-        session,
-        at=now,
-        actor=actor.name,
-        action=f"declaration.{action}",
-        entity_type=ENTITY,
-        entity_id=decl.number,
-        from_status=decl.status,
-        to_status=decl.status,
-        detail={"request": request.id, **detail},
-    )
+    transition(session, decl, actor, now, decl.status, action, {"request": request.id, **detail})
