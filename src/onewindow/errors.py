@@ -8,6 +8,7 @@ OneWindowError
 ├── Conflict (409)
 │   └── InvalidTransition     an action not allowed in the current status
 ├── PayloadTooLarge (413)
+├── LedgerDamaged (503)       the ledger's stored log fails its self-check: nothing is signed
 └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
 """
 
@@ -148,6 +149,15 @@ class PartnerRefused(PartnerError):
 
 class PartnerAnswerMalformed(PartnerError):
     code = "partner_answer_malformed"
+
+
+class LedgerDamaged(OneWindowError):
+    """The stored log no longer matches itself or its signed heads (rows altered or deleted
+    outside OneWindow): a fault of this node, which signs nothing over it until repaired."""
+
+    code = "ledger_damaged"
+    status = 503
+    title = "The ledger failed its self-check"
 
 
 class ConfigurationError(OneWindowError):
