@@ -202,7 +202,7 @@ class _Fold:
         edge = repository.load_nodes(session, merkle.root_nodes(start)) if start else {}
         self.stack = [(level, pos, edge[(level, pos)]) for level, pos in merkle.root_nodes(start)]
         self.size, self.heads, self.next_head = size, heads, 0
-        self.good_size = start  # the largest size whose root matched its signed head
+        self.good_size = 0  # the largest size whose root matched its signed head
         self.made: list[tuple[int, int, bytes]] = []  # the subtrees the last batch completed
         self.head_problems: list[tuple[int, str]] = []  # and the roots it found wrong
         problem = self._heads_at(start)
