@@ -169,7 +169,9 @@ def test_the_check_command(cli: None) -> None:
     assert runner.invoke(ledger_app, ["head"]).exit_code == 0
     ok = runner.invoke(ledger_app, ["check"])
     assert ok.exit_code == 0, ok.output
-    assert "ledger ok: every entry of 20 recomputed (20 entries, 1 signed head(s)" in ok.stdout
+    assert "ledger ok: all 20 entries recomputed, 1 signed head(s) compared" in ok.stdout
+    tail = runner.invoke(ledger_app, ["check", "--tail", "5"]).stdout
+    assert "ledger ok: the last 5 entries (15-19) recomputed, 1 signed head(s) compared" in tail
     tail = json.loads(runner.invoke(ledger_app, ["check", "--tail", "5", "--json"]).stdout)
     assert tail["status"] == "ok" and tail["from_index"] == 15 and tail["entries"] == 5
 

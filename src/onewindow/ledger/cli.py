@@ -167,11 +167,12 @@ def check(
     if json_output:
         emit_json(out)
     elif out.status == "ok":
-        what = "every entry" if out.scope == "full" else f"entries {out.from_index}-"
-        _line(
-            f"ledger ok: {what} of {out.tree_size} recomputed ({out.entries} entries, "
-            f"{out.heads} signed head(s) compared)"
+        what = (
+            f"all {out.tree_size} entries"
+            if out.scope == "full"
+            else f"the last {out.entries} entries ({out.from_index}-{out.tree_size - 1})"
         )
+        _line(f"ledger ok: {what} recomputed, {out.heads} signed head(s) compared")
     else:
         console.print(f"[bold red]ledger FAILED[/] at entry {out.first_bad_entry}")
         _line(escape(out.problem or ""))

@@ -121,10 +121,20 @@ def before_signing(session: Session, public_key: Ed25519PublicKey) -> None:
     last = repository.latest_signed_head(session)
     size = repository.tree_size(session)
     start = min(last.tree_size, size) if last is not None else 0
-    _check(session, start, size, last, public_key, None, [0, 0])
+    try:
+        _check(session, start, size, last, public_key, None, [0, 0])
+    except LedgerDamaged as exc:
+        first = exc.extra.get("first_bad_entry")
+        log.error("ledger.self_check_failed scope=signing first_bad_entry=%s detail=%s", first, exc)
+        raise
 
 
 # ---- the check ----
+
+
+def _bad(detail: str, first_bad_entry: int | None) -> LedgerDamaged:
+    # Not logged here: a check's finding is logged once, when it is recorded or refused.
+    return LedgerDamaged(detail, first_bad_entry=first_bad_entry)
 
 
 def _check(
@@ -137,7 +147,7 @@ def _check(
     counts: list[int],
 ) -> None:
     if last is not None and last.tree_size > size:
-        raise repository.damaged(
+        raise _bad(
             f"the log holds {size} entries but its last signed head covers {last.tree_size}: "
             "entries were deleted",
             size,
@@ -147,7 +157,7 @@ def _check(
     beyond = session.scalar(select(func.min(LedgerEntry.leaf_index)).where(
         LedgerEntry.leaf_index >= size))  # fmt: skip
     if beyond is not None:
-        raise repository.damaged(f"entry {beyond} lies beyond the log's size {size}", beyond)
+        raise _bad(f"entry {beyond} lies beyond the log's size {size}", beyond)
     heads = list(
         session.execute(
             select(SignedTreeHead.tree_size, SignedTreeHead.root_hash)
@@ -167,7 +177,7 @@ def _check(
         problems = problems or fold.head_problems
         if problems:
             first, problem = min(problems)
-            raise repository.damaged(problem, first)
+            raise _bad(problem, first)
         if progress is not None:
             progress(hi - start, size - start)
     counts[1] = fold.next_head
@@ -179,7 +189,7 @@ def _check_signature(head: SignedTreeHead, public_key: Ed25519PublicKey) -> None
         return  # signed before a key rotation: its root is still compared
     message = tree_head_message(head.origin, head.tree_size, head.root_hash, _utc(head.signed_at))
     if not keys.verify(public_key, head.signature, message):
-        raise repository.damaged(
+        raise _bad(
             f"the last signed head (size {head.tree_size}) does not verify with this node's "
             "key: its row was altered",
             None,
@@ -207,7 +217,7 @@ class _Fold:
         self.head_problems: list[tuple[int, str]] = []  # and the roots it found wrong
         problem = self._heads_at(start)
         if problem:
-            raise repository.damaged(problem[1], problem[0])
+            raise _bad(problem[1], problem[0])
 
     def root(self) -> bytes:
         if not self.stack:
@@ -319,7 +329,7 @@ def _check_nodes_beyond(session: Session, size: int) -> None:
         )
         if stray is not None:
             first = stray << level
-            raise repository.damaged(
+            raise _bad(
                 f"a stored subtree over entries {first}-{((stray + 1) << level) - 1} lies "
                 f"beyond the log's size {size}: entries were deleted",
                 first,
@@ -328,7 +338,7 @@ def _check_nodes_beyond(session: Session, size: int) -> None:
         select(func.min(LedgerNode.level)).where(LedgerNode.level > max(size.bit_length(), 1))
     )
     if higher is not None:
-        raise repository.damaged(
+        raise _bad(
             f"a stored subtree of level {higher} is larger than the log of size {size}", size
         )
 
