@@ -261,3 +261,21 @@ def test_what_a_witness_sees(node: Node, client: TestClient, tmp_path: Path) -> 
     status, detail = witness(node, th)
     assert status == "alarm" and "does not extend the log of size 7" in detail, detail
     th.engine.dispose()
+
+
+def test_the_start_up_check_verifies_the_last_head_with_the_node_key(
+    node: Node, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "node.pem"
+    settings = node.settings.model_copy(update={"key_file": key_file})
+    started = Node(settings, node.engine, node.sessions, node.clock)
+    keys.load_or_create_key(key_file)
+    signer = service.HeadSigner(keys.load_key(key_file), ledger_origin("VN"), node.clock)
+    with node.transaction() as session:
+        service.append_many(session, [entry(i) for i in range(3)])
+        service.sign_head(session, signer)
+        session.execute(update(SignedTreeHead).values(tree_size=2))  # the row altered
+    with TestClient(create_app(started)) as client:
+        ledger = client.get("/api/v1/health").json()["ledger"]
+    assert ledger["status"] == "failed"
+    assert "does not verify with this node's key" in ledger["problem"]

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onewindow import keys
-from onewindow.errors import LedgerDamaged
+from onewindow.errors import ConfigurationError, LedgerDamaged
 from onewindow.ledger import selfcheck
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher
@@ -37,8 +37,12 @@ DEFAULT_INTERVAL = 60.0
 def check_at_start(node: Node, tail: int = selfcheck.STARTUP_TAIL) -> selfcheck.Finding:
     """The self-check of the log's last `tail` entries, on record (GET /api/v1/health shows
     it). A node whose ledger fails still starts: it serves everything but new signed heads."""
+    try:  # the last head's signature too, with the node's key if it has one yet
+        public_key = keys.load_key(node.settings.key_file).public_key
+    except ConfigurationError:
+        public_key = None
     with node.transaction() as session:
-        found = selfcheck.check(session, tail=tail)
+        found = selfcheck.check(session, tail=tail, public_key=public_key)
         selfcheck.record(session, found, node.clock.now(), "start-up")
     return found
 
