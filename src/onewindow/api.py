@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onewindow import __version__
@@ -18,6 +19,7 @@ from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.tasks import LodgingWriter
 from onewindow.errors import OneWindowError, PayloadTooLarge, from_validation
 from onewindow.exchange.api import router as exchange_router
+from onewindow.ledger import tasks as ledger_tasks
 from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
 from onewindow.origin.api import router as origin_router
@@ -88,6 +90,7 @@ def create_app(node: Node) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_collector()  # again: start-up has built the app since the CLI started
+        await run_in_threadpool(ledger_tasks.check_at_start, node)  # shown by /health
         yield
         await writer.stop()
 
@@ -122,8 +125,17 @@ def create_app(node: Node) -> FastAPI:
         )
 
     @app.get("/api/v1/health", tags=["node"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "country": node.settings.country, "version": __version__}
+    def health() -> dict[str, Any]:
+        """200 even when the ledger failed its self-check ("degraded"): the node still clears
+        goods; only new signed heads are refused. Monitoring alerts on `ledger.status`."""
+        ledger = ledger_tasks.health(node)
+        status = "degraded" if ledger.status in ("failed", "unknown") else "ok"
+        return {
+            "status": status,
+            "country": node.settings.country,
+            "version": __version__,
+            "ledger": ledger.model_dump(mode="json"),
+        }
 
     app.include_router(declarations_router)
     app.include_router(reports)

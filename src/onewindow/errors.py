@@ -9,6 +9,7 @@ OneWindowError
 │   ├── InvalidTransition     an action not allowed in the current status
 │   └── OfficerActed          a trader's change after an officer took the declaration in hand
 ├── PayloadTooLarge (413)
+├── LedgerDamaged (503)       the ledger's stored log fails its self-check: nothing is signed
 └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
 """
 
@@ -154,6 +155,15 @@ class PartnerRefused(PartnerError):
 
 class PartnerAnswerMalformed(PartnerError):
     code = "partner_answer_malformed"
+
+
+class LedgerDamaged(OneWindowError):
+    """The stored log no longer matches itself or its signed heads (rows altered or deleted
+    outside OneWindow): a fault of this node, which signs nothing over it until repaired."""
+
+    code = "ledger_damaged"
+    status = 503
+    title = "The ledger failed its self-check"
 
 
 class ConfigurationError(OneWindowError):

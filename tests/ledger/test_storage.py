@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onewindow import keys
 from onewindow.clock import FixedClock
-from onewindow.errors import ConfigurationError, InvalidInput, NotFound
+from onewindow.errors import InvalidInput, LedgerDamaged, NotFound
 from onewindow.ledger import merkle, service
 from onewindow.ledger.encoding import LeafEntry, leaf_data
 from onewindow.ledger.models import LedgerEntry, LedgerState
@@ -221,10 +221,10 @@ def test_tampered_storage_is_detected(session: Session) -> None:
     session.execute(
         update(LedgerEntry).where(LedgerEntry.leaf_index == 5).values(document_sha256="0" * 64)
     )
-    with pytest.raises(ConfigurationError, match="no longer matches"):
+    with pytest.raises(LedgerDamaged, match="no longer matches"):
         service.prove(session, "VN-2026-000005")
     session.execute(text("DELETE FROM ledger_nodes WHERE level = 2"))
-    with pytest.raises(ConfigurationError, match="missing"):
+    with pytest.raises(LedgerDamaged, match="missing"):
         service.prove(session, "VN-2026-000001")
 
 

@@ -85,6 +85,7 @@ def fetcher(th: MemoryLog) -> FakeFetcher:
 def check(doc: Any, fetcher: FakeFetcher, **kwargs: Any) -> dict[str, Check]:
     kwargs.setdefault("ca", CA)
     kwargs.setdefault("now", NOW)
+    kwargs.setdefault("endpoint", URL)  # the verifier's configured partner endpoint
     checks = verify(doc, fetcher=fetcher, **kwargs)
     return {c.check: c for c in checks}
 
@@ -312,10 +313,29 @@ def test_issuer_log_unreachable_or_garbage(
 
 
 def test_no_endpoint(doc: dict[str, Any], fetcher: FakeFetcher) -> None:
-    checks = check(dict(doc, issuer_endpoint=None), fetcher)
+    checks = check(dict(doc, issuer_endpoint=None), fetcher, endpoint=None)
     assert failed(checks) == {"log_head", "inclusion", "not_revoked"}
     assert "no public endpoint" in checks["log_head"].detail
     assert not failed(check(dict(doc, issuer_endpoint="http://x"), fetcher, endpoint=URL))
+
+
+def test_the_documents_own_endpoint_is_never_asked(
+    doc: dict[str, Any], fetcher: FakeFetcher
+) -> None:
+    """The document names its issuer's log (URL, which would answer): without a configured
+    endpoint nothing is asked, rather than whatever address a forger wrote in."""
+    assert doc["issuer_endpoint"] == URL
+    checks = check(doc, fetcher, endpoint=None)
+    assert failed(checks) == {"log_head", "inclusion", "not_revoked"}
+    assert "no public endpoint" in checks["log_head"].detail
+    assert fetcher.calls == []
+
+
+def test_an_untrusted_issuer_is_never_asked(doc: dict[str, Any], fetcher: FakeFetcher) -> None:
+    checks = check(doc, fetcher, ca=None)
+    assert failed(checks) == {"certificate", "log_head", "inclusion", "not_revoked"}
+    assert checks["log_head"].detail == "not asked: the issuer's certificate is not trusted"
+    assert fetcher.calls == []
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from onewindow import keys
 from onewindow.api_deps import NodeDep, TokenDep, principal
-from onewindow.ledger import alarms, service, trust, verify, witness
+from onewindow.auth import Role
+from onewindow.ledger import alarms, selfcheck, service, trust, verify, witness
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher
 from onewindow.ledger.schemas import (
@@ -25,10 +26,12 @@ from onewindow.ledger.schemas import (
     CosignatureRead,
     DocumentProofsRead,
     InclusionRead,
+    SelfCheckRead,
     SignedHeadRead,
     VerifyRead,
     WitnessRead,
 )
+from onewindow.ledger.tasks import damage_recorded
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
@@ -50,8 +53,9 @@ COUNTRY = "^[A-Z]{2}$"  # a partner's ISO 3166 alpha-2 code
 
 @router.get("/head", response_model=SignedHeadRead)
 def head(node: NodeDep, signer: SignerDep) -> SignedHeadRead:
-    """The signed head of the whole log (signed anew only when the log has grown)."""
-    with node.transaction() as session:
+    """The signed head of the whole log (signed anew only when the log has grown, and only
+    over a log that passes its self-check: else 503 `ledger_damaged`)."""
+    with damage_recorded(node) as session:
         return SignedHeadRead.of(service.current_signed_head(session, signer), signer.key)
 
 
@@ -66,7 +70,7 @@ def proof(
     ),
 ) -> InclusionRead:
     """Inclusion proof of the document's latest entry."""
-    with node.transaction() as session:
+    with damage_recorded(node) as session:
         if tree_size is not None:
             found = service.prove(session, document_id, tree_size, document_type)
             return InclusionRead.of(found)
@@ -81,7 +85,7 @@ def consistency(
     new: int | None = Query(None, ge=0, description="Default: the current size"),
 ) -> ConsistencyRead:
     """Proof that the log at size `old` is a prefix of the log at size `new`."""
-    with node.transaction() as session:
+    with damage_recorded(node) as session:
         return ConsistencyRead.of(service.consistency(session, old, new))
 
 
@@ -94,9 +98,27 @@ def proofs(
 ) -> DocumentProofsRead:
     """Every entry of the document (issued, status changes, revoked), each with its inclusion
     proof under one signed head: what `onewindow verify` asks the issuer."""
-    with node.transaction() as session:
+    with damage_recorded(node) as session:
         found, sth = service.prove_document(session, signer, document_id, document_type)
         return DocumentProofsRead.of(found, sth, signer.key)
+
+
+@router.post("/check", response_model=SelfCheckRead)
+def check(
+    node: NodeDep,
+    signer: SignerDep,
+    token: TokenDep,
+    tail: int | None = Query(None, ge=0, description="Only the last TAIL entries"),
+) -> SelfCheckRead:
+    """A supervisor or administrator runs the ledger's self-check (see `onewindow ledger
+    check`): in full by default, a few seconds per 200,000 entries. The result is put on
+    record and shown by /api/v1/health; a failure is an answer, not an error."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        actor.require(Role.SUPERVISOR, Role.ADMINISTRATOR)
+        found = selfcheck.check(session, tail=tail, public_key=signer.key.public_key)
+        row = selfcheck.record(session, found, node.clock.now(), actor.name)
+        return SelfCheckRead.of(found, row.checked_at)
 
 
 @router.get("/witnesses", response_model=list[WitnessRead])
@@ -162,7 +184,7 @@ def verify_document(
     doc, parsed = verify.parse_verifiable(document)
     checks = [parsed]
     if doc is not None:
-        with node.transaction() as session, HttpFetcher() as http:
+        with damage_recorded(node) as session, HttpFetcher() as http:
             fetcher: Fetcher = http
             endpoint: str | None = None
             if doc.issuer_country == settings.country:

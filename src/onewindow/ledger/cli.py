@@ -9,14 +9,24 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 from onewindow import keys
-from onewindow.cli.output import AS, EXIT_FAILED, acting, console, emit_json, fail, handled
+from onewindow.cli.output import (
+    AS,
+    EXIT_FAILED,
+    acting,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    handled,
+)
 from onewindow.clock import SystemClock
-from onewindow.config import get_settings
+from onewindow.config import Settings, get_settings
 from onewindow.errors import ConfigurationError
-from onewindow.ledger import alarms, service, tasks, trust, verify, witness
+from onewindow.ledger import alarms, selfcheck, service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.schemas import (
@@ -25,6 +35,7 @@ from onewindow.ledger.schemas import (
     ConsistencyRead,
     EntryRead,
     InclusionRead,
+    SelfCheckRead,
     SignedHeadRead,
 )
 from onewindow.node import Node
@@ -64,7 +75,7 @@ def head(json_output: bool = JSON, key: Path | None = KEY) -> None:
     with handled(json_output):
         node = Node.open()
         signer = _signer(node, key)
-        with node.transaction() as session:
+        with tasks.damage_recorded(node) as session:
             out = SignedHeadRead.of(service.current_signed_head(session, signer), signer.key)
     if json_output:
         emit_json(out)
@@ -84,7 +95,7 @@ def prove(
     with handled(json_output):
         node = Node.open()
         signer = _signer(node, key)
-        with node.transaction() as session:
+        with tasks.damage_recorded(node) as session:
             sth = service.current_signed_head(session, signer)
             signed = SignedHeadRead.of(sth, signer.key)
             if all_entries:
@@ -116,7 +127,7 @@ def consistency(
     """Prove that the log at size OLD is a prefix of the log at size NEW."""
     with handled(json_output):
         node = Node.open()
-        with node.transaction() as session:
+        with tasks.damage_recorded(node) as session:
             out = ConsistencyRead.of(service.consistency(session, old, new))
     if json_output:
         emit_json(out)
@@ -127,6 +138,51 @@ def consistency(
     console.print(table)
     for n, step in enumerate(out.proof):
         _line(f"proof[{n}]  {step}")
+
+
+@app.command()
+def check(
+    tail: int | None = typer.Option(
+        None, "--tail", min=0, help="Only the last N entries [default: every entry]"
+    ),
+    json_output: bool = JSON,
+    key: Path | None = KEY,
+) -> None:
+    """Recompute every entry's leaf hash, every stored subtree and the root at each signed
+    head, and compare; exit 1 naming the first bad entry. A full check that passes clears an
+    earlier failure (new heads are signed again)."""
+    with handled(json_output):
+        node = Node.open()
+        signer = _signer(node, key)
+        with node.transaction() as session, _progress() as bar:
+            task = bar.add_task("checking the ledger", total=None)
+            found = selfcheck.check(
+                session,
+                tail=tail,
+                public_key=signer.key.public_key,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+            row = selfcheck.record(session, found, node.clock.now(), "cli")
+            out = SelfCheckRead.of(found, row.checked_at)
+    if json_output:
+        emit_json(out)
+    elif out.status == "ok":
+        what = (
+            f"all {out.tree_size} entries"
+            if out.scope == "full"
+            else f"the last {out.entries} entries ({out.from_index}-{out.tree_size - 1})"
+        )
+        _line(f"ledger ok: {what} recomputed, {out.heads} signed head(s) compared")
+    else:
+        console.print(f"[bold red]ledger FAILED[/] at entry {out.first_bad_entry}")
+        _line(escape(out.problem or ""))
+    if out.status != "ok":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _progress() -> Progress:
+    # On stderr, and only on a terminal: --json and pipes get the result alone.
+    return Progress(console=err_console, transient=True, disable=not err_console.is_terminal)
 
 
 @app.command("append-demo")
@@ -355,6 +411,15 @@ def witnesses(json_output: bool = JSON) -> None:
     console.print(table, soft_wrap=True)
 
 
+def _trusted_endpoint(settings: Settings, country: str) -> str | None:
+    """Where the issuer's log is asked: a configured partner, or this node itself. Never the
+    endpoint a document names: a forged one names its forger's server."""
+    if country == settings.country:
+        return f"http://{settings.host}:{settings.port}"
+    partner = settings.partners.get(country)
+    return partner.endpoint if partner else None
+
+
 def verify_command(
     file: Path = typer.Argument(..., help="A verifiable document (JSON) as a node issues it"),
     ca: Path | None = typer.Option(
@@ -362,8 +427,8 @@ def verify_command(
     ),
     endpoint: str | None = typer.Option(
         None,
-        help="Ask the issuer's log here [default: the partner's configured endpoint, "
-        "else the one the document names]",
+        help="Ask the issuer's log here [default: the partner's configured endpoint, or this "
+        "node's own API for its own documents; never the address the document names]",
     ),
     json_output: bool = JSON,
 ) -> None:
@@ -377,8 +442,7 @@ def verify_command(
         doc, parsed = verify.parse_verifiable(raw)
         checks = [parsed]
         if doc is not None:
-            partner = settings.partners.get(doc.issuer_country)
-            where = endpoint or (partner.endpoint if partner else None) or doc.issuer_endpoint
+            where = endpoint or _trusted_endpoint(settings, doc.issuer_country)
             with HttpFetcher() as fetcher:
                 checks += verify.check_document(
                     doc, ca=root, fetcher=fetcher, now=SystemClock().now(), endpoint=where

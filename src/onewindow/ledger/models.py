@@ -115,3 +115,21 @@ class WitnessedHead(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     acknowledgement: Mapped[str | None] = mapped_column(Text)
+
+
+class LedgerCheck(Base):
+    """One run of the ledger's self-check (`selfcheck.py`), or damage found while serving (a
+    proof, a head to sign). A failure is this node's own alarm: it stands, and no head is
+    signed, until a full check passes; rows are never deleted."""
+
+    __tablename__ = "ledger_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scope: Mapped[str] = mapped_column(String(10))  # full, tail or serving
+    from_index: Mapped[int] = mapped_column(BigInteger)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    first_bad_entry: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(120))

@@ -6,6 +6,7 @@ processing costs more than the hashing)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
@@ -25,10 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from onewindow.errors import ConfigurationError
+from onewindow.errors import LedgerDamaged
 from onewindow.ledger import merkle
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
 
+log = logging.getLogger("onewindow.ledger")
 STATE_ID = 1
 ENTRIES = cast(Table, LedgerEntry.__table__)
 NODES = cast(Table, LedgerNode.__table__)
@@ -118,11 +120,20 @@ def load_nodes(session: Session, keys_: Iterable[merkle.NodeKey]) -> dict[merkle
     found = {(level, pos): value for level, pos, value in rows}
     missing = wanted - found.keys()
     if missing:
-        raise ConfigurationError(
-            f"the ledger is missing {len(missing)} stored subtree(s), e.g. {min(missing)}; "
-            "its tables were altered outside OneWindow"
+        first = min(pos << level for level, pos in missing)
+        raise damaged(
+            f"the ledger is missing {len(missing)} stored subtree(s), the first over entry "
+            f"{first}; its tables were altered outside OneWindow",
+            first,
         )
     return found
+
+
+def damaged(detail: str, first_bad_entry: int | None) -> LedgerDamaged:
+    """The error for a stored log found damaged, logged where it is found: whoever answers
+    the request only sees a 503."""
+    log.error("ledger.self_check_failed first_bad_entry=%s detail=%s", first_bad_entry, detail)
+    return LedgerDamaged(detail, first_bad_entry=first_bad_entry)
 
 
 def latest_entry(

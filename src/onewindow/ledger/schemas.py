@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onewindow.keys import NodeKey
 from onewindow.ledger.encoding import tree_head_message
-from onewindow.ledger.models import LedgerEntry, SignedTreeHead, WitnessedHead
+from onewindow.ledger.models import LedgerCheck, LedgerEntry, SignedTreeHead, WitnessedHead
+from onewindow.ledger.selfcheck import Finding
 from onewindow.ledger.service import Consistency, Inclusion, signed_head_message
 
 
@@ -258,3 +259,53 @@ class VerifyRead(BaseModel):
     ok: bool
     document_id: str | None
     checks: list[CheckRead]
+
+
+class SelfCheckRead(BaseModel):
+    """A run of the ledger's self-check (`onewindow ledger check`, POST /api/v1/ledger/check)."""
+
+    status: Literal["ok", "failed"]
+    scope: str = Field(description="full, tail (the last entries) or serving (found in use)")
+    from_index: int
+    tree_size: int
+    entries: int = Field(description="Entries recomputed")
+    heads: int = Field(description="Signed heads whose root was compared")
+    first_bad_entry: int | None
+    problem: str | None
+    checked_at: datetime
+
+    @classmethod
+    def of(cls, found: Finding, checked_at: datetime) -> SelfCheckRead:
+        return cls(
+            status="ok" if found.ok else "failed",
+            scope=found.scope,
+            from_index=found.from_index,
+            tree_size=found.tree_size,
+            entries=found.entries,
+            heads=found.heads,
+            first_bad_entry=found.first_bad_entry,
+            problem=found.problem,
+            checked_at=_utc(checked_at),
+        )
+
+
+class LedgerHealth(BaseModel):
+    """The ledger in GET /api/v1/health: a failure stands until a full check passes."""
+
+    status: Literal["ok", "failed", "unchecked", "unknown"]
+    checked_at: datetime | None = None
+    scope: str | None = None
+    first_bad_entry: int | None = None
+    problem: str | None = None
+
+    @classmethod
+    def of(cls, row: LedgerCheck | None) -> LedgerHealth:
+        if row is None:
+            return cls(status="unchecked")
+        return cls(
+            status="ok" if row.ok else "failed",
+            checked_at=_utc(row.checked_at),
+            scope=row.scope,
+            first_bad_entry=row.first_bad_entry,
+            problem=row.problem,
+        )

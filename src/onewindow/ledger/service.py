@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from onewindow import keys
 from onewindow.clock import Clock
 from onewindow.db import insert_values
-from onewindow.errors import ConfigurationError, InvalidInput, NotFound, invalid
-from onewindow.ledger import merkle, repository
+from onewindow.errors import InvalidInput, NotFound, invalid
+from onewindow.ledger import merkle, repository, selfcheck
 from onewindow.ledger.encoding import (
     LeafEntry,
     check_entry,
@@ -184,6 +184,10 @@ def head(session: Session, size: int | None = None) -> TreeHead:
 
 
 def sign_head(session: Session, signer: HeadSigner) -> SignedTreeHead:
+    """Sign the current root, once the ledger passes what `selfcheck.before_signing` asks:
+    LedgerDamaged (503) instead while a self-check failure stands or the entries since the
+    last signed head do not check."""
+    selfcheck.before_signing(session, signer.key.public_key)
     current = head(session)
     # Whole microseconds survive every database round trip, so the signed bytes can be rebuilt.
     signed_at = signer.clock.now().astimezone(UTC)
@@ -258,9 +262,10 @@ def entry_leaf_data(entry: LedgerEntry) -> bytes:
 def _inclusion(session: Session, entry: LedgerEntry, size: int) -> Inclusion:
     data = entry_leaf_data(entry)
     if merkle.leaf_hash(data) != entry.leaf_hash:
-        raise ConfigurationError(
+        raise repository.damaged(
             f"ledger entry {entry.leaf_index} no longer matches its leaf hash; "
-            "its row was altered outside OneWindow"
+            "its row was altered outside OneWindow",
+            entry.leaf_index,
         )
     wanted = merkle.inclusion_nodes(entry.leaf_index, size) | set(merkle.root_nodes(size))
     nodes = repository.load_nodes(session, wanted - {(0, entry.leaf_index)})

@@ -1,6 +1,8 @@
-"""The witness loop: every `interval` seconds, one round over the partners' logs.
+"""The ledger's work beside the API: the start-up self-check, damage found while serving put
+on record, and the witness loop.
 
-Meant to run beside the API in a daemon thread:
+The witness loop, every `interval` seconds one round over the partners' logs, is meant to run
+in a daemon thread:
 
     threading.Thread(target=run_witness, args=(node, 60.0), daemon=True).start()
 
@@ -12,16 +14,64 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from onewindow import keys
+from onewindow.errors import ConfigurationError, LedgerDamaged
+from onewindow.ledger import selfcheck
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher
+from onewindow.ledger.schemas import LedgerHealth
 from onewindow.ledger.service import HeadSigner
 from onewindow.ledger.witness import Outcome, load_partners, witness_once
 from onewindow.node import Node
 
 log = logging.getLogger("onewindow.ledger")
 DEFAULT_INTERVAL = 60.0
+
+
+def check_at_start(node: Node, tail: int = selfcheck.STARTUP_TAIL) -> selfcheck.Finding:
+    """The self-check of the log's last `tail` entries, on record (GET /api/v1/health shows
+    it). A node whose ledger fails still starts: it serves everything but new signed heads."""
+    try:  # the last head's signature too, with the node's key if it has one yet
+        public_key = keys.load_key(node.settings.key_file).public_key
+    except ConfigurationError:
+        public_key = None
+    with node.transaction() as session:
+        found = selfcheck.check(session, tail=tail, public_key=public_key)
+        selfcheck.record(session, found, node.clock.now(), "start-up")
+    return found
+
+
+def health(node: Node) -> LedgerHealth:
+    """What GET /api/v1/health shows of the ledger: a standing failure, else the last check."""
+    try:
+        with node.transaction() as session:
+            return LedgerHealth.of(selfcheck.latest(session))
+    except SQLAlchemyError:
+        log.exception("ledger.health_unknown")
+        return LedgerHealth(status="unknown", problem="the database did not answer")
+
+
+@contextmanager
+def damage_recorded(node: Node) -> Iterator[Session]:
+    """A transaction of a ledger command or request. Damage found on the way (LedgerDamaged)
+    is put on record in a transaction of its own, since this one is rolled back, then raised
+    on (a 503 `ledger_damaged`, or the command's error)."""
+    try:
+        with node.transaction() as session:
+            yield session
+    except LedgerDamaged as exc:
+        try:
+            with node.transaction() as session:
+                selfcheck.record_damage(session, exc, node.clock.now())
+        except Exception:  # the record is a courtesy: the answer is the damage either way
+            log.exception("ledger.damage_not_recorded")
+        raise
 
 
 def witness_round(node: Node, fetcher: Fetcher, key: keys.NodeKey) -> list[Outcome]:

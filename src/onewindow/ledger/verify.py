@@ -31,8 +31,10 @@ key id is the first 16 hex digits of SHA-256 over the key's SubjectPublicKeyInfo
                 key, and it and the root are within their validity periods;
 - signature:    the signature verifies with the certificate's key over the document bytes;
 - hash:         the document bytes hash to `document_sha256` (not altered);
-- log_head:     the issuer's log, fetched from its public endpoint, has a head signed by that
-                same key under the issuer's log name (`onewindow/XX/ledger`);
+- log_head:     the issuer's log, fetched from the endpoint the verifier configured for that
+                partner (never the `issuer_endpoint` the document names, which is only
+                informative), has a head signed by that same key under the issuer's log name
+                (`onewindow/XX/ledger`); not asked at all when the certificate check failed;
 - inclusion:    an `issued` entry of this type, id, version and issuer, with the hash of these
                 very bytes, is in the log under that head (RFC 9162 inclusion proof);
 - not_revoked:  no entry of the document under that head is a `revoked` one.
@@ -173,11 +175,12 @@ def verify(
     now: datetime,
     endpoint: str | None = None,
 ) -> list[Check]:
-    """Every check of a document as received; `endpoint` overrides the one it names."""
+    """Every check of a document as received, asking the issuer's log at `endpoint`: the
+    configured partner's, never the `issuer_endpoint` the document names (whoever forged the
+    document chose that one)."""
     doc, parsed = parse_verifiable(raw)
     if doc is None:
         return [parsed]
-    endpoint = endpoint or doc.issuer_endpoint
     return [parsed, *check_document(doc, ca=ca, fetcher=fetcher, now=now, endpoint=endpoint)]
 
 
@@ -196,12 +199,12 @@ def check_document(
     except ValueError as exc:
         unreadable = [Check(name, False, str(exc)) for name in ("signature", "hash", *LOG_CHECKS)]
         return [certificate_check, *unreadable]
-    return [
-        certificate_check,
-        _signature(doc, body, key),
-        _hash(doc, body),
-        *_log(doc, body, key, fetcher, endpoint),
-    ]
+    if not certificate_check.ok:
+        # An issuer the federation does not vouch for: its log is not asked, wherever it is.
+        log_checks = _fail_log("not asked: the issuer's certificate is not trusted")
+    else:
+        log_checks = _log(doc, body, key, fetcher, endpoint)
+    return [certificate_check, _signature(doc, body, key), _hash(doc, body), *log_checks]
 
 
 def _certificate(
