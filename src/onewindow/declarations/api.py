@@ -161,7 +161,7 @@ def cancel(number: str, body: Cancellation, node: NodeDep, token: TokenDep) -> A
 def clearance(node: NodeDep, token: TokenDep, days: int = Query(30, ge=1, le=3660)) -> Any:
     """Clearance times (lodged to released) per channel over the last `days` days."""
     with node.transaction() as session:
-        principal(session, token).require(*service.workflow.OFFICIALS)
+        principal(session, token)  # the route's rule (onewindow.access) says who
         end = node.clock.now()
         rows = repository.released_between(session, end - timedelta(days=days), end)
         return {
