@@ -231,3 +231,43 @@ def test_tokens_made_before_0009_keep_working_with_an_expiry(engine: Engine) -> 
     assert actor.name == "old" and actor.role is auth.Role.OFFICER
     assert row.expires_at - row.created_at == timedelta(days=30)
     assert user.disabled_at is None
+
+
+def test_tokens_of_requests_together_are_checked_in_one_query(
+    node: Node, officer: str, clock: FixedClock
+) -> None:
+    with node.transaction() as s:
+        other = auth.create_user(s, "gone", auth.Role.TRADER, "0309999999", now=clock.now())
+        auth.set_disabled(s, "gone", True, actor="test")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(node.engine, "before_cursor_execute", seen)
+    try:
+        with node.transaction() as s:
+            found = auth.authenticate_many(s, [officer, other, "ow_forged", None, officer])
+    finally:
+        event.remove(node.engine, "before_cursor_execute", seen)
+    assert found[officer] == auth.Principal("officer9", auth.Role.OFFICER)
+    assert "disabled" in str(found[other]) and "not valid" in str(found["ow_forged"])
+    assert isinstance(found[None], NotAuthenticated)
+    assert len([q for q in statements if "api_tokens" in q and "SELECT" in q.upper()]) == 1
+
+
+def test_a_request_authenticates_its_caller_once(
+    node: Node, client: TestClient, officer: str
+) -> None:
+    client.get(HEALTHY, headers=bearer(officer))  # the first use writes last_used_at
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(node.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(HEALTHY, headers=bearer(officer)).status_code == 200
+    finally:
+        event.remove(node.engine, "before_cursor_execute", seen)
+    assert len([q for q in statements if "api_tokens" in q]) == 1

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -134,6 +136,7 @@ def issue_token(
 
 _AUTH = select(
     ApiToken.id,
+    ApiToken.token_sha256,
     ApiToken.expires_at,
     ApiToken.revoked_at,
     ApiToken.last_used_at,
@@ -147,24 +150,53 @@ _AUTH = select(
 def authenticate(session: Session, token: str | None, now: datetime | None = None) -> Principal:
     """The token's user, in one query; 401 for a token unknown, revoked, expired or whose user
     is disabled. Records when the token was last used (at most once a minute)."""
-    if not token:
-        raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
-    row = session.execute(_AUTH.where(ApiToken.token_sha256 == _digest(token))).first()
-    if row is None:
-        raise NotAuthenticated("the API token is not valid")
+    found = authenticate_many(session, [token], now)[token]
+    if isinstance(found, NotAuthenticated):
+        raise found
+    return found
+
+
+def authenticate_many(
+    session: Session, tokens: Sequence[str | None], now: datetime | None = None
+) -> dict[str | None, Principal | NotAuthenticated]:
+    """Several requests' tokens in one query (the API checks the callers of requests that
+    arrive together at once): each token's user, or the 401 to answer."""
     at = _now(now)
+    out: dict[str | None, Principal | NotAuthenticated] = {}
+    digests = {_digest(t): t for t in set(tokens) if t}
+    rows = {}
+    if digests:
+        stmt = _AUTH.where(ApiToken.token_sha256.in_(list(digests)))
+        rows = {digests[r.token_sha256]: r for r in session.execute(stmt)}
+    used: list[int] = []
+    for token in tokens:
+        if not token:
+            out[token] = NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
+            continue
+        row = rows.get(token)
+        out[token] = _check(row, at)
+        if row is None or not isinstance(out[token], Principal):
+            continue
+        if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
+            used.append(row.id)
+    if used:
+        session.execute(update(ApiToken).where(ApiToken.id.in_(used)).values(last_used_at=at))
+    return out
+
+
+def _check(row: Any, at: datetime) -> Principal | NotAuthenticated:
+    if row is None:
+        return NotAuthenticated("the API token is not valid")
     if row.revoked_at is not None:
-        raise NotAuthenticated(f"the API token was revoked; {NEW_TOKEN_HINT}")
+        return NotAuthenticated(f"the API token was revoked; {NEW_TOKEN_HINT}")
     if row.disabled_at is not None:
-        raise NotAuthenticated(f"user {row.username!r} is disabled")
+        return NotAuthenticated(f"user {row.username!r} is disabled")
     if row.expires_at <= at:
-        raise NotAuthenticated(
+        return NotAuthenticated(
             f"the API token expired on {row.expires_at.isoformat(timespec='seconds')}; "
             f"{NEW_TOKEN_HINT}",
             expired_at=row.expires_at.isoformat(),
         )
-    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=at))
     return Principal(row.username, row.role, row.party_id)
 
 
