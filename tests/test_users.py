@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from onewindow.node import Node
 
 runner = CliRunner()
 HEALTHY = "/api/v1/declarations"
+SAMPLE = (resources.files("onewindow") / "data" / "sample_declaration.json").read_text()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -50,8 +52,9 @@ def test_a_disabled_users_token_answers_401_at_once_and_works_again_when_enabled
         auth.set_disabled(s, "officer9", True, actor="test")
     r = client.get(HEALTHY, headers=bearer(officer))
     assert r.status_code == 401 and "disabled" in r.json()["detail"]
-    # Before the body is looked at, and on the lodging path too.
-    assert client.post(HEALTHY, json={}, headers=bearer(officer)).status_code == 401
+    # On the lodging path too (its writer authenticates each batch in its transaction).
+    lodged = client.post(HEALTHY, json=json.loads(SAMPLE), headers=bearer(officer))
+    assert lodged.status_code == 401 and "disabled" in lodged.json()["detail"]
     with node.transaction() as s:
         auth.set_disabled(s, "officer9", False, actor="test")
         actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
@@ -271,3 +274,25 @@ def test_a_request_authenticates_its_caller_once(
     finally:
         event.remove(node.engine, "before_cursor_execute", seen)
     assert len([q for q in statements if "api_tokens" in q]) == 1
+
+
+def test_a_token_disabled_after_a_first_request_is_refused_by_every_endpoint(
+    node: Node, client: TestClient, officer: str
+) -> None:
+    # The first request's check is remembered for the role check of the next ones; each
+    # handler still authenticates in its own transaction, so disabling is felt at once.
+    assert client.get(HEALTHY, headers=bearer(officer)).status_code == 200
+    with node.transaction() as s:
+        auth.set_disabled(s, "officer9", True, actor="test")
+    for method, path, body in (
+        ("GET", HEALTHY, None),
+        ("GET", "/api/v1/declarations/X1", None),
+        ("POST", "/api/v1/declarations/X1/release", None),
+        ("POST", "/api/v1/declarations/X1/cancellation", {"reason": "no"}),
+        ("GET", "/api/v1/reports/clearance", None),
+        ("GET", "/api/v1/exchange/stats", None),
+        ("GET", "/api/v1/risk/models", None),
+        ("GET", "/api/v1/tariff/lines", None),
+    ):
+        r = client.request(method, path, json=body, headers=bearer(officer))
+        assert r.status_code == 401, (method, path, r.status_code)

@@ -31,6 +31,11 @@ def _time(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
+def _short(iso: str | None) -> str:
+    """2026-12-01 22:08Z: a table's column, where the JSON keeps the whole time."""
+    return f"{iso[:10]} {iso[11:16]}Z" if iso else ""
+
+
 def _user(user: auth.User) -> dict[str, Any]:
     return {
         "username": user.username,
@@ -87,7 +92,7 @@ def list_users(json_output: bool = JSON) -> None:
         return
     table = Table("username", "role", "party", "disabled since")
     for r in rows:
-        table.add_row(r["username"], r["role"], r["party_id"] or "", r["disabled_at"] or "")
+        table.add_row(r["username"], r["role"], r["party_id"] or "", _short(r["disabled_at"]))
     console.print(table)
 
 
@@ -135,10 +140,7 @@ def list_tokens(username: str, json_output: bool = JSON) -> None:
         table.add_row(
             str(r["id"]),
             r["status"],
-            r["created_at"],
-            r["expires_at"],
-            r["last_used_at"] or "",
-            r["revoked_at"] or "",
+            *(_short(r[k]) for k in ("created_at", "expires_at", "last_used_at", "revoked_at")),
         )
     console.print(table)
 
