@@ -40,7 +40,7 @@ def roles(*allowed: Role, own: bool = False) -> Rule:
 
 PUBLIC = Rule(public=True)
 HOST = Rule(host=True)
-ANY_USER = roles(*Role, own=True)
+ANY_USER = roles(*Role)
 OFFICIALS = roles(OF, S, A)
 SENIOR = roles(S, A)
 READERS = roles(OF, S, A, AN)  # officials and analysts: reading, no change
