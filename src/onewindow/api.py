@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onewindow import __version__
+from onewindow.api_deps import authorize
 from onewindow.declarations.api import reports
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.tasks import LodgingWriter
@@ -137,13 +138,11 @@ def create_app(node: Node) -> FastAPI:
             "ledger": ledger.model_dump(mode="json"),
         }
 
-    app.include_router(declarations_router)
-    app.include_router(reports)
-    app.include_router(tariff_router)
-    app.include_router(ledger_router)
-    app.include_router(exchange_router)
-    app.include_router(origin_router)
-    app.include_router(risk_router)
+    # Every route checks its caller against onewindow.access before reading its parameters.
+    routers = (declarations_router, reports, tariff_router, ledger_router, exchange_router,
+               origin_router, risk_router)  # fmt: skip
+    for router in routers:
+        app.include_router(router, dependencies=[Depends(authorize)])
     app.add_middleware(BodyLimit, limit=node.settings.max_body_bytes)
     return app
 

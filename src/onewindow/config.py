@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     random_share: Decimal = Decimal("0.10")
     max_body_bytes: int = 5_000_000
     max_items: int = 999
+    # How long a new API token is valid (`onewindow user add`, `user token rotate`).
+    token_days: int = Field(30, ge=1, le=366, description="Days a new API token is valid")
     # Federation: this node's Ed25519 key and certificate, the federation CA, the partners.
     key_file: Path = Field(default_factory=lambda: ROOT / "var" / "keys" / "node-ed25519.pem")
     cert_file: Path | None = None

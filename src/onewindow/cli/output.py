@@ -10,11 +10,13 @@ from typing import Any
 
 import orjson
 import typer
+import typer._click as click  # the click that this pinned typer vendors and builds on
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from typer._click.globals import get_current_context
 
-from onewindow import auth
+from onewindow import access, auth
 from onewindow.errors import InvalidInput, OneWindowError
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
@@ -68,6 +70,22 @@ def fail(message: str, code: int = EXIT_INVALID) -> None:
     raise typer.Exit(code)
 
 
+def command_path(ctx: click.Context | None = None) -> str | None:
+    """The running command as `access.CLI` names it (`declaration acdd-cancel`), if any."""
+    ctx = ctx or get_current_context(silent=True)
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:  # the root's name is the program's
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names)) or None
+
+
 def acting(session: Any, as_user: str | None) -> auth.Principal:
-    """The user a command acts as (`--as`), or the operator of the node's host."""
-    return auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
+    """The user a command acts as (`--as`), or the operator of the node's host (an
+    administrator, whom every rule allows); `--as` a user whose role the command's rule in
+    `onewindow.access` does not allow is refused (forbidden)."""
+    actor = auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
+    command = command_path()
+    if as_user is not None and command is not None:
+        access.check_command(actor, command)
+    return actor

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from onewindow.api_deps import NodeDep, TokenDep, principal
+from onewindow.api_deps import Caller, NodeDep, TokenDep, principal
 from onewindow.declarations import service
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
@@ -47,7 +47,7 @@ class DeclarationSummary(BaseModel):
 async def lodge(body: DeclarationCreate, request: Request, token: TokenDep) -> Any:
     """Lodge a declaration: it is validated, numbered, assessed and given a channel."""
     writer: LodgingWriter = request.app.state.lodging
-    read = await writer.lodge(token, body)
+    read = await writer.lodge(token.principal or token.token, body)
     # Serialised once here rather than validated again against the response model.
     return Response(
         read.model_dump_json(),
@@ -112,7 +112,7 @@ def history(number: str, node: NodeDep, token: TokenDep) -> Any:
         return audit_read(service.history(session, actor, number), actor)
 
 
-def _action(node: Any, token: str | None, fn: Callable[..., Any], *args: Any) -> Any:
+def _action(node: Any, token: Caller, fn: Callable[..., Any], *args: Any) -> Any:
     with node.transaction() as session:
         actor = principal(session, token)
         decl = fn(session, actor, *args, node.context)

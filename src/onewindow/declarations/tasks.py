@@ -25,7 +25,7 @@ from onewindow.node import Node
 
 @dataclass
 class _Request:
-    token: str | None
+    token: auth.Principal | str | None  # a Principal when the API has checked it already
     document: DeclarationCreate
     future: asyncio.Future[DeclarationRead] = field(repr=False)
 
@@ -42,7 +42,9 @@ class LodgingWriter:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def lodge(self, token: str | None, document: DeclarationCreate) -> DeclarationRead:
+    async def lodge(
+        self, token: auth.Principal | str | None, document: DeclarationCreate
+    ) -> DeclarationRead:
         loop = asyncio.get_running_loop()
         if self._queue is None or self._loop is not loop or self._task is None or self._task.done():
             # One writer per event loop (test clients may run each request in a loop of its own).
@@ -81,11 +83,14 @@ class LodgingWriter:
             self._model_checked = time.monotonic()
             self.node.follow_registry()
         with self.node.transaction() as session:
-            principals: dict[str | None, auth.Principal | OneWindowError] = {}
+            principals: dict[auth.Principal | str | None, auth.Principal | OneWindowError] = {}
             for request in batch:
-                if request.token not in principals:
+                if isinstance(request.token, auth.Principal):
+                    principals[request.token] = request.token
+                elif request.token not in principals:
                     try:
-                        principals[request.token] = auth.authenticate(session, request.token)
+                        now = self.node.clock.now()
+                        principals[request.token] = auth.authenticate(session, request.token, now)
                     except OneWindowError as exc:
                         principals[request.token] = exc
             allowed = [r for r in batch if isinstance(principals[r.token], auth.Principal)]

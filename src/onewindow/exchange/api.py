@@ -189,7 +189,7 @@ def list_messages(
 def stats(node: NodeDep, token: TokenDep) -> StatsRead:
     """Counts per partner, document type, direction and status."""
     with node.transaction() as session:
-        principal(session, token).require(*auth.OFFICIALS)
+        principal(session, token)  # the route's rule (onewindow.access) says who
         return StatsRead.of(repository.stats(session))
 
 

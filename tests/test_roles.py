@@ -1,0 +1,225 @@
+"""Every endpoint and every command has a rule in onewindow.access, and the rules hold: each
+role is tried on each operation (403 when denied; when allowed neither 401 nor 403, nor 500)
+and on each command that takes `--as` (denied: non-zero exit naming `forbidden`)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer._click.core import Command
+from typer.core import TyperGroup as Group
+from typer.testing import CliRunner
+
+from onewindow import access, auth
+from onewindow.api import create_app
+from onewindow.cli.main import COMMANDS, _load, app
+from onewindow.config import get_settings
+from onewindow.node import Node
+
+DATA = resources.files("onewindow") / "data"
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+PARTY = "0101234567"  # the declarant of the sample declaration
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def operations(node: Node) -> list[tuple[str, str]]:
+    spec = create_app(node).openapi()
+    return [
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in METHODS
+    ]
+
+
+def command_tree() -> dict[str, Command]:
+    """Every command of the CLI by its path (`declaration acdd-cancel`), groups loaded."""
+    found: dict[str, Command] = {}
+
+    def walk(prefix: str, command: Command) -> None:
+        if isinstance(command, Group):
+            for name, sub in command.commands.items():
+                walk(f"{prefix} {name}", sub)
+        else:
+            found[prefix] = command
+
+    for name, (target, _) in COMMANDS.items():
+        walk(name, _load(target, name))
+    return found
+
+
+def takes_as(command: Command) -> bool:
+    return any("--as" in getattr(p, "opts", ()) for p in command.params)
+
+
+# ---- every endpoint and command has a rule ----
+
+
+def test_every_operation_has_a_rule_and_every_rule_an_operation(node: Node) -> None:
+    ops = operations(node)
+    missing = [op for op in ops if op not in access.API]
+    assert missing == [], f"add these to onewindow.access.API: {missing}"
+    stale = [op for op in access.API if op not in ops]
+    assert stale == [], f"rules for endpoints that do not exist: {stale}"
+
+
+def test_every_command_has_a_rule_and_every_rule_a_command() -> None:
+    tree = command_tree()
+    missing = sorted(set(tree) - set(access.CLI))
+    assert missing == [], f"add these to onewindow.access.CLI: {missing}"
+    assert sorted(set(access.CLI) - set(tree)) == []
+    for path, command in tree.items():
+        rule = access.CLI[path]
+        # A command with --as follows roles; one without acts on the node (host operator).
+        assert rule.host is not takes_as(command), path
+        assert not rule.public, path
+
+
+def test_the_host_operator_is_allowed_wherever_roles_are() -> None:
+    # A command with --as run without it acts as an administrator.
+    for rule in [*access.API.values(), *access.CLI.values()]:
+        assert rule.public or rule.host or auth.Role.ADMINISTRATOR in rule.roles
+
+
+def test_docs_roles_md_is_generated_from_the_rules() -> None:
+    assert (ROOT / "docs" / "roles.md").read_text() == access.markdown()
+
+
+def test_analysts_change_nothing_and_the_issuing_authority_reads_no_declaration() -> None:
+    for (method, path), rule in access.API.items():
+        if auth.Role.ANALYST in rule.roles and rule is not access.ANY_USER:
+            assert method == "GET", path
+        if path.startswith(("/api/v1/declarations", "/api/v1/reports")):
+            assert auth.Role.ISSUING_AUTHORITY not in rule.roles, path
+
+
+# ---- the API: every operation with every role ----
+
+
+@pytest.fixture
+def users(node: Node) -> dict[auth.Role, str]:
+    with node.transaction() as s:
+        return {
+            role: auth.create_user(
+                s, f"walk-{role.value}", role, PARTY if role is auth.Role.TRADER else None
+            )
+            for role in auth.Role
+        }
+
+
+def _call(client: TestClient, method: str, path: str, token: str | None) -> Any:
+    url = path
+    for name in ("number", "reference", "code", "currency", "version", "document_id"):
+        url = url.replace("{" + name + "}", "X1")
+    url = url.replace("{country}", "TH")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    return client.request(method, url, json=body, headers=headers)
+
+
+def test_every_operation_with_every_role(node: Node, users: dict[auth.Role, str]) -> None:
+    client = TestClient(create_app(node), raise_server_exceptions=False)
+    wrong: list[str] = []
+    for method, path in operations(node):
+        rule = access.API[(method, path)]
+        anonymous = _call(client, method, path, None).status_code
+        if (anonymous == 401) is rule.public or anonymous == 500:
+            wrong.append(f"{method} {path} without a token: {anonymous}")
+        for role, token in users.items():
+            r = _call(client, method, path, token)
+            if r.status_code == 500:
+                wrong.append(f"{method} {path} as {role.value}: 500")
+            elif rule.allows(role) and r.status_code in (401, 403):
+                wrong.append(f"{method} {path} as {role.value}: {r.status_code} {r.text[:120]}")
+            elif not rule.allows(role) and (
+                r.status_code != 403 or r.json()["code"] != "forbidden"
+            ):
+                wrong.append(f"{method} {path} as {role.value}: {r.status_code}, not 403")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_denied_role_gets_403_before_its_body_is_validated(
+    node: Node, users: dict[auth.Role, str]
+) -> None:
+    client = TestClient(create_app(node), raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {users[auth.Role.ISSUING_AUTHORITY]}"}
+    lodged = client.post("/api/v1/declarations", json={"junk": 1}, headers=headers)
+    assert lodged.status_code == 403 and "issuing_authority" in lodged.json()["detail"]
+    read = client.get("/api/v1/declarations", headers=headers)
+    assert read.status_code == 403
+    # No token at all: 401 before the field errors of an invalid body.
+    assert client.post("/api/v1/declarations", json={"junk": 1}).status_code == 401
+
+
+# ---- the CLI: every command with --as, with every role ----
+
+SAMPLE = str(DATA / "sample_declaration.json")
+FORM_D = str(DATA / "sample_form_d_application.json")
+# Arguments that get each command past its own input checks, to the role check.
+ARGS: dict[str, list[str]] = {
+    "declaration submit": [SAMPLE],
+    "declaration show": ["X1"],
+    "declaration list": [],
+    "declaration history": ["X1"],
+    "declaration amend": ["X1", SAMPLE],
+    "declaration cancel": ["X1", "a reason"],
+    "declaration pay": ["X1", "1", "--reference", "R1"],
+    "declaration check": ["X1", "accept"],
+    "declaration inspect": ["X1", "compliant"],
+    "declaration release": ["X1"],
+    "declaration acdd-cancel": ["X1", "--reason", "a reason"],
+    "declaration open": ["X1"],
+    "declaration request-amendment": ["X1", SAMPLE, "--reason", "a reason"],
+    "declaration amendment-requests": ["X1"],
+    "declaration decide-amendment": ["X1", "1", "accept"],
+    "declaration clearance": [],
+    "origin issue": [FORM_D],
+    "origin replace": ["X1", FORM_D],
+    "origin cancel": ["X1", "--reason", "a reason"],
+    "origin transmit": ["X1"],
+    "ledger acknowledge": ["TH", "--note", "looked into"],
+}
+
+
+@pytest.fixture
+def cli_users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[auth.Role, str]:
+    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    node = Node.open()
+    with node.transaction() as s:
+        for role in auth.Role:
+            party = PARTY if role is auth.Role.TRADER else None
+            auth.create_user(s, f"as-{role.value}", role, party)
+    node.engine.dispose()
+    yield {role: f"as-{role.value}" for role in auth.Role}
+    get_settings.cache_clear()
+
+
+def test_every_command_with_as_and_every_role(cli_users: dict[auth.Role, str]) -> None:
+    tree = command_tree()
+    with_as = sorted(p for p, c in tree.items() if takes_as(c))
+    assert sorted(ARGS) == with_as, "give each command with --as its arguments in ARGS"
+    wrong: list[str] = []
+    for path in with_as:
+        rule = access.CLI[path]
+        for role, username in cli_users.items():
+            result = runner.invoke(app, [*path.split(), *ARGS[path], "--as", username])
+            said = " ".join(result.output.lower().split())
+            denied = "forbidden" in said and f"onewindow {path}" in said
+            if rule.allows(role) and denied:
+                wrong.append(f"{path} --as {role.value}: refused")
+            if not rule.allows(role) and (result.exit_code == 0 or not denied):
+                wrong.append(f"{path} --as {role.value}: exit {result.exit_code}, {said[:100]}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_trader_may_not_cancel_an_acdd(cli_users: dict[auth.Role, str]) -> None:
+    result = runner.invoke(
+        app, ["declaration", "acdd-cancel", "X1", "--reason", "mine", "--as", "as-trader"]
+    )
+    assert result.exit_code != 0 and "forbidden" in result.output
