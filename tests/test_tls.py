@@ -22,9 +22,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from typer.testing import CliRunner
 
 from onewindow import tls
-from onewindow.config import PartnerConfig, Settings, load
+from onewindow.cli import main as cli
+from onewindow.config import PartnerConfig, Settings, get_settings, load
 from onewindow.errors import ConfigurationError, PartnerUnreachable
 from onewindow.exchange import federation, transport
 from onewindow.exchange.transport import HttpTransport, TransportError
@@ -252,3 +254,26 @@ def test_a_node_refuses_tls_files_that_do_not_fit(fed: Fed) -> None:
         tls.ClientSecurity.of(vn.model_copy(update={"tls_key_file": vn.key_file}))
     with pytest.raises(ConfigurationError, match="ca_file"):
         tls.ClientSecurity.of(vn.model_copy(update={"ca_file": None}))
+
+
+@pytest.fixture
+def plain_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", f"sqlite:///{tmp_path / 'node.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_serve_refuses_plain_http_beyond_loopback(
+    plain_node: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = CliRunner().invoke(cli.app, ["serve", "--host", "0.0.0.0", "--no-deliver"])
+    assert refused.exit_code == 2
+    assert "refusing to serve plain HTTP on 0.0.0.0" in " ".join(refused.output.split())
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options))
+    monkeypatch.setenv("ONEWINDOW_ALLOW_PLAIN_HTTP", "true")
+    get_settings.cache_clear()
+    allowed = CliRunner().invoke(cli.app, ["serve", "--host", "0.0.0.0", "--no-deliver"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "warning: plain HTTP" in allowed.output and "ssl_certfile" not in served[0]

@@ -339,4 +339,8 @@ def demo(
         for process in processes.values():
             process.terminate()
         for process in processes.values():
-            process.wait(timeout=10)
+            try:  # a loaded machine can take a while to stop three nodes: never leave one
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
