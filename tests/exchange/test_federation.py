@@ -74,6 +74,26 @@ def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_di
     assert [e.code for e in exc.value.errors] == ["not_for_signing"]
 
 
+def test_renew_tls_replaces_the_tls_pair_and_upgrades_an_old_federation(fed_dir: Path) -> None:
+    old = (fed_dir / "VN" / "tls-cert.pem").read_bytes()
+    federation.renew_tls(fed_dir, "vn")
+    assert (fed_dir / "VN" / "tls-cert.pem").read_bytes() != old
+    tls.ClientSecurity.of(load(fed_dir / "VN" / "node.json"))  # key and certificate match
+    for member in federation.members(fed_dir):  # a federation from before TLS
+        for name in ("tls_key_file", "tls_cert_file"):
+            member.config.pop(name)
+        for partner in member.config["partners"].values():
+            partner["endpoint"] = partner["endpoint"].replace("https:", "http:")
+        (member.config_file).write_text(json.dumps(member.config))
+    assert load(fed_dir / "TH" / "node.json").partners["VN"].endpoint.startswith("http:")
+    for country in ("TH", "VN", "SG"):
+        federation.renew_tls(fed_dir, country)
+    for country in ("TH", "VN", "SG"):
+        settings = load(fed_dir / country / "node.json")
+        assert tls.server_options(settings)["ssl_certfile"] == str(settings.tls_cert_file)
+        assert all(p.endpoint.startswith("https://") for p in settings.partners.values())
+
+
 def test_init_refuses_a_second_federation_and_unknown_members(fed_dir: Path) -> None:
     with pytest.raises(Conflict):
         federation.init(fed_dir, ["TH"])
@@ -194,6 +214,10 @@ def test_the_cli_sets_up_a_federation(tmp_path: Path) -> None:
         app, ["federation", "rotate-key", "--dir", str(directory), "--country", "VN"]
     )
     assert result.exit_code == 0 and "now signs with key" in result.output
+    renewed = runner.invoke(
+        app, ["federation", "renew-tls", "--dir", str(directory), "--country", "SG"]
+    )
+    assert renewed.exit_code == 0 and "new TLS certificate" in renewed.output
     listed = runner.invoke(app, ["federation", "list", "--dir", str(directory)])
     assert all(c in listed.output for c in ("TH", "VN", "SG", "ID"))
     again = runner.invoke(app, ["federation", "init", "--countries", "TH", "--dir", str(directory)])

@@ -221,6 +221,24 @@ def rotate_key(directory: Path, country: str, *, now: datetime | None = None) ->
     return kid
 
 
+def renew_tls(directory: Path, country: str, *, now: datetime | None = None) -> Path:
+    """A new TLS key and certificate for `country`, replacing the old ones; its node.json and
+    every partner's entry for it switched to TLS (a federation made before TLS gains it this
+    way, member by member). Partners trust the CA, not the certificate: nothing else changes.
+    The node serves with it from its next start."""
+    country = _country(country)
+    member = _member(directory, country)
+    _issue_tls(pki.load_authority(directory), member.directory, country, member.config["host"], now)
+    member.config.update(tls_key_file="tls-key.pem", tls_cert_file="tls-cert.pem")
+    _write_json(member.config_file, member.config)
+    for other in members(directory):
+        entry = other.config["partners"].get(country)
+        if other.country != country and entry is not None and entry["endpoint"] != member.endpoint:
+            entry["endpoint"] = member.endpoint
+            _write_json(other.config_file, other.config)
+    return member.directory / "tls-cert.pem"
+
+
 def retire_key(directory: Path, country: str, key_id: str) -> int:
     """Stop trusting one of `country`'s older certificates; return how many partners did."""
     country = _country(country)
