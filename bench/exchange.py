@@ -343,6 +343,9 @@ def main() -> None:
         ports = dict(zip([m.country for m in created], free_ports(len(created)), strict=True))
         for m in created:
             m.config["port"] = ports[m.country]
+            # Plain HTTP on loopback, as the recorded figures were measured (no TLS files).
+            for name in ("tls_cert_file", "tls_key_file"):
+                m.config.pop(name)
             for country, partner in m.config["partners"].items():
                 partner["endpoint"] = f"http://127.0.0.1:{ports[country]}"
             federation._write_json(m.config_file, m.config)

@@ -19,7 +19,7 @@ FORBIDDEN = {
     "ledger": {"declarations", "tariff", "origin", "risk", "exchange"},
     "declarations": set(),
 }
-PLATFORM = ("config", "db", "errors", "auth", "audit", "money", "clock", "codes", "keys")
+PLATFORM = ("config", "db", "errors", "auth", "audit", "money", "clock", "codes", "keys", "tls")
 
 
 def _imports(path: Path) -> set[str]:

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     cert_file: Path | None = None
     ca_file: Path | None = None
     partners: dict[str, PartnerConfig] = Field(default_factory=dict)
+    # Mutual TLS between nodes (onewindow.tls): this node's TLS key and certificate, issued by
+    # the federation CA. Without them the node serves and talks plain HTTP, to loopback only
+    # unless allow_plain_http.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    allow_plain_http: bool = False
     config_file: Path | None = Field(None, description="The JSON file these settings came from")
     # Box 12 of the Form D certificates this node issues.
     issuing_authority: str = "Issuing authority for certificates of origin"
@@ -83,7 +89,7 @@ def load(config_file: Path) -> Settings:
     def resolve(value: str) -> str:
         return str((base / value).resolve())
 
-    for key in ("key_file", "cert_file", "ca_file"):
+    for key in ("key_file", "cert_file", "ca_file", "tls_cert_file", "tls_key_file"):
         if raw.get(key):
             raw[key] = resolve(raw[key])
     if str(raw.get("database_url", "")).startswith("sqlite:///") and not raw[

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from onewindow import db
+from onewindow import db, tls
 from onewindow.cli.main import app
 from onewindow.config import Settings, load
 from onewindow.errors import Conflict, InvalidInput, NotFound
@@ -39,7 +41,7 @@ def test_init_writes_what_a_node_needs(fed_dir: Path) -> None:
     settings = load(fed_dir / "VN" / "node.json")
     assert (settings.country, settings.currency, settings.port) == ("VN", "VND", 9102)
     assert settings.database_url == f"sqlite:///{(fed_dir / 'VN' / 'node.db').resolve()}"
-    assert settings.partners["TH"].endpoint == "http://127.0.0.1:9101"
+    assert settings.partners["TH"].endpoint == "https://127.0.0.1:9101"
     assert settings.partners["SG"].certificates == [(fed_dir / "SG" / "cert.pem").resolve()]
     ca = pki.load_certificate((fed_dir / "ca.pem").read_bytes())
     assert settings.cert_file is not None
@@ -48,6 +50,48 @@ def test_init_writes_what_a_node_needs(fed_dir: Path) -> None:
     key = pki.load_private_key(settings.key_file.read_bytes())
     assert envelope.Signer(key, cert).country == "VN"
     assert oct(settings.key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_dir: Path) -> None:
+    settings = load(fed_dir / "VN" / "node.json")
+    assert settings.tls_cert_file is not None and settings.tls_key_file is not None
+    assert oct(settings.tls_key_file.stat().st_mode & 0o777) == "0o600"
+    certificate = x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes())
+    ca = pki.load_certificate((fed_dir / "ca.pem").read_bytes())
+    certificate.verify_directly_issued_by(ca)
+    assert pki.certificate_country(certificate) == "VN" == tls.certificate_country(certificate)
+    purposes = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert set(purposes) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert [str(a) for a in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
+    signing = load(fed_dir / "VN" / "node.json").cert_file
+    assert signing is not None
+    assert pki.key_id(certificate) != pki.key_id(pki.load_certificate(signing.read_bytes()))
+    # A TLS certificate never signs messages, even though the CA issued it for VN.
+    with pytest.raises(InvalidInput) as exc:
+        pki.verify_node_certificate(certificate, ca, country="VN", now=NOW)
+    assert [e.code for e in exc.value.errors] == ["not_for_signing"]
+
+
+def test_renew_tls_replaces_the_tls_pair_and_upgrades_an_old_federation(fed_dir: Path) -> None:
+    old = (fed_dir / "VN" / "tls-cert.pem").read_bytes()
+    federation.renew_tls(fed_dir, "vn")
+    assert (fed_dir / "VN" / "tls-cert.pem").read_bytes() != old
+    tls.ClientSecurity.of(load(fed_dir / "VN" / "node.json"))  # key and certificate match
+    for member in federation.members(fed_dir):  # a federation from before TLS
+        for name in ("tls_key_file", "tls_cert_file"):
+            member.config.pop(name)
+        for partner in member.config["partners"].values():
+            partner["endpoint"] = partner["endpoint"].replace("https:", "http:")
+        (member.config_file).write_text(json.dumps(member.config))
+    assert load(fed_dir / "TH" / "node.json").partners["VN"].endpoint.startswith("http:")
+    for country in ("TH", "VN", "SG"):
+        federation.renew_tls(fed_dir, country)
+    for country in ("TH", "VN", "SG"):
+        settings = load(fed_dir / country / "node.json")
+        assert tls.server_options(settings)["ssl_certfile"] == str(settings.tls_cert_file)
+        assert all(p.endpoint.startswith("https://") for p in settings.partners.values())
 
 
 def test_init_refuses_a_second_federation_and_unknown_members(fed_dir: Path) -> None:
@@ -65,7 +109,8 @@ def test_a_new_member_becomes_everyones_partner(fed_dir: Path) -> None:
     assert sorted(load(member.config_file).partners) == ["SG", "TH", "VN"]
     for country in ("TH", "VN", "SG"):
         partners = load(fed_dir / country / "node.json").partners
-        assert partners["MY"].endpoint == "http://127.0.0.1:9104"
+        assert partners["MY"].endpoint == "https://127.0.0.1:9104"
+    assert load(member.config_file).tls_cert_file == (fed_dir / "MY" / "tls-cert.pem").resolve()
     with pytest.raises(Conflict):
         federation.add_node(fed_dir, "MY")
     with pytest.raises(NotFound):
@@ -169,6 +214,10 @@ def test_the_cli_sets_up_a_federation(tmp_path: Path) -> None:
         app, ["federation", "rotate-key", "--dir", str(directory), "--country", "VN"]
     )
     assert result.exit_code == 0 and "now signs with key" in result.output
+    renewed = runner.invoke(
+        app, ["federation", "renew-tls", "--dir", str(directory), "--country", "SG"]
+    )
+    assert renewed.exit_code == 0 and "new TLS certificate" in renewed.output
     listed = runner.invoke(app, ["federation", "list", "--dir", str(directory)])
     assert all(c in listed.output for c in ("TH", "VN", "SG", "ID"))
     again = runner.invoke(app, ["federation", "init", "--countries", "TH", "--dir", str(directory)])

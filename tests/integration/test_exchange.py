@@ -9,9 +9,11 @@ receiving transaction. A message applied twice would show as two rows."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -116,7 +118,14 @@ class Member:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{load(self.config).port}"
+        return f"https://127.0.0.1:{load(self.config).port}"
+
+    def tls(self, cert: Path | None = None) -> ssl.SSLContext:
+        """A client's TLS: the federation CA, and the TLS certificate in `cert`'s directory."""
+        context = ssl.create_default_context(cafile=str(self.config.parent.parent / "ca.pem"))
+        if cert is not None:
+            context.load_cert_chain(cert / "tls-cert.pem", cert / "tls-key.pem")
+        return context
 
     def start(self) -> None:
         env = os.environ | FAST_RETRIES
@@ -133,7 +142,7 @@ class Member:
                 log = (self.config.parent / "serve.log").read_text()[-3000:]
                 raise AssertionError(f"{self.country} exited: {log}")
             try:  # the country too: another process may answer on a reused port
-                health = httpx.get(self.url + "/api/v1/health", timeout=1)
+                health = httpx.get(self.url + "/api/v1/health", timeout=1, verify=self.tls())
             except httpx.TransportError:
                 return False
             return health.status_code == 200 and health.json()["country"] == self.country
@@ -225,7 +234,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     for m in created:
         m.config["port"] = ports[m.country]
         for country, partner in m.config["partners"].items():
-            partner["endpoint"] = f"http://127.0.0.1:{ports[country]}"
+            partner["endpoint"] = f"https://127.0.0.1:{ports[country]}"
         federation._write_json(m.config_file, m.config)
     found = Net(directory, {m.country: Member(m.country, m.config_file) for m in created})
     for member in found.members.values():
@@ -250,7 +259,7 @@ def test_a_form_d_flows_with_a_signed_receipt(net: Net) -> None:
     opened = envelope.open_receipt(receipt, trust, now=datetime.now(UTC), receiver="VN")
     assert opened.receipt.status is envelope.ReceiptStatus.RECEIVED
     assert vn.applied("FLOW") == (1, 1)
-    again = _post(vn.url, sealed)  # the same envelope once more: the same receipt, no effect
+    again = _post(vn, sealed)  # the same envelope once more: the same receipt, no effect
     assert again.status_code == 200 and again.content == receipt
     assert vn.applied("FLOW") == (1, 1)
 
@@ -289,12 +298,14 @@ def test_partner_down_then_nodes_killed_mid_run(net: Net) -> None:
     assert count[0][0] == 500
 
 
-def _post(url: str, data: bytes) -> httpx.Response:
+def _post(to: Member, data: bytes, cert: Path | None = None) -> httpx.Response:
+    """`data` posted to `to`'s gateway as TH (mutual TLS with TH's certificate)."""
     return httpx.post(
-        url + "/exchange/v1/messages",
+        to.url + "/exchange/v1/messages",
         content=data,
         headers={"Content-Type": "application/xml"},
         timeout=10,
+        verify=to.tls(cert or to.config.parent.parent / "TH"),
     )
 
 
@@ -354,7 +365,7 @@ def test_hostile_envelopes_are_refused_and_nothing_is_applied(net: Net, tmp_path
         pki.load_certificate((net.directory / "ca.pem").read_bytes()), [vn.signer().certificate]
     )
     for case, (data, status, code) in cases.items():
-        r = _post(vn.url, data)
+        r = _post(vn, data)
         assert r.status_code == status, (case, r.text)
         if code is None:
             assert r.headers["content-type"] == "application/problem+json", case
@@ -366,7 +377,7 @@ def test_hostile_envelopes_are_refused_and_nothing_is_applied(net: Net, tmp_path
     assert (
         vn.query("SELECT count(*) FROM exchange_incoming WHERE document_id = 'EVIL-1'")[0][0] == 0
     )
-    assert httpx.get(vn.url + "/api/v1/health").status_code == 200
+    assert httpx.get(vn.url + "/api/v1/health", verify=vn.tls()).status_code == 200
 
 
 def test_a_new_member_and_a_rotated_key_without_a_restart(net: Net) -> None:
@@ -388,3 +399,38 @@ def test_a_new_member_and_a_rotated_key_without_a_restart(net: Net) -> None:
     wait_for("TH's receipts", lambda: vn.statuses("ROTATED") == {"processed": 2})
     key_ids = th.query("SELECT key_id FROM exchange_incoming WHERE document_id LIKE 'ROTATED%'")
     assert [k[0] for k in key_ids] == [new, new]  # signed with the new key, trusted at once
+
+
+def test_nodes_talk_mutual_tls_and_refuse_strangers(net: Net, tmp_path: Path) -> None:
+    """The flows above ran over mutual TLS; here the real node refuses who is not a partner,
+    still serves its API to clients without a certificate, and witnesses over mutual TLS."""
+    th, vn = net.members["TH"], net.members["VN"]
+    assert load(th.config).partners["VN"].endpoint == vn.url.replace("http:", "https:")
+    header = envelope.new_header("TH", "VN", "FORM_D", "MTLS-1", 1, datetime.now(UTC))
+    sealed = envelope.seal(header, documents.build("FORM_D", FORM_D), th.signer())
+    authority = pki.load_authority(net.directory)
+    stranger = tmp_path / "MY"  # a member of the federation, but not VN's partner
+    key = pki.generate_private_key()
+    cert = pki.issue_tls_certificate(authority, "MY", key.public_key(), ["127.0.0.1"])
+    pki.write_pem(stranger / "tls-key.pem", pki.private_key_pem(key), private=True)
+    pki.write_pem(stranger / "tls-cert.pem", pki.certificate_pem(cert))
+    outsider = federation.init(tmp_path / "outsiders", ["TH"])[0].directory
+    no_certificate = httpx.post(
+        vn.url + "/exchange/v1/messages", content=sealed, verify=vn.tls(), timeout=10
+    )
+    for answer in (no_certificate, _post(vn, sealed, stranger)):
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "partner_certificate_required"
+    with pytest.raises(httpx.TransportError):  # TH's name, another CA: no handshake
+        _post(vn, sealed, outsider)
+    assert vn.applied("MTLS") == (0, 0)
+    assert _post(vn, sealed).status_code == 200  # TH itself
+    assert vn.applied("MTLS") == (1, 1)
+    # VN's ledger witness (the CLI, with VN's node.json) reaches TH over mutual TLS.
+    env = os.environ | {"ONEWINDOW_CONFIG": str(vn.config)}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "onewindow"), "ledger", "witness", "--once", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    rows = {row["partner"]: row for row in json.loads(done.stdout)}
+    assert rows["TH"]["status"] == "ok", done.stdout + done.stderr

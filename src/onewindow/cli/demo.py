@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
 import subprocess
 import sys
 import time
@@ -106,15 +107,15 @@ def _wait(what: str, ready: Callable[[], bool], seconds: float = 60) -> None:
     console.print(f"[green]✓[/] {what}")
 
 
-def _up(url: str) -> bool:
+def _up(url: str, verify: ssl.SSLContext | bool) -> bool:
     try:
-        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+        return httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify).status_code == 200
     except httpx.TransportError:
         return False
 
 
-def _up_check(url: str) -> Callable[[], bool]:
-    return lambda: _up(url)
+def _up_check(url: str, verify: ssl.SSLContext | bool) -> Callable[[], bool]:
+    return lambda: _up(url, verify)
 
 
 def _form_d_flow(nodes: dict[str, Node]) -> str:
@@ -292,16 +293,26 @@ def demo(
         federation.init(directory, COUNTRIES, base_port=base_port)
         console.print(
             f"created federation {', '.join(COUNTRIES)} in {directory}: a root CA, "
-            "a key, certificate and node.json per node"
+            "a signing key and certificate, a TLS key and certificate and a node.json per node"
         )
     settings = {c: load(directory / c / "node.json") for c in COUNTRIES}
+    secure = all(s.tls_cert_file is not None for s in settings.values())
+    if not secure:
+        console.print(
+            f"[yellow]warning:[/] {directory} has no TLS certificates (made before nodes "
+            "talked mutual TLS): the nodes use plain HTTP on loopback. Remove it to start afresh."
+        )
     nodes = {c: Node.open(settings[c]) for c in COUNTRIES}
     tokens = _setup(nodes)
     processes = _start(directory)
-    urls = {c: f"http://{s.host}:{s.port}" for c, s in settings.items()}
+    scheme = "https" if secure else "http"
+    urls = {c: f"{scheme}://{s.host}:{s.port}" for c, s in settings.items()}
+    # The nodes' certificates are the federation's: trust its CA (a client certificate is
+    # not needed for the API, only for the partner routes).
+    verify = ssl.create_default_context(cafile=str(directory / "ca.pem")) if secure else True
     try:
         for country, url in urls.items():
-            _wait(f"{country} node serving on {url}", _up_check(url))
+            _wait(f"{country} node serving on {url} (mutual TLS: {secure})", _up_check(url, verify))
         console.rule("Scenario")
         _form_d_flow(nodes)
         _acdd_flow(nodes)
@@ -312,6 +323,11 @@ def demo(
         console.rule("Serving")
         for country, url in urls.items():
             console.print(f"{country}: {url}/docs   (log: {directory / country / 'serve.log'})")
+        if secure:
+            console.print(
+                f"The nodes' TLS certificates are issued by {directory / 'ca.pem'}: "
+                f"e.g. curl --cacert {directory / 'ca.pem'} {urls['VN']}/api/v1/health"
+            )
         for who, token in tokens.items():
             console.print(f"API token, {who}: {token}", highlight=False)
         console.print("Ctrl-C stops the three nodes.")
@@ -323,4 +339,8 @@ def demo(
         for process in processes.values():
             process.terminate()
         for process in processes.values():
-            process.wait(timeout=10)
+            try:  # a loaded machine can take a while to stop three nodes: never leave one
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

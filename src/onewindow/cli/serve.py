@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
+from starlette.types import ASGIApp
 
+from onewindow import tls
 from onewindow.api import create_app
-from onewindow.cli.output import console
+from onewindow.cli.output import console, fail, handled
 from onewindow.config import get_settings
+from onewindow.exchange.api import gateway_of
 from onewindow.exchange.gateway import Gateway
-from onewindow.exchange.tasks import DeliveryWorker
+from onewindow.exchange.tasks import DeliveryPolicy, DeliveryWorker
+from onewindow.exchange.transport import PATH, HttpTransport
+from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.tasks import run_witness
 from onewindow.node import Node
+
+log = logging.getLogger("onewindow.serve")
 
 
 def serve(
@@ -47,40 +57,84 @@ def serve(
     settings = node.settings
     host = host or settings.host
     port = port or settings.port
+    with handled():
+        secure = tls.server_options(settings)
+        security = tls.ClientSecurity.of(settings)
+        if not secure and not tls.is_loopback(host) and not settings.allow_plain_http:
+            fail(
+                f"refusing to serve plain HTTP on {host}: give this node a TLS certificate "
+                "(tls_cert_file, tls_key_file: `onewindow federation init` writes them), listen "
+                "on loopback, or set allow_plain_http (ONEWINDOW_ALLOW_PLAIN_HTTP=true)"
+            )
     gateway = Gateway(settings, node.sessions)
     view = gateway.current()
     if view.problem:
         console.print(f"[yellow]exchange:[/] {view.problem}")
     # The worker runs in this process only, also with several API processes: a single sender
     # per node keeps the retry schedule in one place (and on PostgreSQL more would be safe).
-    worker = DeliveryWorker(node.sessions, gateway, clock=node.clock) if deliver else None
+    worker = None
+    if deliver:
+        policy = DeliveryPolicy()
+        sender = HttpTransport(
+            policy.timeout, security=security, partners=lambda: gateway.current().partners
+        )
+        worker = DeliveryWorker(node.sessions, gateway, sender, clock=node.clock, policy=policy)
     partners = ", ".join(sorted(view.partners)) or "none"
+    scheme = "https" if secure else "http"
     console.print(
-        f"OneWindow node {settings.country} serving on http://{host}:{port}/api/v1 "
+        f"OneWindow node {settings.country} serving on {scheme}://{host}:{port}/api/v1 "
         f"(partners: {partners})"
     )
+    if not secure:
+        log.warning("tls.plain_http serving on %s:%s without TLS", host, port)
+        console.print(
+            "[yellow]warning:[/] plain HTTP, for tests and loopback only: partners' messages "
+            "and users' tokens travel unencrypted (see docs/exchange.md, Transport security)"
+        )
     if worker is not None:
         worker.start()
     if settings.partners and witness_every > 0:
         # Witness partners' logs: fetch, check consistency, countersign; alarms on a fork.
+        fetcher = HttpFetcher(security=security, partners=settings.partners)
         witness = threading.Thread(
-            target=run_witness, args=(node, witness_every), name="ledger-witness", daemon=True
+            target=run_witness,
+            args=(node, witness_every),
+            kwargs={"fetcher": fetcher},
+            name="ledger-witness",
+            daemon=True,
         )
         witness.start()
     try:
         if workers > 1:
             uvicorn.run(
-                "onewindow.api:app_from_settings",
+                "onewindow.cli.serve:app_from_settings",
                 factory=True,
                 host=host,
                 port=port,
                 workers=workers,
                 log_level="warning",
+                **secure,
             )
         else:
             app = create_app(node)
             app.state.exchange = gateway  # shared with the worker: one view, one reload
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            uvicorn.run(
+                guarded(app, gateway, secure), host=host, port=port, log_level="warning", **secure
+            )
     finally:
         if worker is not None:
             worker.stop()
+
+
+def guarded(app: FastAPI, gateway: Gateway, secure: dict[str, Any]) -> ASGIApp:
+    """Over TLS, the gateway's route only for a client certificate of a current partner."""
+    if not secure:
+        return app
+    return tls.PartnersOnly(app, (PATH,), lambda: gateway.current().partners)
+
+
+def app_from_settings() -> ASGIApp:
+    """For uvicorn's factory with several workers: each process opens the node itself."""
+    node = Node.open()
+    app = create_app(node)
+    return guarded(app, gateway_of(node, app.state), tls.server_options(node.settings))

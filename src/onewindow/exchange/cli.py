@@ -285,6 +285,16 @@ def rotate_key(directory: Path = DIR, country: str = typer.Option(...)) -> None:
     )
 
 
+@federation_app.command("renew-tls")
+def renew_tls(directory: Path = DIR, country: str = typer.Option(...)) -> None:
+    """Issue a new TLS key and certificate for a member (and switch it to TLS if it had none)."""
+    with handled():
+        path = federation.renew_tls(directory, country)
+    console.print(
+        f"{country.upper()}: new TLS certificate {path}; restart the node to serve with it"
+    )
+
+
 @federation_app.command("retire-key")
 def retire_key(
     directory: Path = DIR,

@@ -2,8 +2,11 @@
 certificate and the node.json that `onewindow serve --config` reads.
 
     DIR/ca.pem, DIR/ca-key.pem            the federation root (keep the key offline)
-    DIR/XX/key.pem, DIR/XX/cert.pem       node XX's Ed25519 key and certificate
+    DIR/XX/key.pem, DIR/XX/cert.pem       node XX's Ed25519 signing key and certificate
+    DIR/XX/tls-key.pem, DIR/XX/tls-cert.pem   its TLS key and certificate (docs/adr/0004)
     DIR/XX/node.json                      country, currency, database, port, partners
+
+Partners' endpoints are https: nodes talk mutual TLS, trusting the federation CA only.
 
 Paths inside node.json are relative to it, so a federation directory can be moved whole.
 Every change rewrites files atomically, and running nodes reload their node.json when it
@@ -23,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from onewindow import tls
 from onewindow.errors import Conflict, NotFound, invalid
 from onewindow.exchange import pki
 
@@ -34,6 +38,7 @@ CURRENCIES = {
 NODE_FILE = "node.json"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_BASE_PORT = 8101
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Member:
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.config['host']}:{self.config['port']}"
+        scheme = "https" if self.config.get("tls_cert_file") else "http"
+        return f"{scheme}://{self.config['host']}:{self.config['port']}"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -98,6 +104,17 @@ def _issue(
     return pki.key_id(certificate)
 
 
+def _issue_tls(
+    authority: pki.Authority, directory: Path, country: str, host: str, now: datetime | None
+) -> None:
+    """The node's TLS key and certificate, for `host` (and the loopback names with it)."""
+    hosts = [host, *(LOOPBACK if tls.is_loopback(host) else ())]
+    key = pki.generate_private_key()
+    certificate = pki.issue_tls_certificate(authority, country, key.public_key(), hosts, now=now)
+    pki.write_pem(directory / "tls-key.pem", pki.private_key_pem(key), private=True)
+    pki.write_pem(directory / "tls-cert.pem", pki.certificate_pem(certificate))
+
+
 def _node_config(country: str, port: int, host: str) -> dict[str, Any]:
     return {
         "country": country,
@@ -108,6 +125,8 @@ def _node_config(country: str, port: int, host: str) -> dict[str, Any]:
         "key_file": "key.pem",
         "cert_file": "cert.pem",
         "ca_file": "../ca.pem",
+        "tls_key_file": "tls-key.pem",
+        "tls_cert_file": "tls-cert.pem",
         "partners": {},
     }
 
@@ -133,6 +152,7 @@ def init(
         node_dir = directory / country
         node_dir.mkdir(parents=True, exist_ok=True)
         _issue(authority, node_dir, country, "", now)
+        _issue_tls(authority, node_dir, country, host, now)
         created.append(Member(country, node_dir, _node_config(country, base_port + offset, host)))
     for member in created:
         member.config["partners"] = {
@@ -161,6 +181,7 @@ def add_node(
     node_dir = directory / country
     node_dir.mkdir(parents=True, exist_ok=True)
     _issue(authority, node_dir, country, "", now)
+    _issue_tls(authority, node_dir, country, host, now)
     config = _node_config(country, port or max(used, default=DEFAULT_BASE_PORT - 1) + 1, host)
     new = Member(country, node_dir, config)
     config["partners"] = {m.country: _current_entry(m) for m in existing}
@@ -198,6 +219,24 @@ def rotate_key(directory: Path, country: str, *, now: datetime | None = None) ->
     )
     _write_json(member.config_file, member.config)
     return kid
+
+
+def renew_tls(directory: Path, country: str, *, now: datetime | None = None) -> Path:
+    """A new TLS key and certificate for `country`, replacing the old ones; its node.json and
+    every partner's entry for it switched to TLS (a federation made before TLS gains it this
+    way, member by member). Partners trust the CA, not the certificate: nothing else changes.
+    The node serves with it from its next start."""
+    country = _country(country)
+    member = _member(directory, country)
+    _issue_tls(pki.load_authority(directory), member.directory, country, member.config["host"], now)
+    member.config.update(tls_key_file="tls-key.pem", tls_cert_file="tls-cert.pem")
+    _write_json(member.config_file, member.config)
+    for other in members(directory):
+        entry = other.config["partners"].get(country)
+        if other.country != country and entry is not None and entry["endpoint"] != member.endpoint:
+            entry["endpoint"] = member.endpoint
+            _write_json(other.config_file, other.config)
+    return member.directory / "tls-cert.pem"
 
 
 def retire_key(directory: Path, country: str, key_id: str) -> int:

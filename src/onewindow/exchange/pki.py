@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import ipaddress
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from onewindow.codes import is_country
 from onewindow.errors import ConfigurationError, InvalidInput, invalid
@@ -41,6 +42,8 @@ KEY_ID_LENGTH = 16
 NODE_URI_PREFIX = "urn:onewindow:node:"
 CA_VALID_DAYS = 3650
 NODE_VALID_DAYS = 730
+TLS_VALID_DAYS = 365
+_TLS_PURPOSES = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
 # Certificates start a little in the past so that a partner whose clock runs slightly behind
 # does not refuse a certificate issued seconds ago.
 BACKDATE = timedelta(minutes=5)
@@ -198,6 +201,46 @@ def issue_node_certificate(
     return _sign(builder, authority.private_key)
 
 
+def issue_tls_certificate(
+    authority: Authority,
+    country: str,
+    public_key: PublicKey,
+    hosts: Iterable[str],
+    *,
+    now: datetime | None = None,
+    valid_days: int = TLS_VALID_DAYS,
+) -> x509.Certificate:
+    """A TLS certificate for node `country` (docs/adr/0004): a key of its own, the node's
+    country named as in its signing certificate, the host names and addresses partners reach
+    it by, and both TLS purposes (it serves partners and is their client). It cannot sign
+    messages: `check_issued_by` refuses it."""
+    if not is_country(country):
+        raise invalid("country", "unknown_country", f"{country!r} is not an ISO 3166 code")
+    algorithm_of(public_key)
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(NODE_URI_PREFIX + country)]
+    for host in dict.fromkeys(hosts):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    subject = _name(
+        (NameOID.COUNTRY_NAME, country), (NameOID.COMMON_NAME, f"OneWindow node {country} TLS")
+    )
+    purposes = x509.ExtendedKeyUsage(
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
+    ca_public = public_key_of(authority.certificate)
+    builder = (
+        _builder(subject, authority.certificate.subject, public_key, _now(now), valid_days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage("digital_signature"), critical=True)
+        .add_extension(purposes, critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), False)
+    )
+    return _sign(builder, authority.private_key)
+
+
 def _sign(builder: x509.CertificateBuilder, key: SigningKey) -> x509.Certificate:
     if isinstance(key, Ed25519PrivateKey):
         return builder.sign(key, None)  # Ed25519 hashes internally
@@ -263,6 +306,10 @@ def check_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> None
     usage = _extension(certificate, x509.KeyUsage)
     if usage is None or not usage.digital_signature:
         raise invalid(_PATH, "not_for_signing", "the certificate does not allow signatures")
+    purposes = _extension(certificate, x509.ExtendedKeyUsage)
+    if purposes is not None and set(purposes) & _TLS_PURPOSES:
+        # Transport keys sit on front-end servers and live shorter lives: never a signer.
+        raise invalid(_PATH, "not_for_signing", "a TLS certificate cannot sign messages")
 
 
 def check_current(

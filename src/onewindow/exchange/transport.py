@@ -12,11 +12,13 @@ each. The framing is parsed strictly and never trusted further than its byte cou
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import httpx
 
+from onewindow import tls
+from onewindow.config import PartnerConfig, get_settings
 from onewindow.errors import invalid
 
 PATH = "/exchange/v1/messages"
@@ -121,15 +123,24 @@ def receipts_from(parts: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
 
 
 class HttpTransport:
-    """Envelopes over HTTP with httpx; one client, kept-alive connections, thread-safe."""
+    """Envelopes over HTTPS (mutual TLS with the federation CA, the partner's certificate
+    naming the partner: see onewindow.tls) with httpx; one client, kept-alive connections,
+    thread-safe. `partners` gives the current partners, so that the certificate expected at an
+    endpoint follows the configuration; by default both come from the node's settings."""
 
     def __init__(
         self,
         timeout: float = 30.0,
         connections: int = 16,
         transport: httpx.BaseTransport | None = None,  # httpx.MockTransport in tests
+        *,
+        security: tls.ClientSecurity | None = None,
+        partners: Callable[[], Mapping[str, PartnerConfig]] | None = None,
     ) -> None:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        if transport is None:
+            security = security or tls.ClientSecurity.of(get_settings())
+            transport = tls.NodeTransport(security, partners or _configured, limits)
         self._client = httpx.Client(timeout=timeout, limits=limits, transport=transport)
 
     def post(self, endpoint: str, envelopes: Sequence[bytes]) -> list[bytes | None]:
@@ -151,6 +162,10 @@ class HttpTransport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _configured() -> Mapping[str, PartnerConfig]:
+    return get_settings().partners
 
 
 Receiver = Callable[[Sequence[bytes]], list[bytes | None]]

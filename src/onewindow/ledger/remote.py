@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ import httpx
 import orjson
 from sqlalchemy.orm import Session
 
+from onewindow import tls
+from onewindow.config import PartnerConfig, get_settings
 from onewindow.errors import (
     OneWindowError,
     PartnerAnswerMalformed,
@@ -183,9 +186,22 @@ def parse_proofs(body: Any) -> tuple[Checkpoint, list[ProvenEntry]]:
 
 class HttpFetcher:
     """GET on a node's public ledger endpoints. Answers are capped in size; redirects are not
-    followed (a node's endpoint is configured, not discovered)."""
+    followed (a node's endpoint is configured, not discovered). Over mutual TLS with the
+    federation CA, the partner's certificate naming the partner (onewindow.tls); by default
+    with the node's settings."""
 
-    def __init__(self, timeout: float = TIMEOUT, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        timeout: float = TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        security: tls.ClientSecurity | None = None,
+        partners: Mapping[str, PartnerConfig] | None = None,
+    ):
+        if transport is None:
+            known = get_settings().partners if partners is None else partners
+            security = security or tls.ClientSecurity.of(get_settings())
+            transport = tls.NodeTransport(security, lambda: known)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
 
     def close(self) -> None:
