@@ -145,6 +145,7 @@ CLI: dict[str, Rule] = {
     "federation rotate-key": HOST,
     "federation retire-key": HOST,
     "federation list": HOST,
+    "federation renew-tls": HOST,
     "ledger acknowledge": SENIOR,
     "ledger check": HOST,
     "ledger head": HOST,
