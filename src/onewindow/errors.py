@@ -9,6 +9,7 @@ OneWindowError
 │   └── InvalidTransition     an action not allowed in the current status
 ├── PayloadTooLarge (413)
 └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
+    └── InvalidSetting        a setting (ONEWINDOW_* or the config file) has a value not allowed
 """
 
 from __future__ import annotations
@@ -154,3 +155,9 @@ class ConfigurationError(OneWindowError):
     code = "configuration_error"
     status = 500
     title = "Node configuration error"
+
+
+class InvalidSetting(ConfigurationError):
+    """A setting's value is not allowed: the CLI prints one line naming it and exits 2."""
+
+    code = "invalid_setting"

@@ -12,10 +12,11 @@ import orjson
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from onewindow import auth
-from onewindow.errors import InvalidInput, OneWindowError
+from onewindow.errors import InvalidInput, InvalidSetting, OneWindowError
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 
@@ -42,7 +43,13 @@ def emit_json(value: Any) -> None:
 
 
 def print_error(exc: OneWindowError) -> None:
-    err_console.print(f"[bold red]error[/] ({exc.code}): {exc.detail}", highlight=False)
+    # One line, not wrapped at the terminal's width: people grep and paste it.
+    err_console.print(
+        f"[bold red]error[/] ({exc.code}): {escape(exc.detail)}",
+        highlight=False,
+        markup=True,
+        soft_wrap=True,
+    )
     if isinstance(exc, InvalidInput):
         table = Table("field", "code", "reason", title=f"{len(exc.errors)} problem(s)")
         for e in exc.errors:
@@ -60,7 +67,12 @@ def handled(json_output: bool = False) -> Iterator[None]:
             emit_json(exc.problem())
         else:
             print_error(exc)
-        raise typer.Exit(EXIT_INVALID if exc.status < 500 else EXIT_FAILED) from exc
+        raise typer.Exit(exit_code(exc)) from exc
+
+
+def exit_code(exc: OneWindowError) -> int:
+    """2 for what the person can fix (their input, a setting), 1 for the rest."""
+    return EXIT_INVALID if exc.status < 500 or isinstance(exc, InvalidSetting) else EXIT_FAILED
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> None:
