@@ -32,11 +32,20 @@ def add(
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON only"),
+) -> None:
     """List users and their roles."""
     node = Node.open()
     with node.transaction() as session:
-        table = Table("username", "role", "party")
-        for user in auth.list_users(session):
-            table.add_row(user.username, user.role.value, user.party_id or "")
+        users = [
+            {"username": u.username, "role": u.role.value, "party_id": u.party_id}
+            for u in auth.list_users(session)
+        ]
+    if json_output:
+        emit_json(users)
+        return
+    table = Table("username", "role", "party")
+    for user in users:
+        table.add_row(user["username"], user["role"], user["party_id"] or "")
     console.print(table)

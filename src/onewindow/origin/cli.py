@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import typer
 from pydantic import ValidationError
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
 from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
@@ -83,7 +83,16 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
     if json_output:
         emit_json(data)
         return
-    console.print(data)
+    fields = Table(title=f"Certificate of origin {data['reference']}", show_header=False)
+    for key, value in data.items():
+        if key != "items":
+            fields.add_row(key.replace("_", " "), "" if value is None else str(value))
+    console.print(fields)
+    items = Table("item", "HS", "criterion", "quantity", "used", "unit")
+    for i in data["items"]:
+        items.add_row(*(str(i[k]) for k in ("item", "hs_code", "criterion", "quantity", "used")),
+                      i["unit"])  # fmt: skip
+    console.print(items)
 
 
 JSON = typer.Option(False, "--json", help="Print one JSON document only")
@@ -311,10 +320,14 @@ def verifications(json_output: bool = JSON) -> None:
     if json_output:
         emit_json(rows)
         return
-    table = Table("request", "reference", "from", "to", "status", "answer")
+    # The whole request id, never cut: it is what `origin verify-answer` takes.
+    request = Column(
+        "request", no_wrap=True, min_width=max((len(str(r["request_id"])) for r in rows), default=7)
+    )
+    table = Table(request, "reference", "from", "to", "status", "answer")
     for r in rows:
         table.add_row(
-            str(r["request_id"])[:8],
+            str(r["request_id"]),
             r["reference"],
             r["from"],
             r["to"],
