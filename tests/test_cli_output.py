@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from onewindow.cli.main import COMMANDS, _load, app
 from onewindow.config import get_settings
 from onewindow.declarations.cli import render
 from onewindow.declarations.schemas import DeclarationRead
+from onewindow.origin.cli import shift_dates
 
 DATA = resources.files("onewindow") / "data"
 runner = CliRunner()
@@ -157,3 +159,24 @@ def test_show_names_the_acdd_an_import_was_matched_to(
     from_model = DeclarationRead.model_validate(data | {"pre_arrival": "SG:SGSIN-2026-0000007"})
     render(from_model)
     assert "SG export declaration SGSIN-2026-0000007" in capsys.readouterr().out
+
+
+def test_the_sample_form_d_application_issues_any_day(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its dates are fixed (and long past); --dates-from-today moves them together."""
+    monkeypatch.setenv("ONEWINDOW_COUNTRY", "TH")
+    monkeypatch.setenv("ONEWINDOW_CURRENCY", "THB")
+    get_settings.cache_clear()
+    sample = str(DATA / "sample_form_d_application.json")
+    issued = _json("origin", "issue", "--dates-from-today", sample)
+    assert issued["status"] == "issued" and issued["reference"].startswith("TH-")
+
+
+def test_shift_dates_keeps_the_intervals() -> None:
+    application = json.loads((DATA / "sample_form_d_application.json").read_text())
+    moved = shift_dates(application, date(2031, 2, 27))
+    assert moved["transport"]["departure_date"] == "2031-02-27"
+    assert moved["declaration"]["date"] == "2031-02-26"  # a day before, as in the sample
+    assert moved["items"][0]["invoice"]["date"] == "2031-02-25"
+    assert moved["exporter"] == application["exporter"]

@@ -29,7 +29,7 @@ BAD = [
     ({"ONEWINDOW_RANDOM_SHARE": "-0.1"}, "ONEWINDOW_RANDOM_SHARE", "greater than or equal to 0"),
     (
         {"ONEWINDOW_RED_TARGET": "0.6", "ONEWINDOW_YELLOW_TARGET": "0.5"},
-        "red_target + yellow_target",
+        "ONEWINDOW_RED_TARGET + ONEWINDOW_YELLOW_TARGET",
         "at most 1",
     ),
     ({"ONEWINDOW_PORT": "99999"}, "ONEWINDOW_PORT", "65535"),

@@ -132,7 +132,10 @@ def _one_line(exc: ValidationError, source: str) -> str:
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
-        if not field:  # a rule across settings (the model validator)
+        if not field:  # a rule across settings (the model validator) names them itself
+            if source == "env":
+                for name in Settings.model_fields:
+                    message = re.sub(rf"\b{name}\b", f"ONEWINDOW_{name.upper()}", message)
             parts.append(message)
             continue
         name = f"ONEWINDOW_{field.split('.')[0].upper()}" if source == "env" else field

@@ -176,7 +176,7 @@ def history(number: str, json_output: bool = JSON, as_user: str | None = AS) -> 
     if json_output:
         emit_json(events)
         return
-    table = Table("at", "actor", "action", "from", "to")
+    table = Table(Column("at", no_wrap=True), "actor", Column("action", no_wrap=True), "from", "to")
     for e in events:
         table.add_row(e["at"], e["actor"], e["action"], e["from_status"], e["to_status"])
     console.print(table)

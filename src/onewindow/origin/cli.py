@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,9 +156,21 @@ def _print(data: dict[str, Any], json_output: bool) -> None:
 
 
 @app.command()
-def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+def issue(
+    file: Path,
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+    dates_from_today: bool = typer.Option(
+        False,
+        "--dates-from-today",
+        help="Move every date of the application by the same number of days, so that the "
+        "goods leave today (the sample application, rehearsals)",
+    ),
+) -> None:
     """Issue a Form D from an exporter's application (JSON: boxes 1 to 11 and 13)."""
     application = _load(file)
+    if dates_from_today:
+        application = shift_dates(application, datetime.now(UTC).date())
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
@@ -171,6 +183,31 @@ def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> Non
             )
             data = _summary(cert)
     _print(data, json_output)
+
+
+def shift_dates(application: Any, today: date) -> Any:
+    """The application with its dates (`date` and `*_date` fields) moved together so that the
+    departure date is `today`: the intervals between them, which the rules check, are kept."""
+    try:
+        departure = date.fromisoformat(application["transport"]["departure_date"])
+    except (KeyError, TypeError, ValueError):
+        fail("--dates-from-today needs a transport.departure_date (YYYY-MM-DD)")
+        raise
+    shift = today - departure
+
+    def moved(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: moved(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        if isinstance(value, str) and (key == "date" or key.endswith("_date")):
+            try:
+                return (date.fromisoformat(value) + shift).isoformat()
+            except ValueError:
+                return value  # left for the validation to name
+        return value
+
+    return moved(application)
 
 
 @app.command()
