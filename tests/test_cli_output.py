@@ -180,3 +180,16 @@ def test_shift_dates_keeps_the_intervals() -> None:
     assert moved["declaration"]["date"] == "2031-02-26"  # a day before, as in the sample
     assert moved["items"][0]["invoice"]["date"] == "2031-02-25"
     assert moved["exporter"] == application["exporter"]
+
+
+def test_unreadable_files_are_named_in_words(env: Path) -> None:
+    (env / "broken.json").write_text("{x")
+    cases = [
+        (["tariff", "import", "nope.csv"], "cannot read nope.csv: No such file or directory"),
+        (["origin", "record", "nope.json"], "cannot read nope.json: No such file or directory"),
+        (["origin", "issue", "broken.json"], "cannot read broken.json: not valid JSON"),
+    ]
+    for args, said in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and said in result.stderr, result.stderr
+        assert "Errno" not in result.stderr

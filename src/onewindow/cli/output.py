@@ -75,8 +75,20 @@ def exit_code(exc: OneWindowError) -> int:
     return EXIT_INVALID if exc.status < 500 or isinstance(exc, InvalidSetting) else EXIT_FAILED
 
 
+def read_error(exc: Exception) -> str:
+    """Why a file could not be read, in words ("No such file or directory"), not Python's
+    repr of the error."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, ValueError):  # JSON decoding errors among them
+        return f"not valid JSON: {exc}"
+    return str(exc)
+
+
 def fail(message: str, code: int = EXIT_INVALID) -> None:
-    err_console.print(f"[bold red]error[/]: {message}", highlight=False)
+    err_console.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.table import Column, Table
 from sqlalchemy import select
 
-from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
+from onewindow.cli.output import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.errors import FieldError, InvalidInput, NotFound
 from onewindow.node import Node
 from onewindow.origin import (
@@ -35,7 +35,7 @@ def record(file: Path, json_output: bool = typer.Option(False, "--json")) -> Non
     try:
         raw = orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
+        fail(f"cannot read {file}: {read_error(exc)}")
     with handled(json_output):
         try:
             data = CertificateCreate.model_validate(raw)
@@ -102,7 +102,7 @@ def _load(file: Path) -> Any:
     try:
         return orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
+        fail(f"cannot read {file}: {read_error(exc)}")
 
 
 def _plain(value: Decimal) -> str:
@@ -141,7 +141,7 @@ def _print(data: dict[str, Any], json_output: bool) -> None:
         emit_json(data)
         return
     console.print(
-        f"[bold]{data['reference']}[/] {data['status']} ({data['source']}): "
+        f"[bold]{data['reference']}[/] status {data['status']}, source {data['source']}: "
         f"{data['exporter']} ({data['exporting_country']}) to {data['importer']} "
         f"({data['importing_country']}), valid {data['issue_date']} to {data['valid_until']}"
     )

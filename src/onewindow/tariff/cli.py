@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.cli.output import console, emit_json, fail, handled, read_error
 from onewindow.node import Node
 from onewindow.tariff import nomenclature, service
 
@@ -24,7 +24,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc}")
+        fail(f"cannot read {path}: {read_error(exc)}")
     raise AssertionError
 
 
