@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,9 @@ from onewindow.cli.main import COMMANDS, _load, app
 from onewindow.config import get_settings
 from onewindow.declarations.cli import render
 from onewindow.declarations.schemas import DeclarationRead
+from onewindow.node import Node
 from onewindow.origin.cli import shift_dates
+from onewindow.origin.models import VerificationRequest
 
 DATA = resources.files("onewindow") / "data"
 runner = CliRunner()
@@ -193,3 +195,19 @@ def test_unreadable_files_are_named_in_words(env: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and said in result.stderr, result.stderr
         assert "Errno" not in result.stderr
+
+
+def test_verifications_show_the_whole_request_id(env: Path) -> None:
+    """The id shown is the one `origin verify-answer` takes (it was cut to 8 characters)."""
+    request_id = "VN-TH-2026-000123-7f3c2a9e41b6"
+    node = Node.open()
+    with node.transaction() as session:
+        session.add(
+            VerificationRequest(
+                request_id=request_id, reference="TH-2026-000123", requesting_country="VN",
+                issuer_country="TH", reason="check", status="open",
+                requested_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    shown = runner.invoke(app, ["origin", "verifications"])
+    assert shown.exit_code == 0 and request_id in shown.stdout
