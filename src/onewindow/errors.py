@@ -11,6 +11,7 @@ OneWindowError
 ├── PayloadTooLarge (413)
 ├── LedgerDamaged (503)       the ledger's stored log fails its self-check: nothing is signed
 └── ConfigurationError (500)  the node is set up wrongly; never caused by a request
+    └── InvalidSetting        a setting (ONEWINDOW_* or the config file) has a value not allowed
 """
 
 from __future__ import annotations
@@ -170,3 +171,9 @@ class ConfigurationError(OneWindowError):
     code = "configuration_error"
     status = 500
     title = "Node configuration error"
+
+
+class InvalidSetting(ConfigurationError):
+    """A setting's value is not allowed: the CLI prints one line naming it and exits 2."""
+
+    code = "invalid_setting"

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -28,6 +26,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.integration.conftest import NodeProcess, free_ports
 
 from onewindow import db
 from onewindow.config import load
@@ -89,18 +88,8 @@ FAST_RETRIES = {
 }
 
 
-def free_ports(n: int) -> list[int]:
-    """`n` distinct free ports: held open together, so none is handed out twice."""
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [int(s.getsockname()[1]) for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    """Poll `check`; the bound is generous because a loaded machine is slow, not broken."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -113,7 +102,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
 class Member:
     country: str
     config: Path
-    process: subprocess.Popen[bytes] | None = None
+    node: NodeProcess | None = None
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @property
@@ -128,39 +117,29 @@ class Member:
         return context
 
     def start(self) -> None:
-        env = os.environ | FAST_RETRIES
+        """Launch the node; `wait_up()` waits for it (several nodes start side by side)."""
         args = [sys.executable, "-c", LAUNCHER, "serve", "--config", str(self.config)]
-        log = open(self.config.parent / "serve.log", "ab")  # noqa: SIM115  (the process owns it)
-        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=log)
+        log = self.config.parent / "serve.log"
+        self.node = NodeProcess(args, os.environ | FAST_RETRIES, self.url, log,
+                                country=self.country, verify=self.tls())  # fmt: skip
+        self.node.launch()
 
     def wait_up(self) -> None:
-        assert self.process is not None
-
-        def up() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                log = (self.config.parent / "serve.log").read_text()[-3000:]
-                raise AssertionError(f"{self.country} exited: {log}")
-            try:  # the country too: another process may answer on a reused port
-                health = httpx.get(self.url + "/api/v1/health", timeout=1, verify=self.tls())
-            except httpx.TransportError:
-                return False
-            return health.status_code == 200 and health.json()["country"] == self.country
-
-        wait_for(f"{self.country} to start", up)
+        """Ready, or stopped and an error: a node that fails to start is not left behind."""
+        assert self.node is not None
+        try:
+            self.node.wait_ready()
+        except BaseException:
+            self.node.stop()
+            raise
 
     def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        assert self.node is not None
+        self.node.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.node is not None:
+            self.node.stop()
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -237,13 +216,15 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
             partner["endpoint"] = f"https://127.0.0.1:{ports[country]}"
         federation._write_json(m.config_file, m.config)
     found = Net(directory, {m.country: Member(m.country, m.config_file) for m in created})
-    for member in found.members.values():
-        member.start()
-    for member in found.members.values():
-        member.wait_up()
-    yield found
-    for member in found.members.values():
-        member.stop()
+    try:
+        for member in found.members.values():
+            member.start()
+        for member in found.members.values():
+            member.wait_up()
+        yield found
+    finally:  # SG too, added by a test
+        for member in found.members.values():
+            member.stop()
 
 
 def test_a_form_d_flows_with_a_signed_receipt(net: Net) -> None:
@@ -292,7 +273,7 @@ def test_partner_down_then_nodes_killed_mid_run(net: Net) -> None:
     th.kill()
     th.start()
     th.wait_up()
-    wait_for("all receipts", lambda: th.statuses("RUN") == {"processed": 500}, timeout=60)
+    wait_for("all receipts", lambda: th.statuses("RUN") == {"processed": 500}, timeout=300)
     assert vn.applied("RUN") == (500, 500)
     count = vn.query("SELECT count(*) FROM exchange_incoming WHERE document_id LIKE 'RUN%'")
     assert count[0][0] == 500

@@ -9,10 +9,8 @@ import base64
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import delete, update
+from tests.integration.conftest import NodeProcess, free_port
 
 from onewindow import db, keys
 from onewindow.cli import main
@@ -41,19 +40,13 @@ def _verify_command() -> tuple[str, ...]:
     return (str(BIN), "verify") if "verify" in names else (sys.executable, "-c", VERIFY)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Node:
     country: str
     home: Path
     port: int
     env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
+    node: NodeProcess | None = None
 
     @property
     def url(self) -> str:
@@ -62,7 +55,7 @@ class Node:
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(BIN), *args], env=self.env, cwd=self.home, capture_output=True, text=True,
-            timeout=120, check=False,
+            timeout=300, check=False,
         )  # fmt: skip
 
     def cli(self, *args: str) -> Any:
@@ -73,37 +66,22 @@ class Node:
     def verify(self, path: Path) -> subprocess.CompletedProcess[str]:
         command = [*_verify_command(), str(path), "--json"]
         return subprocess.run(
-            command, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=120
+            command, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=300
         )
 
     def start(self) -> None:
-        with (self.home / "serve.log").open("ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                [str(BIN), "serve", "--witness-every", "0"],
-                env=self.env,
-                cwd=self.home,
-                stdout=log,
-                stderr=log,
-            )
+        args = [str(BIN), "serve", "--witness-every", "0"]
+        self.node = NodeProcess(args, self.env, self.url, self.home / "serve.log",
+                                cwd=self.home, country=self.country)  # fmt: skip
+        self.node.launch()
 
     def wait_until_up(self) -> None:
-        assert self.process is not None
-        for _ in range(600):
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.country} exited: {(self.home / 'serve.log').read_text()}"
-                )
-            try:
-                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.country} did not come up")
+        assert self.node is not None
+        self.node.wait_ready()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        if self.node is not None:
+            self.node.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("ONEWINDOW_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("ONEWINDOW_SIGNING_KEY", str(tmp_path / "keys" / "node.pem"))
+    monkeypatch.setenv("ONEWINDOW_KEY_FILE", str(tmp_path / "keys" / "node.pem"))
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
@@ -73,7 +73,7 @@ def test_errors_exit_2(env: Path) -> None:
 def test_unusable_key_is_a_clear_error(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = env / "bad.pem"
     bad.write_text("nonsense")
-    monkeypatch.setenv("ONEWINDOW_SIGNING_KEY", str(bad))
+    monkeypatch.setenv("ONEWINDOW_KEY_FILE", str(bad))
     result = runner.invoke(app, ["head"])
     assert result.exit_code == 1
     assert "is not a PEM private key" in " ".join(result.output.split())

@@ -73,6 +73,8 @@ def test_released_export_sends_acdd_matched_at_import(nodes: dict[str, Node], re
 
     unrelated = lodge(th, import_at_th(consignee="Someone Else Ltd"))
     matched = lodge(th, import_at_th())
+    # the read model (API and `declaration show`) says so too
+    assert (unrelated.pre_arrival, matched.pre_arrival) == (None, f"VN:{export.number}")
     with th.transaction() as s:
         assert service.get(s, SYSTEM, unrelated.number).pre_arrival is None
         assert service.get(s, SYSTEM, matched.number).pre_arrival == f"VN:{export.number}"

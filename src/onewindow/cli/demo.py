@@ -97,7 +97,8 @@ def _start(directory: Path) -> dict[str, subprocess.Popen[bytes]]:
     return processes
 
 
-def _wait(what: str, ready: Callable[[], bool], seconds: float = 60) -> None:
+def _wait(what: str, ready: Callable[[], bool], seconds: float = 180) -> None:
+    # Generous: on a loaded machine a node takes a minute to start, and that is not a failure.
     with console.status(what):
         deadline = time.monotonic() + seconds
         while not ready():

@@ -9,6 +9,7 @@ it and the one-line help that `onewindow --help` shows without importing anythin
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -16,6 +17,7 @@ import typer._click as click  # the click that this pinned typer vendors and bui
 import typer.core
 import typer.main
 
+from onewindow.errors import InvalidSetting, OneWindowError
 from onewindow.runtime import tune_collector
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -97,4 +99,14 @@ def onewindow() -> None:
 
 def main() -> None:
     tune_collector()
-    app(prog_name="onewindow")
+    try:
+        app(prog_name="onewindow")
+    except OneWindowError as exc:
+        sys.exit(report(exc))
+
+
+def report(exc: OneWindowError) -> int:
+    """An error no command handled itself (a bad setting met while opening the node, before
+    any command's own handling): one line on stderr, no traceback; returns the exit code."""
+    sys.stderr.write(f"error ({exc.code}): {exc.detail}\n")
+    return 2 if exc.status < 500 or isinstance(exc, InvalidSetting) else 1

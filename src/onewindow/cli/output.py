@@ -13,11 +13,12 @@ import typer
 import typer._click as click  # the click that this pinned typer vendors and builds on
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer._click.globals import get_current_context
 
 from onewindow import access, auth
-from onewindow.errors import InvalidInput, OneWindowError
+from onewindow.errors import InvalidInput, InvalidSetting, OneWindowError
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 
@@ -44,7 +45,13 @@ def emit_json(value: Any) -> None:
 
 
 def print_error(exc: OneWindowError) -> None:
-    err_console.print(f"[bold red]error[/] ({exc.code}): {exc.detail}", highlight=False)
+    # One line, not wrapped at the terminal's width: people grep and paste it.
+    err_console.print(
+        f"[bold red]error[/] ({exc.code}): {escape(exc.detail)}",
+        highlight=False,
+        markup=True,
+        soft_wrap=True,
+    )
     if isinstance(exc, InvalidInput):
         table = Table("field", "code", "reason", title=f"{len(exc.errors)} problem(s)")
         for e in exc.errors:
@@ -62,11 +69,28 @@ def handled(json_output: bool = False) -> Iterator[None]:
             emit_json(exc.problem())
         else:
             print_error(exc)
-        raise typer.Exit(EXIT_INVALID if exc.status < 500 else EXIT_FAILED) from exc
+        raise typer.Exit(exit_code(exc)) from exc
+
+
+def exit_code(exc: OneWindowError) -> int:
+    """2 for what the person can fix (their input, a setting), 1 for the rest."""
+    return EXIT_INVALID if exc.status < 500 or isinstance(exc, InvalidSetting) else EXIT_FAILED
+
+
+def read_error(exc: Exception) -> str:
+    """Why a file could not be read, in words ("No such file or directory"), not Python's
+    repr of the error."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, ValueError):  # JSON decoding errors among them
+        return f"not valid JSON: {exc}"
+    return str(exc)
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> None:
-    err_console.print(f"[bold red]error[/]: {message}", highlight=False)
+    err_console.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
+from uvicorn.supervisors import Multiprocess
 
 from onewindow import tls
 from onewindow.api import create_app
@@ -38,8 +41,10 @@ def serve(
         "[default: $ONEWINDOW_CONFIG, else ONEWINDOW_* variables]",
     ),
     host: str | None = typer.Option(None, help="Address to listen on (default from settings)"),
-    port: int | None = typer.Option(None, help="Port to listen on (default from settings)"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port to listen on (default from settings)"
+    ),
+    workers: int = typer.Option(1, min=1, help="Worker processes"),
     witness_every: float = typer.Option(
         60.0, help="Seconds between rounds of witnessing partners' ledgers; 0 turns it off"
     ),
@@ -81,16 +86,20 @@ def serve(
         worker = DeliveryWorker(node.sessions, gateway, sender, clock=node.clock, policy=policy)
     partners = ", ".join(sorted(view.partners)) or "none"
     scheme = "https" if secure else "http"
-    console.print(
-        f"OneWindow node {settings.country} serving on {scheme}://{host}:{port}/api/v1 "
-        f"(partners: {partners})"
-    )
-    if not secure:
-        log.warning("tls.plain_http serving on %s:%s without TLS", host, port)
+
+    def announce() -> None:
         console.print(
-            "[yellow]warning:[/] plain HTTP, for tests and loopback only: partners' messages "
-            "and users' tokens travel unencrypted (see docs/exchange.md, Transport security)"
+            f"OneWindow node {settings.country} serving on {scheme}://{host}:{port}/api/v1 "
+            f"(partners: {partners})"
         )
+        if not secure:
+            log.warning("tls.plain_http serving on %s:%s without TLS", host, port)
+            console.print(
+                "[yellow]warning:[/] plain HTTP, for tests and loopback only: partners' "
+                "messages and users' tokens travel unencrypted (see docs/exchange.md, "
+                "Transport security)"
+            )
+
     if worker is not None:
         worker.start()
     if settings.partners and witness_every > 0:
@@ -106,7 +115,7 @@ def serve(
         witness.start()
     try:
         if workers > 1:
-            uvicorn.run(
+            server_config = uvicorn.Config(
                 "onewindow.cli.serve:app_from_settings",
                 factory=True,
                 host=host,
@@ -118,9 +127,11 @@ def serve(
         else:
             app = create_app(node)
             app.state.exchange = gateway  # shared with the worker: one view, one reload
-            uvicorn.run(
+            server_config = uvicorn.Config(
                 guarded(app, gateway, secure), host=host, port=port, log_level="warning", **secure
             )
+        if not _run(server_config, announce):
+            fail(f"cannot listen on {host}:{port} (in use, or not an address of this host)", 1)
     finally:
         if worker is not None:
             worker.stop()
@@ -138,3 +149,36 @@ def app_from_settings() -> ASGIApp:
     node = Node.open()
     app = create_app(node)
     return guarded(app, gateway_of(node, app.state), tls.server_options(node.settings))
+
+
+class _AnnouncingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.announce()
+
+
+def _run(config: uvicorn.Config, announce: Callable[[], None]) -> bool:
+    """Serve until stopped; say so only once the socket listens (scripts and tests wait for
+    that line), and return False if it never did."""
+    if config.workers > 1:
+        try:
+            sock = config.bind_socket()
+        except SystemExit:  # uvicorn has logged why
+            return False
+        sock.listen(config.backlog)  # connections queue while the workers start
+        announce()
+        Multiprocess(config, sockets=[sock]).run()
+        return True
+    server = _AnnouncingServer(config, announce)
+    try:
+        server.run()
+    except SystemExit:  # a bind failure: uvicorn has logged why
+        pass
+    except KeyboardInterrupt:
+        return True
+    return server.started

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
 from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
@@ -27,6 +27,7 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
+from onewindow.money import round_money
 from onewindow.node import Node
 
 app = typer.Typer(help="Import and export declarations.", no_args_is_help=True)
@@ -52,15 +53,15 @@ def render(d: DeclarationRead) -> None:
     console.print(
         f"importer {d.importer_name} ({d.importer_id or '-'}); exporter {d.exporter_name}"
     )
-    table = Table(
+    table = Table(  # amounts and codes are never cut short
         "item",
-        "HS code",
+        Column("HS code", no_wrap=True),
         "origin",
-        f"value {d.national_currency}",
-        "tax",
+        Column(f"value {d.national_currency}", justify="right", no_wrap=True),
+        Column("tax", no_wrap=True),
         "rate %",
         "basis",
-        f"amount {d.national_currency}",
+        Column(f"amount {d.national_currency}", justify="right", no_wrap=True),
     )
     notes = []
     for item in d.items:
@@ -88,6 +89,9 @@ def render(d: DeclarationRead) -> None:
     console.print(f"totals ({d.national_currency}): {totals}")
     if d.risk is not None and d.risk.reasons:
         console.print("risk: " + "; ".join(d.risk.reasons))
+    if d.pre_arrival is not None:
+        country, _, export = d.pre_arrival.partition(":")
+        console.print(f"pre-arrival: matched to the ACDD of {country} export declaration {export}")
     console.print(f"next step: {d.next_step}")
     if d.clearance_seconds is not None:
         console.print(f"released {d.released_at} after {d.clearance_seconds:.3f} s")
@@ -121,7 +125,7 @@ def show(number: str, json_output: bool = JSON, as_user: str | None = AS) -> Non
 def list_(
     status: str | None = None,
     channel: str | None = None,
-    limit: int = 20,
+    limit: int = typer.Option(20, min=1),
     json_output: bool = JSON,
     as_user: str | None = AS,
 ) -> None:
@@ -139,14 +143,19 @@ def list_(
                 limit=limit,
                 offset=0,
             )
+            # Amounts in the currency's minor unit: VND has none, so no ".00".
+            currency = node.settings.currency
             rows = [
-                (d.number, d.type, d.status, d.channel, d.importer_name, d.total_due) for d in found
-            ]
+                (d.number, d.type, d.status, d.channel, d.importer_name,
+                 round_money(d.total_due, currency))
+                for d in found
+            ]  # fmt: skip
     if json_output:
         keys = ("number", "type", "status", "channel", "importer", "total_due")
         emit_json([dict(zip(keys, map(str, r), strict=True)) for r in rows])
         return
-    table = Table("number", "type", "status", "channel", "importer", "total due")
+    table = Table(Column("number", no_wrap=True), "type", "status", "channel", "importer",
+                  Column("total due", justify="right", no_wrap=True))  # fmt: skip
     for r in rows:
         table.add_row(
             r[0], r[1], r[2], f"[{COLOURS.get(r[3], 'white')}]{r[3]}[/]", r[4], f"{r[5]:,}"
@@ -155,22 +164,25 @@ def list_(
 
 
 @app.command()
-def history(number: str, as_user: str | None = AS) -> None:
+def history(number: str, json_output: bool = JSON, as_user: str | None = AS) -> None:
     """Print the audit trail of a declaration."""
-    with handled():
+    with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
             actor = acting(session, as_user)
             events = audit_read(service.history(session, actor, number), actor)
-            table = Table("at", "actor", "action", "from", "to")
-            for e in events:
-                table.add_row(
-                    e.at.isoformat(timespec="milliseconds"),
-                    e.actor,
-                    e.action,
-                    e.from_status or "",
-                    e.to_status or "",
-                )
+    if json_output:
+        emit_json(events)
+        return
+    table = Table(Column("at", no_wrap=True), "actor", Column("action", no_wrap=True), "from", "to")
+    for e in events:
+        table.add_row(
+            e.at.isoformat(timespec="milliseconds"),
+            e.actor,
+            e.action,
+            e.from_status or "",
+            e.to_status or "",
+        )
     console.print(table)
 
 
@@ -355,7 +367,11 @@ def cancel(number: str, reason: str, json_output: bool = JSON, as_user: str | No
 
 
 @app.command()
-def clearance(days: int = 30, json_output: bool = JSON, as_user: str | None = AS) -> None:
+def clearance(
+    days: int = typer.Option(30, min=1, max=3660, help="The last DAYS days (1 to 3660)"),
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """Clearance times (lodged to released) per channel over the last DAYS days."""
     with handled(json_output):
         node = Node.open()
@@ -413,11 +429,19 @@ def pre_arrivals(json_output: bool = JSON) -> None:
 
 
 @app.command("acdd-cancel")
-def acdd_cancel(number: str, reason: str = typer.Option(...), as_user: str | None = AS) -> None:
+def acdd_cancel(
+    number: str,
+    reason: str = typer.Option(..., help="Why the ACDD is withdrawn (sent to the destination)"),
+    json_output: bool = JSON,
+    as_user: str | None = AS,
+) -> None:
     """Withdraw the ACDD sent for a released export (the destination's customs is told)."""
-    with handled():
+    with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
             actor = acting(session, as_user)
             decl = service.cancel_acdd(session, actor, number, reason, node.clock.now())
+    if json_output:
+        emit_json({"number": number, "queued_to": decl.country_of_destination, "reason": reason})
+        return
     console.print(f"ACDD cancellation for {number} queued to {decl.country_of_destination}")

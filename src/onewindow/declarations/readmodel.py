@@ -173,6 +173,7 @@ def from_rows(
         lodged_at=lodged,
         released_at=released,
         clearance_seconds=(released - lodged).total_seconds() if released is not None else None,
+        pre_arrival=decl.get("pre_arrival"),
     )
 
 

@@ -201,6 +201,8 @@ class DeclarationRead(BaseModel):
     lodged_at: datetime
     released_at: datetime | None
     clearance_seconds: float | None
+    # The export's ACDD this import was matched to (pre-arrival information), if any.
+    pre_arrival: str | None = None
 
 
 class DocumentCheck(Strict):

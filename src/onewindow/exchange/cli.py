@@ -224,22 +224,33 @@ def send(
 
 
 @app.command()
-def deliver() -> None:
+def deliver(json_output: bool = JSON) -> None:
     """Send what is due now and wait for the receipts (without `onewindow serve`)."""
-    with handled():
+    with handled(json_output):
         node, gateway = _open()
         worker = DeliveryWorker(node.sessions, gateway, clock=node.clock)
         try:
             count = worker.run_until_idle()
         finally:
             worker.transport.close()
+    if json_output:
+        emit_json({"attempts": count})
+        return
     console.print(f"{count} attempt(s)")
 
 
 # ---- federation ----
 
 
-def _print_members(found: list[federation.Member]) -> None:
+def _print_members(found: list[federation.Member], json_output: bool = False) -> None:
+    if json_output:
+        emit_json(
+            [
+                {"country": m.country, "endpoint": m.endpoint, "config_file": str(m.config_file)}
+                for m in found
+            ]
+        )
+        return
     table = Table("country", "endpoint", "configuration")
     for m in found:
         table.add_row(m.country, m.endpoint, str(m.config_file))
@@ -252,12 +263,15 @@ def federation_init(
     directory: Path = DIR,
     base_port: int = typer.Option(federation.DEFAULT_BASE_PORT, help="Port of the first node"),
     host: str = typer.Option(federation.DEFAULT_HOST),
+    json_output: bool = JSON,
 ) -> None:
     """Create the root CA and a key, certificate and node.json per member state."""
-    with handled():
+    with handled(json_output):
         names = [c for c in countries.split(",") if c.strip()]
         found = federation.init(directory, names, base_port=base_port, host=host)
-    _print_members(found)
+    _print_members(found, json_output)
+    if json_output:
+        return
     first = found[0].config_file
     console.print(f"start a node with: onewindow serve --config {first}")
 
@@ -267,18 +281,24 @@ def add_node(
     directory: Path = DIR,
     country: str = typer.Option(..., help="The new member state"),
     port: int | None = typer.Option(None, help="Default: after the highest port in use"),
+    json_output: bool = JSON,
 ) -> None:
     """Add a member; running nodes take it as a partner without a restart."""
-    with handled():
+    with handled(json_output):
         member = federation.add_node(directory, country, port=port)
-    _print_members([member])
+    _print_members([member], json_output)
 
 
 @federation_app.command("rotate-key")
-def rotate_key(directory: Path = DIR, country: str = typer.Option(...)) -> None:
+def rotate_key(
+    directory: Path = DIR, country: str = typer.Option(...), json_output: bool = JSON
+) -> None:
     """Issue a new node key; partners trust it before the node starts using it."""
-    with handled():
+    with handled(json_output):
         kid = federation.rotate_key(directory, country)
+    if json_output:
+        emit_json({"country": country.upper(), "key_id": kid})
+        return
     console.print(
         f"{country.upper()} now signs with key {kid}; the old key stays trusted "
         "until `onewindow federation retire-key`"
@@ -286,10 +306,15 @@ def rotate_key(directory: Path = DIR, country: str = typer.Option(...)) -> None:
 
 
 @federation_app.command("renew-tls")
-def renew_tls(directory: Path = DIR, country: str = typer.Option(...)) -> None:
+def renew_tls(
+    directory: Path = DIR, country: str = typer.Option(...), json_output: bool = JSON
+) -> None:
     """Issue a new TLS key and certificate for a member (and switch it to TLS if it had none)."""
-    with handled():
+    with handled(json_output):
         path = federation.renew_tls(directory, country)
+    if json_output:
+        emit_json({"country": country.upper(), "tls_cert_file": str(path)})
+        return
     console.print(
         f"{country.upper()}: new TLS certificate {path}; restart the node to serve with it"
     )
@@ -300,16 +325,20 @@ def retire_key(
     directory: Path = DIR,
     country: str = typer.Option(...),
     key_id: str = typer.Option(..., help="The old key's id"),
+    json_output: bool = JSON,
 ) -> None:
     """Stop trusting an old key of a member."""
-    with handled():
+    with handled(json_output):
         count = federation.retire_key(directory, country, key_id)
+    if json_output:
+        emit_json({"key_id": key_id, "partners": count})
+        return
     console.print(f"{count} partner(s) no longer trust key {key_id}")
 
 
 @federation_app.command("list")
-def federation_list(directory: Path = DIR) -> None:
+def federation_list(directory: Path = DIR, json_output: bool = JSON) -> None:
     """The members and where they listen."""
-    with handled():
+    with handled(json_output):
         found = federation.members(directory)
-    _print_members(found)
+    _print_members(found, json_output)

@@ -25,7 +25,7 @@ from onewindow.cli.output import (
 )
 from onewindow.clock import SystemClock
 from onewindow.config import Settings, get_settings
-from onewindow.errors import ConfigurationError
+from onewindow.errors import ConfigurationError, invalid
 from onewindow.ledger import alarms, selfcheck, service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher
@@ -47,13 +47,23 @@ JSON = typer.Option(False, "--json", help="Print one JSON document only")
 KEY = typer.Option(
     None,
     "--key",
-    envvar="ONEWINDOW_SIGNING_KEY",
-    help="The node's Ed25519 key (PEM), created if missing [default: the key_file setting]",
+    help="The node's Ed25519 key (PEM), which must exist "
+    "[default: the key_file setting, ONEWINDOW_KEY_FILE, created on first use]",
 )
 
 
+def _key(node: Node, key_path: Path | None) -> keys.NodeKey:
+    """A key named with --key must exist: creating one would sign with a key that no
+    certificate names and no partner trusts."""
+    if key_path is None:
+        return keys.load_or_create_key(node.settings.key_file)
+    if not key_path.is_file():
+        raise invalid("--key", "not_found", f"{key_path}: no such key file")
+    return keys.load_key(key_path)
+
+
 def _signer(node: Node, key_path: Path | None) -> service.HeadSigner:
-    key = keys.load_or_create_key(key_path or node.settings.key_file)
+    key = _key(node, key_path)
     return service.HeadSigner(key, ledger_origin(node.settings.country), node.clock)
 
 
@@ -245,15 +255,16 @@ def issue(
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write it here, not to stdout"),
     key: Path | None = KEY,
+    json_output: bool = JSON,
 ) -> None:
     """Log FILE as issued by this node and write it as a verifiable document (JSON)."""
-    with handled():
+    with handled(json_output):
         node = Node.open()
         settings = node.settings
         if settings.cert_file is None:
             raise ConfigurationError("issuing needs this node's certificate: set cert_file")
         body, certificate = _read(file), _read(settings.cert_file)
-        signing = keys.load_or_create_key(key or settings.key_file)
+        signing = _key(node, key)
         with node.transaction() as session:
             doc = verify.make_verifiable(
                 body,
@@ -270,9 +281,11 @@ def issue(
             )
     text = doc.model_dump_json(indent=2) + "\n"
     if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text)
+        sys.stdout.write(text)  # the document is JSON already, with --json or without
+        return
+    out.write_text(text)
+    if json_output:
+        emit_json({"document_id": document_id, "version": version, "out": str(out)})
 
 
 @app.command()
@@ -306,7 +319,7 @@ def witness_command(
     """Witness the partners' logs: check each one's signed head, cosign those that hold up."""
     with handled(json_output):
         node = Node.open()
-        signing = keys.load_or_create_key(key or node.settings.key_file)
+        signing = _key(node, key)
         if not once:
             partners = len(node.settings.partners)
             console.print(f"witnessing {partners} partner(s) every {interval:g} s; Ctrl-C stops")

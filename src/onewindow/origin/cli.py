@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 import typer
 from pydantic import ValidationError
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
-from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
+from onewindow.cli.output import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.errors import FieldError, InvalidInput, NotFound
 from onewindow.node import Node
 from onewindow.origin import (
@@ -35,7 +35,7 @@ def record(file: Path, json_output: bool = typer.Option(False, "--json")) -> Non
     try:
         raw = orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
+        fail(f"cannot read {file}: {read_error(exc)}")
     with handled(json_output):
         try:
             data = CertificateCreate.model_validate(raw)
@@ -83,7 +83,16 @@ def show(reference: str, json_output: bool = typer.Option(False, "--json")) -> N
     if json_output:
         emit_json(data)
         return
-    console.print(data)
+    fields = Table(title=f"Certificate of origin {data['reference']}", show_header=False)
+    for key, value in data.items():
+        if key != "items":
+            fields.add_row(key.replace("_", " "), "" if value is None else str(value))
+    console.print(fields)
+    items = Table("item", "HS", "criterion", "quantity", "used", "unit")
+    for i in data["items"]:
+        items.add_row(*(str(i[k]) for k in ("item", "hs_code", "criterion", "quantity", "used")),
+                      i["unit"])  # fmt: skip
+    console.print(items)
 
 
 JSON = typer.Option(False, "--json", help="Print one JSON document only")
@@ -93,7 +102,7 @@ def _load(file: Path) -> Any:
     try:
         return orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
+        fail(f"cannot read {file}: {read_error(exc)}")
 
 
 def _plain(value: Decimal) -> str:
@@ -132,7 +141,7 @@ def _print(data: dict[str, Any], json_output: bool) -> None:
         emit_json(data)
         return
     console.print(
-        f"[bold]{data['reference']}[/] {data['status']} ({data['source']}): "
+        f"[bold]{data['reference']}[/] status {data['status']}, source {data['source']}: "
         f"{data['exporter']} ({data['exporting_country']}) to {data['importer']} "
         f"({data['importing_country']}), valid {data['issue_date']} to {data['valid_until']}"
     )
@@ -147,9 +156,21 @@ def _print(data: dict[str, Any], json_output: bool) -> None:
 
 
 @app.command()
-def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+def issue(
+    file: Path,
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+    dates_from_today: bool = typer.Option(
+        False,
+        "--dates-from-today",
+        help="Move every date of the application by the same number of days, so that the "
+        "goods leave today (the sample application, rehearsals)",
+    ),
+) -> None:
     """Issue a Form D from an exporter's application (JSON: boxes 1 to 11 and 13)."""
     application = _load(file)
+    if dates_from_today:
+        application = shift_dates(application, datetime.now(UTC).date())
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
@@ -162,6 +183,31 @@ def issue(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> Non
             )
             data = _summary(cert)
     _print(data, json_output)
+
+
+def shift_dates(application: Any, today: date) -> Any:
+    """The application with its dates (`date` and `*_date` fields) moved together so that the
+    departure date is `today`: the intervals between them, which the rules check, are kept."""
+    try:
+        departure = date.fromisoformat(application["transport"]["departure_date"])
+    except (KeyError, TypeError, ValueError):
+        fail("--dates-from-today needs a transport.departure_date (YYYY-MM-DD)")
+        raise
+    shift = today - departure
+
+    def moved(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: moved(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        if isinstance(value, str) and (key == "date" or key.endswith("_date")):
+            try:
+                return (date.fromisoformat(value) + shift).isoformat()
+            except ValueError:
+                return value  # left for the validation to name
+        return value
+
+    return moved(application)
 
 
 @app.command()
@@ -311,10 +357,14 @@ def verifications(json_output: bool = JSON) -> None:
     if json_output:
         emit_json(rows)
         return
-    table = Table("request", "reference", "from", "to", "status", "answer")
+    # The whole request id, never cut: it is what `origin verify-answer` takes.
+    request = Column(
+        "request", no_wrap=True, min_width=max((len(str(r["request_id"])) for r in rows), default=7)
+    )
+    table = Table(request, "reference", "from", "to", "status", "answer")
     for r in rows:
         table.add_row(
-            str(r["request_id"])[:8],
+            str(r["request_id"]),
             r["reference"],
             r["from"],
             r["to"],

@@ -184,7 +184,8 @@ def _print_trained(summary: dict[str, Any], json_output: bool) -> None:
         f"{summary['rows']} rows ({summary['labelled']} labelled), {start} to {end}, "
         f"{summary['training_seconds']:.1f} s"
     )
-    console.print(f"settings: {summary['settings']}")
+    settings = ", ".join(f"{k} {v}" for k, v in summary["settings"].items())
+    console.print(f"settings: {settings}")
     if summary["internal_validation"]:
         title = "internal validation (latest 20 % of days)"
         table = _top_table(summary["internal_validation"]["top"], title)

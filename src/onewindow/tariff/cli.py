@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from onewindow.cli.output import console, emit_json, fail, handled
+from onewindow.cli.output import console, emit_json, fail, handled, read_error
 from onewindow.node import Node
 from onewindow.tariff import nomenclature, service
 
@@ -16,13 +17,14 @@ app = typer.Typer(
     help="The national tariff schedule (AHTN lines over HS 2022).", no_args_is_help=True
 )
 rates_app = typer.Typer(help="Official exchange rates.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON only")
 
 
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc}")
+        fail(f"cannot read {path}: {read_error(exc)}")
     raise AssertionError
 
 
@@ -41,13 +43,17 @@ def import_schedule(
     file: Path = typer.Argument(
         ..., help="CSV: code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to"
     ),
+    json_output: bool = JSON,
 ) -> None:
     """Load a schedule file. A file with any bad row is rejected whole, every problem listed."""
     text = _read(file)
-    with handled():
+    with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
             count = service.import_schedule(session, text)
+    if json_output:
+        emit_json({"file": str(file), "loaded": count})
+        return
     console.print(f"loaded {count} tariff line(s) from {file}")
 
 
@@ -55,7 +61,7 @@ def import_schedule(
 def show(
     code: str,
     on: str | None = typer.Option(None, "--date", help="Date (YYYY-MM-DD); default today"),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON only"),
+    json_output: bool = JSON,
 ) -> None:
     """Print the tariff line in force for an 8-digit code."""
     day = _day(on)
@@ -89,11 +95,18 @@ def show(
 
 
 @app.command("list")
-def list_lines(prefix: str = typer.Argument("", help="Code prefix"), limit: int = 50) -> None:
+def list_lines(
+    prefix: str = typer.Argument("", help="Code prefix"),
+    limit: int = typer.Option(50, min=1),
+    json_output: bool = JSON,
+) -> None:
     """List tariff lines (all versions) whose code starts with PREFIX."""
     node = Node.open()
     with node.transaction() as session:
         rows = service.list_lines(session, prefix, limit)
+    if json_output:
+        emit_json([_line(r) for r in rows])
+        return
     table = Table("code", "description", "unit", "MFN %", "ATIGA %", "VAT %", "from", "to")
     for r in rows:
         table.add_row(
@@ -109,23 +122,50 @@ def list_lines(prefix: str = typer.Argument("", help="Code prefix"), limit: int 
     console.print(table)
 
 
+def _line(r: Any) -> dict[str, str | None]:
+    return {
+        "code": r.code,
+        "description": r.description,
+        "unit": r.unit,
+        "mfn_rate": str(r.mfn_rate),
+        "atiga_rate": str(r.atiga_rate) if r.atiga_rate is not None else None,
+        "vat_rate": str(r.vat_rate),
+        "valid_from": r.valid_from.isoformat(),
+        "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+    }
+
+
 @rates_app.command("import")
-def import_rates(file: Path = typer.Argument(..., help="CSV: currency,rate,valid_from")) -> None:
+def import_rates(
+    file: Path = typer.Argument(..., help="CSV: currency,rate,valid_from"),
+    json_output: bool = JSON,
+) -> None:
     """Load official exchange rates (national currency per unit of foreign currency)."""
     text = _read(file)
-    with handled():
+    with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
             count = service.import_rates(session, text)
+    if json_output:
+        emit_json({"file": str(file), "loaded": count})
+        return
     console.print(f"loaded {count} exchange rate(s) from {file}")
 
 
 @rates_app.command("list")
-def list_rates() -> None:
+def list_rates(json_output: bool = JSON) -> None:
     """List all official exchange rates."""
     node = Node.open()
     with node.transaction() as session:
         rows = service.list_rates(session)
+    if json_output:
+        emit_json(
+            [
+                {"currency": r.currency, "rate": str(r.rate), "valid_from": str(r.valid_from)}
+                for r in rows
+            ]
+        )
+        return
     table = Table("currency", f"rate ({node.settings.currency})", "valid from")
     for r in rows:
         table.add_row(r.currency, f"{r.rate:,}", str(r.valid_from))
@@ -133,11 +173,25 @@ def list_rates() -> None:
 
 
 @rates_app.command("show")
-def show_rate(currency: str, on: str | None = typer.Option(None, "--date")) -> None:
+def show_rate(
+    currency: str,
+    on: str | None = typer.Option(None, "--date", help="Date (YYYY-MM-DD); default today"),
+    json_output: bool = JSON,
+) -> None:
     """Print the rate in force for a currency on a date."""
     day = _day(on)
-    with handled():
+    with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
             rate = service.rate_in_force(session, currency.upper(), day)
+    if json_output:
+        emit_json(
+            {
+                "currency": currency.upper(),
+                "rate": str(rate),
+                "in": node.settings.currency,
+                "on": day.isoformat(),
+            }
+        )
+        return
     console.print(f"1 {currency.upper()} = {rate:,} {node.settings.currency} on {day}")

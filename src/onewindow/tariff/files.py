@@ -59,19 +59,34 @@ def _check(
     try:
         return parse(raw)
     except (ValueError, InvalidOperation) as exc:
-        errors.append(FieldError(f"{where}.{field}", "invalid", f"{raw!r}: {exc}"))
+        message = (
+            f"{where}, column {field}: {raw!r} is {exc}"
+            if str(exc).startswith("not ")
+            else (f"{where}, column {field}: {raw!r}: {exc}")
+        )
+        errors.append(FieldError(f"{where}.{field}", "invalid", message))
         return None
 
 
+def _number(raw: str) -> Decimal:
+    try:
+        return Decimal(raw)
+    except InvalidOperation:  # its message is a list of Python classes
+        raise ValueError("not a number") from None
+
+
 def _rate(raw: str) -> Decimal:
-    value = Decimal(raw)
+    value = _number(raw)
     if not value.is_finite() or value < 0 or value > MAX_RATE:
         raise ValueError("a rate is a percentage between 0 and 1000")
     return value
 
 
 def _date(raw: str) -> date:
-    return date.fromisoformat(raw)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("not a date (YYYY-MM-DD)") from None
 
 
 def parse_schedule(text: str) -> list[dict[str, Any]]:
@@ -130,7 +145,7 @@ def parse_rates(text: str) -> list[dict[str, Any]]:
         if not is_currency(row["currency"]):
             msg = f"{row['currency']!r} is not an ISO 4217 currency"
             errors.append(FieldError(f"{where}.currency", "unknown_currency", msg))
-        rate = _check(errors, where, "rate", Decimal, row["rate"])
+        rate = _check(errors, where, "rate", _number, row["rate"])
         if rate is not None and (not rate.is_finite() or rate <= 0):
             errors.append(FieldError(f"{where}.rate", "not_positive", "a rate must be above 0"))
         valid_from = _check(errors, where, "valid_from", _date, row["valid_from"])
