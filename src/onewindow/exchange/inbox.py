@@ -1,5 +1,5 @@
 """Receiving: verify envelopes, answer duplicates, apply documents in version order, and
-sign a receipt for every message.
+sign a receipt for every message whose signature verified.
 
 In order: verify the envelope (schema, addressee, signer, signature), answer a known message
 id with the receipt already signed for it (so a retry or a replay applies nothing), refuse a
@@ -10,9 +10,12 @@ accepted (waiting for a version that may never come would block the document for
 the handler registered for the document type runs inside the receiving transaction, behind a
 savepoint: InvalidInput (or another 4xx domain error: NotFound, Conflict) from it rejects the
 message with its coded reasons and undoes what the handler wrote; no handler means the
-document is stored (`received_with_warnings`, `no_handler`). Messages refused before they
-were verified are not stored: their message id is the sender's word, unauthenticated, and
-storing it would let anyone pre-empt a real message with that id.
+document is stored (`received_with_warnings`, `no_handler`). Messages refused before their
+signature verified are neither stored nor answered with a signed receipt, only with a
+problem: their message id is the sender's word, unauthenticated, and storing it would let
+anyone pre-empt a real message with that id, signing a rejection for it would hand anyone
+this node's signature on "rejected" for a message it never saw. Every receipt names the
+digest of the envelope it answers, so that the sender can tell it is about what it sent.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from sqlalchemy.orm import Session
 
 from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 from onewindow.exchange import documents, envelope, mapping, repository
-from onewindow.exchange.envelope import Opened, Reason, Receipt, ReceiptStatus, Signer
+from onewindow.exchange.envelope import (
+    Opened,
+    Reason,
+    Receipt,
+    ReceiptStatus,
+    Signer,
+)
 from onewindow.exchange.handlers import Incoming, batch_scope, handler_for
 from onewindow.exchange.pki import TrustStore
 
@@ -73,12 +82,33 @@ def _receipt(
     return envelope.sign_receipt(Receipt(mid, status, signer.country, now, reasons, digest), signer)
 
 
-def _refused(data: bytes, error: InvalidInput, signer: Signer, now: datetime) -> Outcome:
+def _unverified(data: bytes, error: InvalidInput) -> Outcome:
+    """Refused before its signature verified: answered with a problem, never a signed
+    receipt. The message id is whatever the sender wrote; a receipt naming it would let
+    anyone obtain this node's signature on "rejected" for someone else's message."""
     reasons = envelope.reasons_from(error)
     mid = envelope.message_id_of(data)
-    receipt = _receipt(signer, mid, ReceiptStatus.REJECTED, now, reasons) if mid else None
-    log.warning("exchange.refused message=%s reasons=%s", mid, ",".join(r.code for r in reasons))
-    return Outcome(mid, receipt, "refused", reasons, _http_status(reasons))
+    log.warning(
+        "exchange.refused_unverified claimed_message=%s reasons=%s",
+        mid,
+        ",".join(r.code for r in reasons),
+    )
+    return Outcome(None, None, "refused", reasons, _http_status(reasons))
+
+
+def _refused(
+    h: envelope.Header, digest: str, error: InvalidInput, signer: Signer, now: datetime
+) -> Outcome:
+    """Refused after its signature verified: a signed rejection naming what was refused."""
+    reasons = envelope.reasons_from(error)
+    receipt = _receipt(signer, h.message_id, ReceiptStatus.REJECTED, now, reasons, digest)
+    log.warning(
+        "exchange.refused message=%s from=%s reasons=%s",
+        h.message_id,
+        h.sender,
+        ",".join(r.code for r in reasons),
+    )
+    return Outcome(h.message_id, receipt, "refused", reasons, _http_status(reasons))
 
 
 def _payload(name: str, document: etree._Element) -> dict[str, Any]:
@@ -105,16 +135,23 @@ def verify(
 ) -> Opened | Outcome:
     """The verified envelope, or the refusal to send back. Pure CPU work: no database."""
     try:
-        return envelope.open_envelope(data, trust, now=now, receiver=country, max_age=_NO_AGE_LIMIT)
+        verified = envelope.verify_envelope(data, trust, now=now, receiver=country)
     except InvalidInput as exc:
-        return _refused(data, exc, node_key, now)
+        return _unverified(data, exc)
     except ConfigurationError:
         raise  # this node's own set-up, not the sender's doing
     except Exception:  # a parser corner nobody foresaw: still refused, never a 500
         log.exception("exchange.unreadable_envelope")
-        return _refused(
-            data, invalid("/", "unreadable", "the envelope cannot be read"), node_key, now
-        )
+        return _unverified(data, invalid("/", "unreadable", "the envelope cannot be read"))
+    h, digest = verified.header, verified.digest
+    try:
+        return envelope.unpack(verified, now=now, max_age=_NO_AGE_LIMIT)
+    except InvalidInput as exc:
+        return _refused(h, digest, exc, node_key, now)
+    except Exception:
+        log.exception("exchange.unreadable_envelope")
+        error = invalid("/", "unreadable", "the document cannot be read")
+        return _refused(h, digest, error, node_key, now)
 
 
 def receive_many(
@@ -199,7 +236,7 @@ class _Batch:
         session: Session,
         signer: Signer,
         now: datetime,
-        stored: dict[str, tuple[bytes, str]],
+        stored: dict[str, tuple[bytes, str, str]],
         versions: dict[repository.VersionKey, int],
         isolate: bool,
         savepoints: bool,
@@ -214,16 +251,12 @@ class _Batch:
     def apply(self, data: bytes, opened: Opened) -> Outcome:
         h = opened.header
         if h.message_id in self.stored:
-            receipt, status = self.stored[h.message_id]
-            log.info("exchange.duplicate message=%s from=%s", h.message_id, h.sender)
-            return Outcome(
-                h.message_id, receipt, "duplicate", (), 422 if status == "rejected" else 200
-            )
+            return self._duplicate(opened)
         try:
             envelope.check_freshness(h.created, self.now)
             payload = _payload(h.document_type, opened.document)
         except InvalidInput as exc:
-            return _refused(data, exc, self.signer, self.now)
+            return _refused(h, opened.digest, exc, self.signer, self.now)
         key = (h.sender, h.document_type, h.document_id)
         applied = self.versions.get(key, 0)
         handler = handler_for(h.document_type)
@@ -269,6 +302,24 @@ class _Batch:
         self.changed[key] = (h.version, h.message_id)
         return self._store(data, opened, status, receipt_status, reasons)
 
+    def _duplicate(self, opened: Opened) -> Outcome:
+        """A known message id: nothing is applied again. Its sender gets the receipt signed
+        for it, naming the digest of the bytes it sent now (an operator's retry seals the
+        same message anew); another partner using that id gets a rejection, not the
+        receipt meant for someone else."""
+        h = opened.header
+        receipt, status, sender = self.stored[h.message_id]
+        if sender != h.sender:
+            error = invalid("Header/MessageID", "message_id_taken", "another message has this id")
+            return _refused(h, opened.digest, error, self.signer, self.now)
+        kept = envelope.read_receipt(receipt)
+        if kept.message_digest != opened.digest:
+            receipt = _receipt(
+                self.signer, h.message_id, kept.status, self.now, kept.reasons, opened.digest
+            )
+        log.info("exchange.duplicate message=%s from=%s", h.message_id, h.sender)
+        return Outcome(h.message_id, receipt, "duplicate", (), 422 if status == "rejected" else 200)
+
     def _failed(self, h: envelope.Header, exc: Exception) -> Outcome:
         if not self.isolate:
             raise exc
@@ -292,7 +343,7 @@ class _Batch:
         receipt = _receipt(
             self.signer, h.message_id, receipt_status, self.now, reasons, opened.digest
         )
-        self.stored[h.message_id] = (receipt, status)  # the same id twice in one batch
+        self.stored[h.message_id] = (receipt, status, h.sender)  # the same id twice in a batch
         self.rows.append(
             {
                 "message_id": h.message_id,

@@ -140,14 +140,16 @@ def add_outgoing(session: Session, row: Mapping[str, Any]) -> None:
 # ---- incoming ----
 
 
-def stored_receipts(session: Session, message_ids: Iterable[str]) -> dict[str, tuple[bytes, str]]:
-    """The receipt signed for each message already stored, and its status."""
+def stored_receipts(
+    session: Session, message_ids: Iterable[str]
+) -> dict[str, tuple[bytes, str, str]]:
+    """The receipt signed for each message already stored, its status and its sender."""
     ids = list(set(message_ids))
     if not ids:
         return {}
     i = IncomingMessage
-    query = select(i.message_id, i.receipt, i.status).where(i.message_id.in_(ids))
-    return {row.message_id: (row.receipt, row.status) for row in session.execute(query)}
+    query = select(i.message_id, i.receipt, i.status, i.sender).where(i.message_id.in_(ids))
+    return {r.message_id: (r.receipt, r.status, r.sender) for r in session.execute(query)}
 
 
 def add_incoming(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
