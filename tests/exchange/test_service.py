@@ -252,7 +252,8 @@ def test_a_handler_failure_rolls_back_only_its_message(
         raise RuntimeError("bug in a domain")
 
     service.register_handler("ACDD", broken)
-    acdd = sealed(federation, sample_acdd, document_type="ACDD", document_id="VN-EX-1")
+    from_th = lambda: sample_acdd() | {"export_country": "TH"}  # noqa: E731
+    acdd = sealed(federation, from_th, document_type="ACDD", document_id="VN-EX-1")
     form_d = sealed(federation, sample_form_d)
     try:
         with pytest.raises(RuntimeError):

@@ -251,7 +251,7 @@ def test_rejections_come_back_with_their_reasons(pair: Pair, sample_form_d: Samp
 
 
 def test_documents_without_a_handler_are_delivered(pair: Pair, sample_acdd: Sample) -> None:
-    pair.queue(sample_acdd, 1, document_type="ACDD")
+    pair.queue(lambda: sample_acdd() | {"export_country": "TH"}, 1, document_type="ACDD")
     pair.worker.run_once()
     assert pair.statuses() == {"delivered": 1}
 

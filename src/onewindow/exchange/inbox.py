@@ -30,7 +30,7 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
-from onewindow.exchange import documents, envelope, mapping, repository
+from onewindow.exchange import documents, envelope, issuers, mapping, repository
 from onewindow.exchange.envelope import (
     Opened,
     Reason,
@@ -122,6 +122,14 @@ def _payload(name: str, document: etree._Element) -> dict[str, Any]:
         raise invalid("/", "unsupported_value", str(exc)) from exc
 
 
+def _read(opened: Opened) -> dict[str, Any] | InvalidInput:
+    """The payload, or the refusal of a document that cannot be read as one."""
+    try:
+        return _payload(opened.header.document_type, opened.document)
+    except InvalidInput as exc:
+        return exc
+
+
 def _why(error: OneWindowError) -> tuple[Reason, ...]:
     """The coded reasons of a domain's refusal: InvalidInput's field errors, or the error's
     own code (a NotFound, a Conflict: retrying would not change the answer)."""
@@ -194,10 +202,22 @@ def apply_verified(
     stored = repository.stored_receipts(session, (o.header.message_id for o in opened))
     keys = [(o.header.sender, o.header.document_type, o.header.document_id) for o in opened]
     versions = repository.applied_versions(session, keys)
+    # Read once, though a refusal makes the batch run twice; and before it runs, so that the
+    # issuers of every reference concerned come in one query.
+    read: list[tuple[bytes, Opened, dict[str, Any] | InvalidInput] | Outcome] = [
+        (data, o, _read(o)) if isinstance(o, Opened) else o for data, o in checked
+    ]
+    references = (
+        issuers.key_of(r[1].header.document_type, r[2])
+        for r in read
+        if not isinstance(r, Outcome) and isinstance(r[2], dict)
+    )
+    bound = repository.bound_issuers(session, (k for k in references if k is not None))
 
     def run(savepoints: bool) -> tuple[_Batch, list[Outcome]]:
         batch = _Batch(session, node_key, now, dict(stored), dict(versions), isolate, savepoints)
-        return batch, [o if isinstance(o, Outcome) else batch.apply(data, o) for data, o in checked]
+        batch.bound = dict(bound)
+        return batch, [r if isinstance(r, Outcome) else batch.apply(*r) for r in read]
 
     # Optimistic first: every handler inside one savepoint, which saves two statements per
     # message, and inside the domains' batch scopes (the ledger logs the batch's documents in
@@ -211,6 +231,7 @@ def apply_verified(
         batch, outcomes = run(savepoints=True)
     repository.add_incoming(session, batch.rows)
     repository.save_versions(session, versions, batch.changed)
+    repository.bind_issuers(session, batch.binding)
     for row in batch.rows:
         log.info(
             "exchange.%s message=%s type=%s id=%s v%d from=%s",
@@ -247,16 +268,33 @@ class _Batch:
         self.versions = versions
         self.changed: dict[repository.VersionKey, tuple[int, str]] = {}
         self.rows: list[dict[str, Any]] = []
+        self.bound: dict[issuers.Key, str] = {}
+        self.binding: list[dict[str, Any]] = []  # references bound by this batch
 
-    def apply(self, data: bytes, opened: Opened) -> Outcome:
+    def apply(self, data: bytes, opened: Opened, payload: dict[str, Any] | InvalidInput) -> Outcome:
         h = opened.header
         if h.message_id in self.stored:
             return self._duplicate(opened)
         try:
             envelope.check_freshness(h.created, self.now)
-            payload = _payload(h.document_type, opened.document)
+            if isinstance(payload, InvalidInput):
+                raise payload
         except InvalidInput as exc:
             return _refused(h, opened.digest, exc, self.signer, self.now)
+        try:
+            binds = issuers.check(
+                h.document_type, payload, sender=h.sender, receiver=h.receiver, bound=self.bound
+            )
+        except InvalidInput as exc:
+            log.warning(
+                "exchange.not_issuer message=%s type=%s id=%s from=%s",
+                h.message_id,
+                h.document_type,
+                h.document_id,
+                h.sender,
+            )
+            why = envelope.reasons_from(exc)
+            return self._store(data, opened, "rejected", ReceiptStatus.REJECTED, why)
         key = (h.sender, h.document_type, h.document_id)
         applied = self.versions.get(key, 0)
         handler = handler_for(h.document_type)
@@ -300,6 +338,12 @@ class _Batch:
             status, receipt_status, reasons = "processed", ReceiptStatus.RECEIVED, ()
         self.versions[key] = h.version
         self.changed[key] = (h.version, h.message_id)
+        if binds is not None:
+            self.bound[binds] = h.sender
+            self.binding.append(
+                {"document_type": binds[0], "reference": binds[1], "issuer": h.sender,
+                 "message_id": h.message_id, "bound_at": self.now}
+            )  # fmt: skip
         return self._store(data, opened, status, receipt_status, reasons)
 
     def _duplicate(self, opened: Opened) -> Outcome:

@@ -16,6 +16,7 @@ from onewindow.db import insert_many
 from onewindow.exchange.models import (
     PENDING,
     AppliedVersion,
+    DocumentIssuer,
     IncomingMessage,
     OutgoingMessage,
     Partner,
@@ -194,6 +195,27 @@ def save_versions(
         insert_many(session, AppliedVersion, new)
     if old:
         session.execute(update(AppliedVersion), old)  # bulk UPDATE by primary key
+
+
+IssuerKey = tuple[str, str]  # document type, reference
+
+
+def bound_issuers(session: Session, keys: Iterable[IssuerKey]) -> dict[IssuerKey, str]:
+    """The issuer bound to each reference named: one query for a whole batch."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    d = DocumentIssuer
+    query = select(d.document_type, d.reference, d.issuer).where(
+        d.reference.in_({k[1] for k in wanted})
+    )
+    found = {(r.document_type, r.reference): r.issuer for r in session.execute(query)}
+    return {k: issuer for k, issuer in found.items() if k in wanted}
+
+
+def bind_issuers(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        insert_many(session, DocumentIssuer, [dict(row) for row in rows])
 
 
 # ---- partners ----
