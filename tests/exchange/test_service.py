@@ -252,7 +252,8 @@ def test_a_handler_failure_rolls_back_only_its_message(
         raise RuntimeError("bug in a domain")
 
     service.register_handler("ACDD", broken)
-    acdd = sealed(federation, sample_acdd, document_type="ACDD", document_id="VN-EX-1")
+    from_th = lambda: sample_acdd() | {"export_country": "TH"}  # noqa: E731
+    acdd = sealed(federation, from_th, document_type="ACDD", document_id="VN-EX-1")
     form_d = sealed(federation, sample_form_d)
     try:
         with pytest.raises(RuntimeError):
@@ -339,18 +340,25 @@ def _unknown_type(fed: Any, sample: Sample) -> bytes:
     return etree.tostring(root)
 
 
-HOSTILE: dict[str, tuple[Callable[[Any, Any, Sample], bytes], str | None]] = {
-    "altered content": (lambda f, o, s: _tamper(sealed(f, s)), "signature_invalid"),
-    "another federation": (lambda f, o, s: sealed(f, s, signer=o.th), "unknown_key"),
-    "wrong addressee": (lambda f, o, s: sealed(f, s, receiver="SG"), "wrong_receiver"),
+HOSTILE: dict[str, tuple[Callable[[Any, Any, Sample], bytes], str | None, bool]] = {
+    # (the envelope, the reason's code, whether its signature verified: only then is the
+    # refusal a signed receipt; before, the message id is anyone's word)
+    "altered content": (lambda f, o, s: _tamper(sealed(f, s)), "signature_invalid", False),
+    "another federation": (lambda f, o, s: sealed(f, s, signer=o.th), "unknown_key", False),
+    "wrong addressee": (lambda f, o, s: sealed(f, s, receiver="SG"), "wrong_receiver", False),
     "replayed old message": (
         lambda f, o, s: sealed(f, s, now=NOW - timedelta(days=3)),
         "message_too_old",
+        True,
     ),
-    "unknown document type": (lambda f, o, s: _unknown_type(f, s), "unknown_document_type"),
-    "entity attack": (lambda f, o, s: _entity_attack(sealed(f, s)), None),
-    "malformed": (lambda f, o, s: sealed(f, s)[:-40], None),
-    "oversized": (lambda f, o, s: sealed(f, s) + b" " * 3_000_000, None),
+    "unknown document type": (
+        lambda f, o, s: _unknown_type(f, s),
+        "unknown_document_type",
+        True,
+    ),
+    "entity attack": (lambda f, o, s: _entity_attack(sealed(f, s)), None, False),
+    "malformed": (lambda f, o, s: sealed(f, s)[:-40], None, False),
+    "oversized": (lambda f, o, s: sealed(f, s) + b" " * 3_000_000, None, False),
 }
 
 
@@ -363,15 +371,18 @@ def test_hostile_envelopes_are_refused_and_nothing_is_applied(
     sample_form_d: Sample,
     applied: list[Incoming],
 ) -> None:
-    make, code = HOSTILE[case]
+    make, code, verified = HOSTILE[case]
     data = make(federation, other_federation, sample_form_d)
-    if code is None:  # not even the message id can be read: there is no one to answer
-        with pytest.raises(InvalidInput):
+    if not verified:  # refused before the signature verified: no one to sign a receipt for
+        with pytest.raises(InvalidInput) as refused:
             receive(sessions, federation, data)
+        if code:
+            assert code in [e.code for e in refused.value.errors]
     else:
         receipt = receipt_of(federation, receive(sessions, federation, data))
         assert receipt.status is ReceiptStatus.REJECTED
         assert code in [r.code for r in receipt.reasons]
+        assert receipt.message_digest == envelope.digest_of(data)  # names what was refused
     assert applied == [] and count(sessions, IncomingMessage) == 0
 
 

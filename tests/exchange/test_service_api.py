@@ -3,6 +3,7 @@ hostile bodies answered with 4xx (never a 500), and the officials' views."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from onewindow import auth
 from onewindow.api import create_app
 from onewindow.config import Settings, load
 from onewindow.exchange import documents, envelope, federation, handlers, pki, transport
 from onewindow.exchange.envelope import ReceiptStatus, Signer
+from onewindow.exchange.models import IncomingMessage
 from onewindow.node import Node
 
 PATH = "/exchange/v1/messages"
@@ -91,10 +94,12 @@ def test_a_batch_gets_one_answer_per_envelope(
     parts = transport.decode(r.content, r.headers["content-type"])
     receipts = transport.receipts_from(parts)
     assert fed.receipt(receipts[0] or b"").status is ReceiptStatus.RECEIVED_WITH_WARNINGS
-    rejected = fed.receipt(receipts[1] or b"")
-    assert rejected.status is ReceiptStatus.REJECTED
-    assert [r.code for r in rejected.reasons] == ["signature_invalid"]
-    assert receipts[2] is None and parts[2][0] == "application/problem+json"
+    # Refused before their signature verified: a problem each, no signed receipt.
+    assert receipts[1:] == [None, None]
+    assert [p[0] for p in parts[1:]] == ["application/problem+json"] * 2
+    altered_problem = json.loads(parts[1][1])
+    assert altered_problem["status"] == 403
+    assert [e["code"] for e in altered_problem["errors"]] == ["signature_invalid"]
 
 
 BOMB = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><x>&b;</x>'
@@ -122,10 +127,12 @@ def test_hostile_bodies_are_refused_with_a_4xx(
     assert r.headers["content-type"] == "application/problem+json"
 
 
-def test_a_refused_envelope_with_a_readable_id_gets_a_signed_rejection(
+def test_an_unverified_envelope_gets_a_problem_not_a_signed_receipt(
     client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
 ) -> None:
-    c, _ = client
+    """An envelope from outside the federation, whose message id is readable: the node does
+    not sign "rejected" for an id anyone could have chosen (it used to)."""
+    c, node = client
     stranger = federation.init(fed.directory.parent / "other", ["TH"])[0].directory
     foreign = Signer(  # a TH key, certified by another federation's root
         pki.load_private_key((stranger / "key.pem").read_bytes()),
@@ -134,9 +141,34 @@ def test_a_refused_envelope_with_a_readable_id_gets_a_signed_rejection(
     fed.th = foreign
     r = c.post(PATH, content=fed.envelope(sample_form_d()), headers=XML)
     assert r.status_code == 403
-    receipt = fed.receipt(r.content)
-    assert receipt.status is ReceiptStatus.REJECTED
-    assert [x.code for x in receipt.reasons] == ["unknown_key"]
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["code"] for e in r.json()["errors"]] == ["unknown_key"]
+    with node.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(IncomingMessage)) == 0
+
+
+def test_junk_with_a_chosen_message_id_gets_no_signed_receipt(
+    client: tuple[TestClient, Node], fed: Fed, sample_form_d: Any
+) -> None:
+    """Unsigned junk naming someone's message id, alone and in a batch: 4xx problems only."""
+    c, _ = client
+    chosen = "11111111-2222-4333-8444-555555555555"
+    junk = (
+        b'<Envelope xmlns="urn:onewindow:xsd:envelope:1"><Header><MessageID>'
+        + chosen.encode()
+        + b"</MessageID></Header></Envelope>"
+    )
+    signed_badly = fed.envelope(sample_form_d()).replace(b"Smartphones", b"Smartwatches")
+    for body in (junk, signed_badly):
+        r = c.post(PATH, content=body, headers=XML)
+        assert 400 <= r.status_code < 500, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert b"<Receipt" not in r.content
+    batch, content_type = transport.encode([(transport.XML, junk), (transport.XML, signed_badly)])
+    r = c.post(PATH, content=batch, headers={"Content-Type": content_type})
+    parts = transport.decode(r.content, r.headers["content-type"])
+    assert [p[0] for p in parts] == ["application/problem+json"] * 2
+    assert transport.receipts_from(parts) == [None, None]
 
 
 def test_a_node_without_federation_files_answers_503(database_url: str) -> None:

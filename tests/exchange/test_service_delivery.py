@@ -5,6 +5,7 @@ As in test_service.py, the TH sender and the VN receiver share one database."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +23,7 @@ from onewindow import db
 from onewindow.clock import FixedClock
 from onewindow.config import PartnerConfig
 from onewindow.exchange import envelope, handlers, repository, service
+from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.gateway import StaticGateway, View
 from onewindow.exchange.handlers import Incoming
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage
@@ -28,6 +31,7 @@ from onewindow.exchange.tasks import DeliveryPolicy, DeliveryWorker
 from onewindow.exchange.transport import LoopbackTransport
 
 Sample = Callable[[], dict[str, Any]]
+RECEIVED, REJECTED = ReceiptStatus.RECEIVED, ReceiptStatus.REJECTED
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 VN = "http://vn.example"
 SG = "http://sg.example"  # never answers
@@ -247,7 +251,7 @@ def test_rejections_come_back_with_their_reasons(pair: Pair, sample_form_d: Samp
 
 
 def test_documents_without_a_handler_are_delivered(pair: Pair, sample_acdd: Sample) -> None:
-    pair.queue(sample_acdd, 1, document_type="ACDD")
+    pair.queue(lambda: sample_acdd() | {"export_country": "TH"}, 1, document_type="ACDD")
     pair.worker.run_once()
     assert pair.statuses() == {"delivered": 1}
 
@@ -307,3 +311,65 @@ def test_concurrent_workers_never_send_a_message_twice(
     assert pair.statuses() == {"processed": 120}
     posted = Counter(message for batch in pair.posted for message in batch)
     assert len(posted) == 120 and set(posted.values()) == {1}
+
+
+def _digest(sealed: bytes) -> str:
+    """What the receiver's receipt names: SHA-256 of the envelope's C14N without Signature."""
+    root = etree.fromstring(sealed)
+    root.remove(root.find("{urn:onewindow:xsd:envelope:1}Signature"))
+    return hashlib.sha256(envelope.canonical(root)).hexdigest()
+
+
+def _forged(case: str, mid: str, sent: bytes, federation: Any, sg: Any) -> bytes:
+    """A receipt for message `mid` (whose envelope was `sent`) that proves nothing."""
+    digest = _digest(sent)
+    no = (envelope.Reason("refused", "by whoever signed this"),)
+    if case == "rejected without a digest":  # what VN used to sign for junk naming `mid`
+        return envelope.sign_receipt(envelope.Receipt(mid, REJECTED, "VN", NOW, no), federation.vn)
+    if case == "received with a wrong digest":
+        receipt = envelope.Receipt(mid, RECEIVED, "VN", NOW, (), "ab" * 32)
+        return envelope.sign_receipt(receipt, federation.vn)
+    if case == "rejected with a wrong digest":
+        receipt = envelope.Receipt(mid, REJECTED, "VN", NOW, no, "ab" * 32)
+        return envelope.sign_receipt(receipt, federation.vn)
+    assert case == "signed by another partner"
+    return envelope.sign_receipt(envelope.Receipt(mid, RECEIVED, "SG", NOW, (), digest), sg)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "rejected without a digest",
+        "received with a wrong digest",
+        "rejected with a wrong digest",
+        "signed by another partner",
+    ],
+)
+def test_a_receipt_that_proves_nothing_settles_nothing(
+    case: str,
+    pair: Pair,
+    sample_form_d: Sample,
+    federation: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The sender keeps the message on its retry schedule unless the addressee's signed
+    receipt names the digest of what was sent; then the real receipt settles it."""
+    sg = federation.signer("SG")
+    trust = federation.trust()
+    trust.add(sg.certificate)  # a partner of the federation, but not the addressee
+    view = View("TH", federation.th, trust, pair.worker.gateway.current().partners)
+    pair.worker.gateway = StaticGateway(view)
+    (mid,) = pair.queue(sample_form_d)
+    real = pair.transport.routes[VN]
+    pair.transport.routes[VN] = lambda sent: [_forged(case, mid, sent[0], federation, sg)]
+    with caplog.at_level("WARNING", logger="onewindow.exchange"):
+        pair.worker.run_once()
+    message = pair.outgoing()[mid]
+    assert (message.status, message.receipt, message.completed_at) == ("queued", None, None)
+    assert message.next_attempt_at is not None and message.next_attempt_at > NOW
+    assert "the receipt does not verify" in (message.last_error or "")
+    assert any("exchange.receipt_refused" in r.getMessage() for r in caplog.records)
+    pair.transport.routes[VN] = real
+    pair.clock.advance(seconds=pair.worker.policy.retry_cap)
+    pair.worker.run_until_idle()
+    assert pair.statuses() == {"processed": 1} and pair.applied[mid] == 1

@@ -36,6 +36,7 @@ def test_migration_matches_models(engine: Engine) -> None:
         "exchange_outgoing",
         "exchange_incoming",
         "exchange_versions",
+        "exchange_issuers",
         "exchange_partners",
     }
     with engine.connect() as conn:

@@ -3,14 +3,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from onewindow.auth import SYSTEM
 from onewindow.declarations import service, to_read
 from onewindow.declarations.models import PreArrival
+from onewindow.errors import InvalidInput
+from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.ledger import prove
 from onewindow.node import Node
 
@@ -105,3 +109,21 @@ def test_export_to_a_country_outside_the_federation_sends_nothing(
     doc["importer"]["country"] = "JP"
     lodge(nodes["VN"], doc)
     assert relay("VN", "TH") == []
+
+
+def test_only_the_destination_answers_an_acdd(nodes: dict[str, Node]) -> None:
+    """The gateway lets a response to an ACDD through to its issuer; whether it comes from
+    the country the ACDD went to is the domain's to say."""
+    vn = nodes["VN"]
+    export = lodge(vn, export_vn_to_th())
+    payload = {"declaration_id": export.number, "country": "SG", "issued_at": vn.clock.now(),
+               "status": "matched", "import_declaration_id": "SGSIN-2026-0000001"}  # fmt: skip
+    incoming = Incoming("m-1", "SG", "VN", "ACDD_RESPONSE", f"{export.number}/response", 1,
+                        payload, vn.clock.now())  # fmt: skip
+    handler = handler_for("ACDD_RESPONSE")
+    assert handler is not None
+    with pytest.raises(InvalidInput) as refused, vn.transaction() as s:
+        handler(s, incoming)
+    assert [(e.code, e.path) for e in refused.value.errors] == [("not_destination", "country")]
+    with vn.transaction() as s:  # from TH, where it went: taken
+        handler(s, replace(incoming, sender="TH", payload=payload | {"country": "TH"}))

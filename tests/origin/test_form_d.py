@@ -19,6 +19,7 @@ from onewindow.exchange.models import OutgoingMessage
 from onewindow.ledger import prove
 from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing, receiving
+from onewindow.origin.models import VerificationRequest
 
 DATA = resources.files("onewindow") / "data"
 APPLICATION: dict[str, Any] = json.loads((DATA / "sample_form_d_application.json").read_text())
@@ -227,3 +228,23 @@ def test_a_new_version_replaces_the_items_and_keeps_their_use(
         assert [(i.item_number, i.description, i.used_quantity) for i in cert.items] == [
             (1, "Smartphones, corrected description", Decimal(100))
         ]
+
+
+def test_only_the_importing_country_asks_for_verification(
+    nodes: dict[str, Node], relay: Relay
+) -> None:
+    """At the issuer, a request about a certificate that went to VN, from SG: refused."""
+    th = nodes["TH"]
+    reference = sent_to_vn(th, relay)
+    payload = {"request_id": "0b9e4c1e-6f0a-4c59-9d34-1c8f1a3b2c77", "reference": reference,
+               "country": "SG", "authority": "Singapore Customs", "issued_at": th.clock.now(),
+               "reasons": [{"code": "verification", "text": "curious"}]}  # fmt: skip
+    incoming = Incoming("m-1", "SG", "TH", "FORM_D_VERIFICATION_REQUEST", payload["request_id"],
+                        1, payload, th.clock.now())  # fmt: skip
+    handler = handler_for("FORM_D_VERIFICATION_REQUEST")
+    assert handler is not None
+    with pytest.raises(InvalidInput) as refused, th.transaction() as s:
+        handler(s, incoming)
+    assert [e.code for e in refused.value.errors] == ["not_importing_country"]
+    with th.transaction() as s:
+        assert s.scalars(select(VerificationRequest)).all() == []

@@ -135,6 +135,8 @@ def on_response(session: Session, message: Incoming) -> None:
     decl = session.scalar(select(Declaration).where(Declaration.number == data["declaration_id"]))
     if decl is None:
         raise InvalidInput([FieldError("declaration_id", "unknown", "no such export here")])
+    if decl.country_of_destination != message.sender:  # only where the ACDD went answers
+        raise InvalidInput([FieldError("country", "not_destination", "the ACDD went elsewhere")])
     log.info("declaration.acdd_response number=%s status=%s", decl.number, data["status"])
 
 

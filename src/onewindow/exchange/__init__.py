@@ -18,7 +18,9 @@ from onewindow.exchange.criteria import (
 )
 from onewindow.exchange.documents import (
     DOCUMENT_TYPES,
+    ISSUANCE,
     DocumentType,
+    Issuance,
     acdd_from_xml,
     acdd_to_xml,
     document_type,
@@ -38,13 +40,16 @@ from onewindow.exchange.envelope import (
     SignedReceipt,
     Signer,
     check_freshness,
+    digest_of,
     message_id_of,
     new_header,
     open_envelope,
     open_receipt,
     reasons_from,
     seal,
+    seal_with_digest,
     sign_receipt,
+    verify_envelope,
 )
 from onewindow.exchange.pki import (
     Authority,
@@ -79,12 +84,14 @@ from onewindow.exchange.xmlsafe import parse as parse_xml
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "ISSUANCE",
     "Authority",
     "Criterion",
     "DocumentType",
     "Handler",
     "Header",
     "Incoming",
+    "Issuance",
     "Kind",
     "Opened",
     "Outcome",
@@ -103,6 +110,7 @@ __all__ = [
     "check_freshness",
     "check_retroactive",
     "create_authority",
+    "digest_of",
     "document_type",
     "form_d_from_xml",
     "form_d_to_xml",
@@ -129,11 +137,13 @@ __all__ = [
     "retry",
     "save_authority",
     "seal",
+    "seal_with_digest",
     "send",
     "sign_receipt",
     "sync_partners",
     "to_xml",
     "unregister_handler",
     "validate",
+    "verify_envelope",
     "verify_node_certificate",
 ]

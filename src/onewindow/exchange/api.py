@@ -3,10 +3,10 @@ receipts back; officials read every message's status and the regional statistics
 /api/v1/exchange.
 
 The partner endpoint takes no token: the signature on each envelope is the authentication.
-Whatever arrives, the answer is a signed receipt (a rejection where the envelope was refused
-but its message id could be read) or a problem document, and never a 500: hostile input is
-refused with a 4xx, and a failure of this node (the database away) is a 503 that the sender
-retries.
+Whatever arrives, the answer is a signed receipt (for an envelope whose signature verified,
+a rejection included) or a problem document (for anything refused before that), and never a
+500: hostile input is refused with a 4xx, and a failure of this node (the database away) is
+a 503 that the sender retries.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _error(exc: OneWindowError) -> Response:
         400: {"description": "Malformed XML or framing"},
         403: {"description": "Signed by a key this node does not trust"},
         413: {"description": "Too large"},
-        422: {"description": "Refused: the signed receipt with coded reasons"},
+        422: {"description": "Refused: the signed receipt with coded reasons, or a problem"},
         503: {"description": "This node cannot take messages now; retry later"},
     },
 )

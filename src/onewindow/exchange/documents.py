@@ -342,6 +342,41 @@ MAPPINGS: Mapping[str, tuple[F, ...]] = {
 }
 
 
+# ---- who issues each document, and which document a message is about ----
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """Where a document type names its issuers, for the gateway's check (`issuers.check`).
+
+    `author`: the field naming the country that wrote this document; it must be the
+    signer's. `about` and `reference`: the document this one concerns (a Form D for a status
+    notice) and the field holding its reference; `issuer`: the field naming that document's
+    issuing country, or None for a message addressed to that issuer (a request to it, an
+    answer to what it sent). `bound`: the about-type's references are one space for every
+    issuer at a node (Form D: a node keeps one certificate per reference), so each is bound
+    to the first country that issued it; otherwise the reference is only unique per issuer
+    (export declaration numbers) and the issuer is part of its key.
+    """
+
+    author: str | None
+    about: str
+    reference: str
+    issuer: str | None
+    bound: bool = False
+
+
+ISSUANCE: Mapping[str, Issuance] = {
+    "FORM_D": Issuance("exporter.country", "FORM_D", "reference", "exporter.country", True),
+    "FORM_D_STATUS": Issuance(None, "FORM_D", "reference", "issuer_country", True),
+    "FORM_D_VERIFICATION_REQUEST": Issuance("country", "FORM_D", "reference", None, True),
+    "FORM_D_VERIFICATION_RESPONSE": Issuance("country", "FORM_D", "reference", "country", True),
+    "ACDD": Issuance("export_country", "ACDD", "declaration_id", "export_country"),
+    "ACDD_RESPONSE": Issuance("country", "ACDD", "declaration_id", None),
+    "ACDD_CANCELLATION": Issuance("export_country", "ACDD", "declaration_id", "export_country"),
+}
+
+
 def _mapping(name: str) -> tuple[F, ...]:
     document_type(name)
     if name not in MAPPINGS:

@@ -112,14 +112,17 @@ def canonical(element: etree._Element) -> bytes:
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=True)
 
 
-def _sign(root: etree._Element, ns: str, signer: Signer) -> None:
-    algorithm, value = pki.sign_bytes(signer.private_key, canonical(root))
+def _sign(root: etree._Element, ns: str, signer: Signer) -> str:
+    """Sign `root` in place; return the digest of the signed bytes."""
+    signed = canonical(root)
+    algorithm, value = pki.sign_bytes(signer.private_key, signed)
     signature = etree.SubElement(root, _q(ns, "Signature"))
     _text(signature, ns, "Algorithm", algorithm)
     _text(signature, ns, "KeyID", signer.key_id)
     if signer.embed_certificate:
         _text(signature, ns, "Certificate", pki.certificate_pem(signer.certificate).decode())
     _text(signature, ns, "Value", base64.b64encode(value).decode())
+    return hashlib.sha256(signed).hexdigest()
 
 
 def _verify(
@@ -165,6 +168,13 @@ def check_freshness(
 
 def seal(header: Header, document: etree._Element | bytes, signer: Signer) -> bytes:
     """The signed envelope carrying `document`, validated against its type's schema."""
+    return seal_with_digest(header, document, signer)[0]
+
+
+def seal_with_digest(
+    header: Header, document: etree._Element | bytes, signer: Signer
+) -> tuple[bytes, str]:
+    """`seal`, and the digest of the signed bytes: what the partner's receipt must name."""
     if header.sender != signer.country:
         raise ConfigurationError(f"a {signer.country} key cannot send for {header.sender}")
     content = xmlsafe.parse(document) if isinstance(document, bytes) else document
@@ -181,9 +191,18 @@ def seal(header: Header, document: etree._Element | bytes, signer: Signer) -> by
     _text(head, ns, "CreationDateTime", _timestamp(header.created))
     # A copy, so the caller's tree is left as it was (append would move the element).
     etree.SubElement(root, _q(ns, "Content")).append(copy.deepcopy(content))
-    _sign(root, ns, signer)
+    digest = _sign(root, ns, signer)
     documents.validate_as(documents.ENVELOPE, root)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), digest
+
+
+def digest_of(sealed: bytes) -> str:
+    """The digest of an envelope this node sealed earlier (a retry sends the stored bytes)."""
+    root = xmlsafe.parse(sealed)
+    signature = root.find(_q(ENVELOPE_NS, "Signature"))
+    if signature is not None:
+        root.remove(signature)
+    return hashlib.sha256(canonical(root)).hexdigest()
 
 
 def _header(root: etree._Element) -> Header:
@@ -205,6 +224,56 @@ def _header(root: etree._Element) -> Header:
     )
 
 
+@dataclass(frozen=True)
+class Verified:
+    """An envelope whose signature verified: its sender is authenticated, its content not
+    yet checked (`unpack` does)."""
+
+    header: Header
+    root: etree._Element
+    certificate: x509.Certificate
+    key_id: str
+    digest: str
+
+
+def verify_envelope(
+    data: bytes,
+    trust: pki.TrustStore,
+    *,
+    now: datetime,
+    receiver: str | None = None,
+    max_bytes: int = xmlsafe.MAX_BYTES,
+) -> Verified:
+    """The first half of `open_envelope`: safe parsing, the envelope schema, the addressee,
+    the signer's certificate and signature. Until this passes, nothing in the envelope
+    (its message id included) is anyone's word: a refusal here is answered unsigned."""
+    root = xmlsafe.parse(data, max_bytes=max_bytes)
+    documents.validate_as(documents.ENVELOPE, root)
+    header = _header(root)
+    if receiver is not None and header.receiver != receiver:
+        raise invalid("Header/ReceiverCountry", "wrong_receiver", f"addressed to {header.receiver}")
+    certificate, kid, digest = _verify(root, ENVELOPE_NS, trust, header.sender, now)
+    return Verified(header, root, certificate, kid, digest)
+
+
+def unpack(
+    verified: Verified,
+    *,
+    now: datetime,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+) -> Opened:
+    """The second half of `open_envelope`: freshness, and the document against its type's
+    schema."""
+    header = verified.header
+    check_freshness(header.created, now, max_age=max_age, max_skew=max_skew)
+    content = verified.root.find(_q(ENVELOPE_NS, "Content"))
+    assert content is not None  # the schema requires it
+    document = next(content.iterchildren(etree.Element))
+    documents.validate(header.document_type, document)
+    return Opened(header, document, verified.certificate, verified.key_id, verified.digest)
+
+
 def open_envelope(
     data: bytes,
     trust: pki.TrustStore,
@@ -218,23 +287,13 @@ def open_envelope(
     """Parse, verify and unpack an envelope from a partner. In order: safe parsing, the
     envelope schema, the addressee, the signer's certificate and signature, freshness, and
     the document against its type's schema. Any failure is InvalidInput with coded reasons."""
-    root = xmlsafe.parse(data, max_bytes=max_bytes)
-    documents.validate_as(documents.ENVELOPE, root)
-    header = _header(root)
-    if receiver is not None and header.receiver != receiver:
-        raise invalid("Header/ReceiverCountry", "wrong_receiver", f"addressed to {header.receiver}")
-    certificate, kid, digest = _verify(root, ENVELOPE_NS, trust, header.sender, now)
-    check_freshness(header.created, now, max_age=max_age, max_skew=max_skew)
-    content = root.find(_q(ENVELOPE_NS, "Content"))
-    assert content is not None  # the schema requires it
-    document = next(content.iterchildren(etree.Element))
-    documents.validate(header.document_type, document)
-    return Opened(header, document, certificate, kid, digest)
+    verified = verify_envelope(data, trust, now=now, receiver=receiver, max_bytes=max_bytes)
+    return unpack(verified, now=now, max_age=max_age, max_skew=max_skew)
 
 
 def message_id_of(data: bytes, *, max_bytes: int = xmlsafe.MAX_BYTES) -> str | None:
-    """The message id of an envelope, read without trusting it, or None: what a rejection
-    receipt refers to when the envelope itself was refused."""
+    """The message id of an envelope, read without trusting it, or None: for the log of an
+    envelope refused before its signature was checked (no receipt is signed for it)."""
     try:
         root = xmlsafe.parse(data, max_bytes=max_bytes)
     except InvalidInput:
@@ -327,6 +386,16 @@ def open_receipt(
     if receiver is not None and signed_by != receiver:
         raise invalid("ReceiverCountry", "wrong_country", f"a receipt from {signed_by}")
     certificate, kid, _ = _verify(root, ns, trust, signed_by, now)
+    return SignedReceipt(_read_receipt(root), certificate, kid)
+
+
+def read_receipt(data: bytes) -> Receipt:
+    """A receipt this node signed itself and stored, read back without verifying it."""
+    return _read_receipt(xmlsafe.parse(data))
+
+
+def _read_receipt(root: etree._Element) -> Receipt:
+    ns = RECEIPT.namespace
     reasons = tuple(
         Reason(
             (r.findtext(_q(ns, "Code")) or "").strip(),
@@ -335,12 +404,12 @@ def open_receipt(
         )
         for r in root.iterchildren(_q(ns, "Reason"))
     )
-    receipt = Receipt(
+    digest = (root.findtext(_q(ns, "MessageDigest")) or "").strip()
+    return Receipt(
         message_id=(root.findtext(_q(ns, "MessageID")) or "").strip(),
         status=ReceiptStatus((root.findtext(_q(ns, "Status")) or "").strip()),
-        receiver=signed_by,
+        receiver=(root.findtext(_q(ns, "ReceiverCountry")) or "").strip(),
         issued=_parse_time(root.findtext(_q(ns, "IssueDateTime")), "IssueDateTime"),
         reasons=reasons,
-        message_digest=root.findtext(_q(ns, "MessageDigest")),
+        message_digest=digest or None,
     )
-    return SignedReceipt(receipt, certificate, kid)

@@ -1,5 +1,5 @@
 """Receiving: verify envelopes, answer duplicates, apply documents in version order, and
-sign a receipt for every message.
+sign a receipt for every message whose signature verified.
 
 In order: verify the envelope (schema, addressee, signer, signature), answer a known message
 id with the receipt already signed for it (so a retry or a replay applies nothing), refuse a
@@ -10,9 +10,12 @@ accepted (waiting for a version that may never come would block the document for
 the handler registered for the document type runs inside the receiving transaction, behind a
 savepoint: InvalidInput (or another 4xx domain error: NotFound, Conflict) from it rejects the
 message with its coded reasons and undoes what the handler wrote; no handler means the
-document is stored (`received_with_warnings`, `no_handler`). Messages refused before they
-were verified are not stored: their message id is the sender's word, unauthenticated, and
-storing it would let anyone pre-empt a real message with that id.
+document is stored (`received_with_warnings`, `no_handler`). Messages refused before their
+signature verified are neither stored nor answered with a signed receipt, only with a
+problem: their message id is the sender's word, unauthenticated, and storing it would let
+anyone pre-empt a real message with that id, signing a rejection for it would hand anyone
+this node's signature on "rejected" for a message it never saw. Every receipt names the
+digest of the envelope it answers, so that the sender can tell it is about what it sent.
 """
 
 from __future__ import annotations
@@ -27,8 +30,14 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
-from onewindow.exchange import documents, envelope, mapping, repository
-from onewindow.exchange.envelope import Opened, Reason, Receipt, ReceiptStatus, Signer
+from onewindow.exchange import documents, envelope, issuers, mapping, repository
+from onewindow.exchange.envelope import (
+    Opened,
+    Reason,
+    Receipt,
+    ReceiptStatus,
+    Signer,
+)
 from onewindow.exchange.handlers import Incoming, batch_scope, handler_for
 from onewindow.exchange.pki import TrustStore
 
@@ -73,12 +82,33 @@ def _receipt(
     return envelope.sign_receipt(Receipt(mid, status, signer.country, now, reasons, digest), signer)
 
 
-def _refused(data: bytes, error: InvalidInput, signer: Signer, now: datetime) -> Outcome:
+def _unverified(data: bytes, error: InvalidInput) -> Outcome:
+    """Refused before its signature verified: answered with a problem, never a signed
+    receipt. The message id is whatever the sender wrote; a receipt naming it would let
+    anyone obtain this node's signature on "rejected" for someone else's message."""
     reasons = envelope.reasons_from(error)
     mid = envelope.message_id_of(data)
-    receipt = _receipt(signer, mid, ReceiptStatus.REJECTED, now, reasons) if mid else None
-    log.warning("exchange.refused message=%s reasons=%s", mid, ",".join(r.code for r in reasons))
-    return Outcome(mid, receipt, "refused", reasons, _http_status(reasons))
+    log.warning(
+        "exchange.refused_unverified claimed_message=%s reasons=%s",
+        mid,
+        ",".join(r.code for r in reasons),
+    )
+    return Outcome(None, None, "refused", reasons, _http_status(reasons))
+
+
+def _refused(
+    h: envelope.Header, digest: str, error: InvalidInput, signer: Signer, now: datetime
+) -> Outcome:
+    """Refused after its signature verified: a signed rejection naming what was refused."""
+    reasons = envelope.reasons_from(error)
+    receipt = _receipt(signer, h.message_id, ReceiptStatus.REJECTED, now, reasons, digest)
+    log.warning(
+        "exchange.refused message=%s from=%s reasons=%s",
+        h.message_id,
+        h.sender,
+        ",".join(r.code for r in reasons),
+    )
+    return Outcome(h.message_id, receipt, "refused", reasons, _http_status(reasons))
 
 
 def _payload(name: str, document: etree._Element) -> dict[str, Any]:
@@ -90,6 +120,14 @@ def _payload(name: str, document: etree._Element) -> dict[str, Any]:
         return mapping.read(document, spec)
     except (ValueError, ArithmeticError) as exc:  # XSD allows a few values Python does not
         raise invalid("/", "unsupported_value", str(exc)) from exc
+
+
+def _read(opened: Opened) -> dict[str, Any] | InvalidInput:
+    """The payload, or the refusal of a document that cannot be read as one."""
+    try:
+        return _payload(opened.header.document_type, opened.document)
+    except InvalidInput as exc:
+        return exc
 
 
 def _why(error: OneWindowError) -> tuple[Reason, ...]:
@@ -105,16 +143,23 @@ def verify(
 ) -> Opened | Outcome:
     """The verified envelope, or the refusal to send back. Pure CPU work: no database."""
     try:
-        return envelope.open_envelope(data, trust, now=now, receiver=country, max_age=_NO_AGE_LIMIT)
+        verified = envelope.verify_envelope(data, trust, now=now, receiver=country)
     except InvalidInput as exc:
-        return _refused(data, exc, node_key, now)
+        return _unverified(data, exc)
     except ConfigurationError:
         raise  # this node's own set-up, not the sender's doing
     except Exception:  # a parser corner nobody foresaw: still refused, never a 500
         log.exception("exchange.unreadable_envelope")
-        return _refused(
-            data, invalid("/", "unreadable", "the envelope cannot be read"), node_key, now
-        )
+        return _unverified(data, invalid("/", "unreadable", "the envelope cannot be read"))
+    h, digest = verified.header, verified.digest
+    try:
+        return envelope.unpack(verified, now=now, max_age=_NO_AGE_LIMIT)
+    except InvalidInput as exc:
+        return _refused(h, digest, exc, node_key, now)
+    except Exception:
+        log.exception("exchange.unreadable_envelope")
+        error = invalid("/", "unreadable", "the document cannot be read")
+        return _refused(h, digest, error, node_key, now)
 
 
 def receive_many(
@@ -157,10 +202,22 @@ def apply_verified(
     stored = repository.stored_receipts(session, (o.header.message_id for o in opened))
     keys = [(o.header.sender, o.header.document_type, o.header.document_id) for o in opened]
     versions = repository.applied_versions(session, keys)
+    # Read once, though a refusal makes the batch run twice; and before it runs, so that the
+    # issuers of every reference concerned come in one query.
+    read: list[tuple[bytes, Opened, dict[str, Any] | InvalidInput] | Outcome] = [
+        (data, o, _read(o)) if isinstance(o, Opened) else o for data, o in checked
+    ]
+    references = (
+        issuers.key_of(r[1].header.document_type, r[2])
+        for r in read
+        if not isinstance(r, Outcome) and isinstance(r[2], dict)
+    )
+    bound = repository.bound_issuers(session, (k for k in references if k is not None))
 
     def run(savepoints: bool) -> tuple[_Batch, list[Outcome]]:
         batch = _Batch(session, node_key, now, dict(stored), dict(versions), isolate, savepoints)
-        return batch, [o if isinstance(o, Outcome) else batch.apply(data, o) for data, o in checked]
+        batch.bound = dict(bound)
+        return batch, [r if isinstance(r, Outcome) else batch.apply(*r) for r in read]
 
     # Optimistic first: every handler inside one savepoint, which saves two statements per
     # message, and inside the domains' batch scopes (the ledger logs the batch's documents in
@@ -174,6 +231,7 @@ def apply_verified(
         batch, outcomes = run(savepoints=True)
     repository.add_incoming(session, batch.rows)
     repository.save_versions(session, versions, batch.changed)
+    repository.bind_issuers(session, batch.binding)
     for row in batch.rows:
         log.info(
             "exchange.%s message=%s type=%s id=%s v%d from=%s",
@@ -199,7 +257,7 @@ class _Batch:
         session: Session,
         signer: Signer,
         now: datetime,
-        stored: dict[str, tuple[bytes, str]],
+        stored: dict[str, tuple[bytes, str, str]],
         versions: dict[repository.VersionKey, int],
         isolate: bool,
         savepoints: bool,
@@ -210,20 +268,33 @@ class _Batch:
         self.versions = versions
         self.changed: dict[repository.VersionKey, tuple[int, str]] = {}
         self.rows: list[dict[str, Any]] = []
+        self.bound: dict[issuers.Key, str] = {}
+        self.binding: list[dict[str, Any]] = []  # references bound by this batch
 
-    def apply(self, data: bytes, opened: Opened) -> Outcome:
+    def apply(self, data: bytes, opened: Opened, payload: dict[str, Any] | InvalidInput) -> Outcome:
         h = opened.header
         if h.message_id in self.stored:
-            receipt, status = self.stored[h.message_id]
-            log.info("exchange.duplicate message=%s from=%s", h.message_id, h.sender)
-            return Outcome(
-                h.message_id, receipt, "duplicate", (), 422 if status == "rejected" else 200
-            )
+            return self._duplicate(opened)
         try:
             envelope.check_freshness(h.created, self.now)
-            payload = _payload(h.document_type, opened.document)
+            if isinstance(payload, InvalidInput):
+                raise payload
         except InvalidInput as exc:
-            return _refused(data, exc, self.signer, self.now)
+            return _refused(h, opened.digest, exc, self.signer, self.now)
+        try:
+            binds = issuers.check(
+                h.document_type, payload, sender=h.sender, receiver=h.receiver, bound=self.bound
+            )
+        except InvalidInput as exc:
+            log.warning(
+                "exchange.not_issuer message=%s type=%s id=%s from=%s",
+                h.message_id,
+                h.document_type,
+                h.document_id,
+                h.sender,
+            )
+            why = envelope.reasons_from(exc)
+            return self._store(data, opened, "rejected", ReceiptStatus.REJECTED, why)
         key = (h.sender, h.document_type, h.document_id)
         applied = self.versions.get(key, 0)
         handler = handler_for(h.document_type)
@@ -267,7 +338,31 @@ class _Batch:
             status, receipt_status, reasons = "processed", ReceiptStatus.RECEIVED, ()
         self.versions[key] = h.version
         self.changed[key] = (h.version, h.message_id)
+        if binds is not None:
+            self.bound[binds] = h.sender
+            self.binding.append(
+                {"document_type": binds[0], "reference": binds[1], "issuer": h.sender,
+                 "message_id": h.message_id, "bound_at": self.now}
+            )  # fmt: skip
         return self._store(data, opened, status, receipt_status, reasons)
+
+    def _duplicate(self, opened: Opened) -> Outcome:
+        """A known message id: nothing is applied again. Its sender gets the receipt signed
+        for it, naming the digest of the bytes it sent now (an operator's retry seals the
+        same message anew); another partner using that id gets a rejection, not the
+        receipt meant for someone else."""
+        h = opened.header
+        receipt, status, sender = self.stored[h.message_id]
+        if sender != h.sender:
+            error = invalid("Header/MessageID", "message_id_taken", "another message has this id")
+            return _refused(h, opened.digest, error, self.signer, self.now)
+        kept = envelope.read_receipt(receipt)
+        if kept.message_digest != opened.digest:
+            receipt = _receipt(
+                self.signer, h.message_id, kept.status, self.now, kept.reasons, opened.digest
+            )
+        log.info("exchange.duplicate message=%s from=%s", h.message_id, h.sender)
+        return Outcome(h.message_id, receipt, "duplicate", (), 422 if status == "rejected" else 200)
 
     def _failed(self, h: envelope.Header, exc: Exception) -> Outcome:
         if not self.isolate:
@@ -292,7 +387,7 @@ class _Batch:
         receipt = _receipt(
             self.signer, h.message_id, receipt_status, self.now, reasons, opened.digest
         )
-        self.stored[h.message_id] = (receipt, status)  # the same id twice in one batch
+        self.stored[h.message_id] = (receipt, status, h.sender)  # the same id twice in a batch
         self.rows.append(
             {
                 "message_id": h.message_id,

@@ -1,5 +1,6 @@
 """Exchange tables: the outbox of messages to partners, the inbox of messages from them, the
-latest version applied per document, and the partner directory.
+latest version applied per document, the issuer bound to each Form D reference, and the
+partner directory.
 
 Outgoing and incoming messages live apart because their lives differ: an outgoing message is
 retried until a signed receipt comes back, an incoming one is written once with the receipt
@@ -98,6 +99,20 @@ class AppliedVersion(Base):
     document_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
     message_id: Mapped[str] = mapped_column(String(36))
+
+
+class DocumentIssuer(Base):
+    """The country that issued each document whose references are one space for all
+    issuers (Form D), bound by the first message applied: a message about that reference
+    naming another issuer is refused (see `issuers`)."""
+
+    __tablename__ = "exchange_issuers"
+
+    document_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(2))
+    message_id: Mapped[str] = mapped_column(String(36))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Partner(Base):

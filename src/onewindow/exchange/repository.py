@@ -16,6 +16,7 @@ from onewindow.db import insert_many
 from onewindow.exchange.models import (
     PENDING,
     AppliedVersion,
+    DocumentIssuer,
     IncomingMessage,
     OutgoingMessage,
     Partner,
@@ -140,14 +141,16 @@ def add_outgoing(session: Session, row: Mapping[str, Any]) -> None:
 # ---- incoming ----
 
 
-def stored_receipts(session: Session, message_ids: Iterable[str]) -> dict[str, tuple[bytes, str]]:
-    """The receipt signed for each message already stored, and its status."""
+def stored_receipts(
+    session: Session, message_ids: Iterable[str]
+) -> dict[str, tuple[bytes, str, str]]:
+    """The receipt signed for each message already stored, its status and its sender."""
     ids = list(set(message_ids))
     if not ids:
         return {}
     i = IncomingMessage
-    query = select(i.message_id, i.receipt, i.status).where(i.message_id.in_(ids))
-    return {row.message_id: (row.receipt, row.status) for row in session.execute(query)}
+    query = select(i.message_id, i.receipt, i.status, i.sender).where(i.message_id.in_(ids))
+    return {r.message_id: (r.receipt, r.status, r.sender) for r in session.execute(query)}
 
 
 def add_incoming(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -192,6 +195,27 @@ def save_versions(
         insert_many(session, AppliedVersion, new)
     if old:
         session.execute(update(AppliedVersion), old)  # bulk UPDATE by primary key
+
+
+IssuerKey = tuple[str, str]  # document type, reference
+
+
+def bound_issuers(session: Session, keys: Iterable[IssuerKey]) -> dict[IssuerKey, str]:
+    """The issuer bound to each reference named: one query for a whole batch."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    d = DocumentIssuer
+    query = select(d.document_type, d.reference, d.issuer).where(
+        d.reference.in_({k[1] for k in wanted})
+    )
+    found = {(r.document_type, r.reference): r.issuer for r in session.execute(query)}
+    return {k: issuer for k, issuer in found.items() if k in wanted}
+
+
+def bind_issuers(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        insert_many(session, DocumentIssuer, [dict(row) for row in rows])
 
 
 # ---- partners ----

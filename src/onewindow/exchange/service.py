@@ -174,14 +174,28 @@ def retry(session: Session, message_ids: Sequence[str], *, now: datetime) -> lis
 
 
 def settle(
-    message_id: str, data: bytes, *, trust: TrustStore, partner: str, now: datetime
+    message_id: str,
+    data: bytes,
+    *,
+    digest: str,
+    trust: TrustStore,
+    partner: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """The changes to an outgoing message from the partner's signed receipt for it.
-    InvalidInput if the receipt does not verify or is for another message."""
+    InvalidInput unless the receipt is signed by `partner` (the addressee), names this
+    message and the `digest` of the envelope sent, whatever its status: a rejection
+    settles a message as surely as an acceptance, so it must prove as much."""
     signed = envelope.open_receipt(data, trust, now=now, receiver=partner)
     receipt = signed.receipt
     if receipt.message_id != message_id:
         raise invalid("MessageID", "wrong_message", f"a receipt for {receipt.message_id}")
+    if receipt.message_digest != digest:
+        raise invalid(
+            "MessageDigest",
+            "wrong_digest" if receipt.message_digest else "no_digest",
+            "the receipt does not name the digest of the envelope sent",
+        )
     reasons = [{"code": r.code, "text": r.text, "pointer": r.pointer} for r in receipt.reasons]
     return {
         "message_id": message_id,
@@ -207,9 +221,10 @@ def receive(
     country: str,
     now: datetime,
 ) -> bytes:
-    """Take one envelope in and return the signed receipt. InvalidInput when not even a
-    rejection can be signed (no message id could be read); a handler's unexpected error
-    propagates, so the caller's transaction rolls back and the sender retries later."""
+    """Take one envelope in and return the signed receipt. InvalidInput when the envelope
+    was refused before its signature verified (no receipt is signed then); a handler's
+    unexpected error propagates, so the caller's transaction rolls back and the sender
+    retries later."""
     checked = verify(envelope_bytes, trust=trust, node_key=node_key, country=country, now=now)
     if isinstance(checked, Outcome) and checked.receipt is None:
         raise InvalidInput(

@@ -165,15 +165,18 @@ class DeliveryWorker:
         now = self.clock.now()
         changes: dict[str, dict[str, Any]] = {}
         ready: list[tuple[Claimed, bytes]] = []
+        digests: dict[str, str] = {}  # what each receipt must name
         for m in messages:
             try:
-                sealed = m.sealed or self._seal(view, m, now)
+                if m.sealed is None:
+                    sealed, digests[m.message_id] = self._seal(view, m, now)
+                    changes[m.message_id] = {"sealed": sealed, "sealed_at": now}
+                else:
+                    sealed, digests[m.message_id] = m.sealed, envelope.digest_of(m.sealed)
             except OneWindowError as exc:  # our own document or key: retrying cannot help
                 log.error("exchange.seal_failed message=%s error=%s", m.message_id, exc.detail)
                 changes[m.message_id] = self._park(m, f"cannot seal: {exc.detail}", now)
                 continue
-            if m.sealed is None:
-                changes[m.message_id] = {"sealed": sealed, "sealed_at": now}
             ready.append((m, sealed))
         endpoint = view.endpoint(receiver)
         if endpoint is None:
@@ -190,31 +193,46 @@ class DeliveryWorker:
         settled_at = self.clock.now()
         for (m, _), outcome in zip(ready, outcomes, strict=True):
             change = changes.setdefault(m.message_id, {})
-            change.update(self._outcome(view, m, outcome, settled_at))
+            change.update(self._outcome(view, m, digests[m.message_id], outcome, settled_at))
         with write_transaction(self.sessions) as session:
             repository.update_outgoing(
                 session, [{"message_id": mid, **c} for mid, c in changes.items()]
             )
         log.info("exchange.attempted to=%s count=%d", receiver, len(messages))
 
-    def _seal(self, view: View, m: Claimed, now: datetime) -> bytes:
+    def _seal(self, view: View, m: Claimed, now: datetime) -> tuple[bytes, str]:
         assert view.signer is not None
         header = envelope.Header(
             m.message_id, m.sender, m.receiver, m.document_type, m.document_id, m.version, now
         )
-        return envelope.seal(header, m.document, view.signer)
+        return envelope.seal_with_digest(header, m.document, view.signer)
 
     def _outcome(
-        self, view: View, m: Claimed, outcome: bytes | str | None, now: datetime
+        self, view: View, m: Claimed, digest: str, outcome: bytes | str | None, now: datetime
     ) -> dict[str, Any]:
+        """Settled by a receipt that proves itself (see `service.settle`); anything else
+        leaves the message on its retry schedule."""
         if isinstance(outcome, bytes):
             assert view.trust is not None
             try:
                 return service.settle(
-                    m.message_id, outcome, trust=view.trust, partner=m.receiver, now=now
+                    m.message_id,
+                    outcome,
+                    digest=digest,
+                    trust=view.trust,
+                    partner=m.receiver,
+                    now=now,
                 )
             except OneWindowError as exc:
+                log.warning(
+                    "exchange.receipt_refused message=%s partner=%s error=%s",
+                    m.message_id,
+                    m.receiver,
+                    exc.detail,
+                )
                 outcome = f"the receipt does not verify: {exc.detail}"
+        elif outcome is None:
+            log.warning("exchange.not_received message=%s partner=%s", m.message_id, m.receiver)
         error = outcome or "the partner gave no receipt"
         retry_at = now + self.policy.delay(m.attempts, self._rng)
         return {"status": "queued", "next_attempt_at": retry_at, "last_error": error[:2000]}

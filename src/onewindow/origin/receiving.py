@@ -29,18 +29,10 @@ RESULTS = ("confirmed", "partially_confirmed", "not_confirmed")
 
 
 def on_form_d(session: Session, message: Incoming) -> None:
-    """A Form D from the exporting country: store it for preference claims (or update it)."""
+    """A Form D from the exporting country: store it for preference claims (or update it).
+    The gateway has checked that the sender issued it (the exporter's country, and the
+    reference bound to its first issuer)."""
     data = message.payload
-    if data["exporter"]["country"] != message.sender:
-        raise InvalidInput(
-            [
-                FieldError(
-                    "exporter.country",
-                    "not_sender",
-                    "the exporter's country must be the sending country",
-                )
-            ]
-        )
     cert = get_certificate(session, data["reference"])
     if cert is not None and cert.source != "exchange":
         raise InvalidInput([FieldError("reference", "conflict", "reference already used here")])
@@ -218,6 +210,10 @@ def on_verification_request(session: Session, message: Incoming) -> None:
         raise InvalidInput(
             [FieldError("reference", "unknown_certificate", "no such certificate was issued here")]
         )
+    if cert.importing_country != message.sender:  # only where the certificate went may ask
+        raise InvalidInput(
+            [FieldError("country", "not_importing_country", "the certificate went elsewhere")]
+        )
     reason = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
     session.add(
         VerificationRequest(
@@ -273,6 +269,11 @@ def on_verification_response(session: Session, message: Incoming) -> None:
     )
     if request is None:
         raise InvalidInput([FieldError("request_id", "unknown_request", "no such request here")])
+    # Only the country asked answers, and about the certificate it was asked about.
+    if request.issuer_country != message.sender or request.reference != data["reference"]:
+        raise InvalidInput(
+            [FieldError("request_id", "not_issuer", "this request went to another issuer")]
+        )
     request.status, request.answered_at = data["result"], message.received_at
     request.answer = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
 
