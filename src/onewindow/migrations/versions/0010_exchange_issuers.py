@@ -1,7 +1,7 @@
 """exchange: the issuer bound to each Form D reference, filled from the Form D received so far
 
 Revision ID: 0010_exchange_issuers
-Revises: 0007_witness_acks
+Revises: 0009_users_tokens
 Create Date: 2026-12-01
 
 Each reference goes to the sender of the earliest Form D under it that was applied (processed,
@@ -14,7 +14,7 @@ from alembic import op
 from lxml import etree
 
 revision = "0010_exchange_issuers"
-down_revision = "0007_witness_acks"
+down_revision = "0009_users_tokens"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The ledger's self-checks and the damage found while serving: the node's own alarms
 
 Revision ID: 0011_ledger_checks
-Revises: 0009_users_tokens
+Revises: 0010_exchange_issuers
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_ledger_checks"
-down_revision = "0009_users_tokens"
+down_revision = "0010_exchange_issuers"
 branch_labels = None
 depends_on = None
 
