@@ -19,7 +19,19 @@ FORBIDDEN = {
     "ledger": {"declarations", "tariff", "origin", "risk", "exchange"},
     "declarations": set(),
 }
-PLATFORM = ("config", "db", "errors", "auth", "audit", "money", "clock", "codes", "keys")
+PLATFORM = (
+    "config",
+    "db",
+    "errors",
+    "auth",
+    "audit",
+    "money",
+    "clock",
+    "codes",
+    "keys",
+    "fields",
+    "api_edge",
+)
 
 
 def _imports(path: Path) -> set[str]:
