@@ -99,7 +99,7 @@ class BodyLimit:
             if not (answered or gone):
                 raise
         if gone and not answered:
-            log.info("api.client_disconnected path=%s", scope.get("path", ""))
+            log.warning("api.client_disconnected path=%s", scope.get("path", ""))
 
 
 # ---- errors as problem+json, and authentication before validation ----
