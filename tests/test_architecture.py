@@ -19,7 +19,20 @@ FORBIDDEN = {
     "ledger": {"declarations", "tariff", "origin", "risk", "exchange"},
     "declarations": set(),
 }
-PLATFORM = ("config", "db", "errors", "auth", "audit", "money", "clock", "codes", "keys", "tls")
+PLATFORM = (
+    "config",
+    "db",
+    "errors",
+    "auth",
+    "audit",
+    "money",
+    "clock",
+    "codes",
+    "keys",
+    "tls",
+    "fields",
+    "api_edge",
+)
 
 
 def _imports(path: Path) -> set[str]:

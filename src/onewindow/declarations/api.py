@@ -26,6 +26,7 @@ from onewindow.declarations.schemas import (
     Payment,
 )
 from onewindow.declarations.tasks import LodgingWriter
+from onewindow.fields import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 reports = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -66,7 +67,7 @@ def search(
     type: Literal["IM", "EX"] | None = None,
     office: str | None = Query(None, max_length=5),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
     """List declarations (a trader sees only its own), newest first."""
     with node.transaction() as session:

@@ -6,40 +6,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.errors import pattern
+from onewindow.fields import (
+    CertificateRef,
+    CorrectedValue,
+    Country,
+    Currency,
+    HsLine,
+    Incoterm,
+    Locode,
+    PartyId,
+    Reference,
+    Text100,
+    Text200,
+    Text300,
+    Text500,
+    Text1000,
+    Unit,
+)
 
-# Control characters (NUL above all) break storage and displays; any other Unicode is fine.
-# A pattern rather than a Python validator: pydantic checks it without calling back into Python.
-Printable = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        pattern=pattern(
-            r"^[^\x00-\x1f\x7f-\x9f]*$", "control characters are not allowed", "control_characters"
-        ),
-    ),
-]
-Text3 = Annotated[Printable, StringConstraints(max_length=3)]
-Text5 = Annotated[Printable, StringConstraints(max_length=5)]
-Text35 = Annotated[Printable, StringConstraints(max_length=35)]
-Text40 = Annotated[Printable, StringConstraints(max_length=40)]
-Text60 = Annotated[Printable, StringConstraints(max_length=60)]
-Text100 = Annotated[Printable, StringConstraints(max_length=100)]
-Text200 = Annotated[Printable, StringConstraints(max_length=200)]
-Text300 = Annotated[Printable, StringConstraints(max_length=300)]
-Text500 = Annotated[Printable, StringConstraints(max_length=500)]
-Text1000 = Annotated[Printable, StringConstraints(max_length=1000)]
-
-
-Code2 = Annotated[
-    str,
-    StringConstraints(
-        pattern=pattern(r"^[A-Z]{2}$", "must be two capital letters (ISO 3166 alpha-2)")
-    ),
-]
 Amount = Annotated[
     Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
 ]
@@ -56,14 +42,14 @@ class Strict(BaseModel):
 
 
 class Party(Strict):
-    id: Text35 | None = None
+    id: PartyId | None = None
     name: Text200
     address: Text300 | None = None
-    country: Code2 | None = None
+    country: Country | None = None
 
 
 class Declarant(Strict):
-    id: Text35
+    id: PartyId
     name: Text200
 
 
@@ -71,46 +57,29 @@ class Transport(Strict):
     mode: Literal["0", "1", "2", "3", "4", "5", "7", "8", "9"]
     arrival_date: date | None = None
     departure_date: date | None = None
-    port_of_loading: Text5 | None = None
-    port_of_discharge: Text5 | None = None
+    port_of_loading: Locode | None = None
+    port_of_discharge: Locode | None = None
     vessel: Text100 | None = None
 
 
 class Invoice(Strict):
-    number: Text35
+    number: Reference
     date: date
-    currency: Annotated[
-        str,
-        StringConstraints(
-            pattern=pattern(r"^[A-Z]{3}$", "must be three capital letters (ISO 4217)")
-        ),
-    ]
-    incoterm: Text3 | None = None
+    currency: Currency
+    incoterm: Incoterm | None = None
 
 
 class Preference(Strict):
     scheme: Literal["ATIGA"]
-    certificate: Text40
+    certificate: CertificateRef
 
 
 class ItemCreate(Strict):
-    hs_code: Annotated[
-        str,
-        StringConstraints(
-            pattern=pattern(r"^\d{8}$", "must be eight digits (a national tariff line)")
-        ),
-    ]
+    hs_code: HsLine
     description: Text500
-    origin: Code2
+    origin: Country
     quantity: Quantity
-    unit: Annotated[
-        str,
-        StringConstraints(
-            pattern=pattern(
-                r"^[A-Z0-9]{2,3}$", "must be a UN/ECE Rec 20 unit code, such as PCE or KGM"
-            )
-        ),
-    ]
+    unit: Unit
     net_mass_kg: Mass
     gross_mass_kg: Mass
     customs_value: Amount
@@ -119,16 +88,9 @@ class ItemCreate(Strict):
 
 class DeclarationCreate(Strict):
     type: Literal["IM", "EX"]
-    office: Annotated[
-        str,
-        StringConstraints(
-            pattern=pattern(
-                r"^[A-Z]{2}[A-Z2-9]{3}$", "must be a five-character UN/LOCODE, such as VNHPH"
-            )
-        ),
-    ]
-    country_of_export: Code2
-    country_of_destination: Code2 | None = None
+    office: Locode
+    country_of_export: Country
+    country_of_destination: Country | None = None
     declarant: Declarant
     importer: Party
     exporter: Party
@@ -211,9 +173,9 @@ class DocumentCheck(Strict):
 
 
 class Correction(Strict):
-    item: int = Field(ge=1)
+    item: int = Field(ge=1, le=999)
     field: Literal["hs_code", "origin", "quantity", "customs_value", "net_mass_kg"]
-    value: Text40
+    value: CorrectedValue
 
 
 class InspectionFindings(Strict):
@@ -224,7 +186,7 @@ class InspectionFindings(Strict):
 
 class Payment(Strict):
     method: Literal["paid", "guarantee"]
-    reference: Text60
+    reference: Reference
     amount: Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), allow_inf_nan=False)]
 
 

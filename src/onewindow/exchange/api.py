@@ -29,6 +29,7 @@ from onewindow.exchange.gateway import Gateway, View
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.schemas import MessageRead, PartnerRead, StatsRead
 from onewindow.exchange.tasks import write_transaction
+from onewindow.fields import MAX_OFFSET
 from onewindow.node import Node
 
 log = logging.getLogger("onewindow.exchange")
@@ -167,7 +168,7 @@ def list_messages(
     document_type: str | None = Query(None, max_length=64),
     document_id: str | None = Query(None, max_length=100),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[MessageRead]:
     """Every message in both directions with its status, newest first."""
     with node.transaction() as session:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from onewindow import keys
 from onewindow.api_deps import NodeDep, TokenDep, principal
 from onewindow.auth import Role
+from onewindow.fields import MAX_OFFSET
 from onewindow.ledger import alarms, selfcheck, service, trust, verify, witness
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher
@@ -66,7 +67,10 @@ def proof(
     document_id: str = Path(min_length=1, max_length=service.MAX_DOCUMENT_ID),
     document_type: str | None = Query(None, max_length=40),
     tree_size: int | None = Query(
-        None, ge=0, description="Prove against a head you already hold; default: a current one"
+        None,
+        ge=0,
+        le=MAX_OFFSET,
+        description="Prove against a head you already hold; default: a current one",
     ),
 ) -> InclusionRead:
     """Inclusion proof of the document's latest entry."""
@@ -81,8 +85,8 @@ def proof(
 @router.get("/consistency", response_model=ConsistencyRead)
 def consistency(
     node: NodeDep,
-    old: int = Query(ge=0),
-    new: int | None = Query(None, ge=0, description="Default: the current size"),
+    old: int = Query(ge=0, le=MAX_OFFSET),
+    new: int | None = Query(None, ge=0, le=MAX_OFFSET, description="Default: the current size"),
 ) -> ConsistencyRead:
     """Proof that the log at size `old` is a prefix of the log at size `new`."""
     with damage_recorded(node) as session:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from onewindow.fields import FreeText
 from onewindow.keys import NodeKey
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.models import LedgerCheck, LedgerEntry, SignedTreeHead, WitnessedHead
@@ -177,7 +178,9 @@ class AlarmRead(BaseModel):
 class Acknowledgement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(description="What was found when the alarm was looked into")
+    note: FreeText = Field(
+        max_length=2000, description="What was found when the alarm was looked into"
+    )
 
 
 class CosignatureRead(BaseModel):

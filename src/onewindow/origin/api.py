@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 
 from onewindow.api_deps import NodeDep, TokenDep, principal
 from onewindow.errors import NotFound
+from onewindow.fields import TEXT
 from onewindow.origin import get_certificate, issuing
 
 router = APIRouter(prefix="/api/v1/origin", tags=["origin"])
@@ -66,7 +67,7 @@ def cancel(
     reference: str,
     node: NodeDep,
     token: TokenDep,
-    reason: str = Body(..., embed=True, max_length=300),
+    reason: str = Body(..., embed=True, max_length=300, pattern=TEXT),
 ) -> Any:
     with node.transaction() as session:
         actor = principal(session, token)

@@ -4,31 +4,43 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from onewindow.fields import (
+    CertificateRef,
+    Country,
+    HsCode,
+    PartyId,
+    Text20,
+    Text200,
+    Text500,
+    Unit,
+)
 
 
 class CertificateItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item_number: int = Field(ge=1, le=999)
-    hs_code: str = Field(pattern=r"^\d{6}(\d{2})?$")
-    description: str = Field(min_length=1, max_length=500)
-    origin_criterion: str = Field(min_length=2, max_length=20)
+    hs_code: HsCode
+    description: Text500
+    origin_criterion: Annotated[Text20, Field(min_length=2)]
     quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
-    unit: str = Field(min_length=1, max_length=3)
+    unit: Unit
 
 
 class CertificateCreate(BaseModel):
     """A certificate of origin recorded by hand (before the exchange delivers real ones)."""
 
     model_config = ConfigDict(extra="forbid")
-    reference: str = Field(min_length=3, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9\-/]+$")
+    reference: CertificateRef
     scheme: str = Field("ATIGA", pattern="^ATIGA$")
-    exporting_country: str = Field(pattern="^[A-Z]{2}$")
-    importing_country: str = Field(pattern="^[A-Z]{2}$")
-    exporter_name: str = Field(min_length=1, max_length=200)
-    importer_id: str = Field(min_length=1, max_length=35)
-    importer_name: str = Field(min_length=1, max_length=200)
+    exporting_country: Country
+    importing_country: Country
+    exporter_name: Text200
+    importer_id: PartyId
+    importer_name: Text200
     issue_date: date
     items: list[CertificateItemIn] = Field(min_length=1, max_length=999)
 
