@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from onewindow import auth
 from onewindow.api import create_app
 from onewindow.declarations import Declaration
 from onewindow.node import Node
@@ -240,12 +241,14 @@ def test_free_text_keeps_any_printable_script(client: TestClient, tokens: dict[s
 
 
 def test_a_hidden_character_in_a_cancellation_reason_is_refused(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, node: Node
 ) -> None:
+    with node.transaction() as s:  # certificates are cancelled by their issuing authority
+        token = auth.create_user(s, "moit", auth.Role.ISSUING_AUTHORITY, None)
     r = client.post(
         "/api/v1/origin/certificates/TH-2026-000123/cancellation",
         json={"reason": f"error {RLO}"},
-        headers=bearer(tokens["supervisor"]),
+        headers=bearer(token),
     )
     body = assert_problem(r, 422, "invalid_input")
     assert body["errors"][0]["path"] == "reason"

@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from onewindow import tls
 from onewindow.cli import main as cli
+from onewindow.cli import serve as serve_command
 from onewindow.config import PartnerConfig, Settings, get_settings, load
 from onewindow.errors import ConfigurationError, PartnerUnreachable
 from onewindow.exchange import federation, transport
@@ -270,10 +271,16 @@ def test_serve_refuses_plain_http_beyond_loopback(
     refused = CliRunner().invoke(cli.app, ["serve", "--host", "0.0.0.0", "--no-deliver"])
     assert refused.exit_code == 2
     assert "refusing to serve plain HTTP on 0.0.0.0" in " ".join(refused.output.split())
-    served: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options))
+    served: list[uvicorn.Config] = []
+
+    def run(config: uvicorn.Config, announce: Callable[[], None]) -> bool:
+        served.append(config)
+        announce()
+        return True
+
+    monkeypatch.setattr(serve_command, "_run", run)
     monkeypatch.setenv("ONEWINDOW_ALLOW_PLAIN_HTTP", "true")
     get_settings.cache_clear()
     allowed = CliRunner().invoke(cli.app, ["serve", "--host", "0.0.0.0", "--no-deliver"])
     assert allowed.exit_code == 0, allowed.output
-    assert "warning: plain HTTP" in allowed.output and "ssl_certfile" not in served[0]
+    assert "warning: plain HTTP" in allowed.output and served[0].ssl_certfile is None

@@ -113,6 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _domain_error(request: Request, exc: OneWindowError) -> JSONResponse:
+    if isinstance(exc, NotAuthenticated):  # RFC 6750: say which scheme to authenticate with
+        return problem(exc.problem(), headers={"WWW-Authenticate": "Bearer"})
     return problem(exc.problem())
 
 

@@ -422,3 +422,28 @@ def test_a_batch_is_logged_in_one_ledger_append(
         logged = s.scalars(select(LedgerEntry.document_id).order_by(LedgerEntry.leaf_index))
         assert logged.all() == ["TH-1", "TH-2", "TH-3", "TH-4", "TH-6"]
         assert ledger.head(s).tree_size == 5
+
+
+def test_a_message_id_taken_by_another_sender_gets_a_rejection_not_its_receipt(
+    sessions: Any, federation: Any, sample_form_d: Sample, applied: list[Incoming]
+) -> None:
+    first = receive(sessions, federation, sealed(federation, sample_form_d))
+    sg = federation.signer("SG")
+    with db.transaction(sessions) as s:
+        partners = {c: PartnerConfig(endpoint=f"http://{c.lower()}") for c in ("TH", "VN", "SG")}
+        service.sync_partners(s, partners, now=NOW)
+    trust = pki.TrustStore(
+        federation.authority.certificate,
+        [federation.th.certificate, federation.vn.certificate, sg.certificate],
+    )
+    mid = envelope.read_receipt(first).message_id
+    header = envelope.Header(mid, "SG", "VN", "FORM_D", "TH-2026-000123", 2, NOW)
+    taken = envelope.seal(header, documents.build("FORM_D", sample_form_d()), sg)
+    with db.transaction(sessions) as s:
+        answer = service.receive(
+            s, taken, trust=trust, node_key=federation.vn, country="VN", now=NOW
+        )
+    receipt = envelope.read_receipt(answer)
+    assert answer != first and receipt.status is ReceiptStatus.REJECTED
+    assert [r.code for r in receipt.reasons] == ["message_id_taken"]
+    assert len(applied) == 1  # TH's message, once
