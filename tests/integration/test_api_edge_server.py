@@ -6,11 +6,11 @@ from __future__ import annotations
 import select
 import socket
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from tests.integration.conftest import NodeProcess
 
 BODY_LIMIT = 5_000_000  # the node's default max_body_bytes
 
@@ -21,10 +21,10 @@ def _connect(url: str) -> socket.socket:
     return sock
 
 
-def _stop(process: Any) -> str:
-    process.terminate()
-    process.wait(timeout=30)
-    return process.stderr.read().decode(errors="replace")
+def _stop(node: NodeProcess) -> str:
+    """Stop the node and return what it logged."""
+    node.stop()
+    return node.log.read_text(errors="replace")
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def _stop(process: Any) -> str:
     [("/api/v1/declarations", b"application/json"), ("/exchange/v1/messages", b"application/xml")],
 )
 def test_a_client_leaving_mid_body_costs_one_log_line(
-    node_process: Any, path: str, media: bytes
+    node_process: NodeProcess, path: str, media: bytes
 ) -> None:
     n = node_process
     for _ in range(3):
@@ -47,12 +47,12 @@ def test_a_client_leaving_mid_body_costs_one_log_line(
     # The node still answers, and said one line per request, no traceback, no 500.
     assert httpx.get(n.url + "/api/v1/health", timeout=10).status_code == 200
     time.sleep(0.5)
-    log = _stop(n.process)
+    log = _stop(n)
     assert log.count(f"api.client_disconnected path={path}") == 3, log
     assert "Traceback" not in log and "api.unexpected_error" not in log, log
 
 
-def test_a_chunked_body_over_the_limit_gets_413_while_it_is_read(node_process: Any) -> None:
+def test_a_chunked_body_over_the_limit_gets_413_while_it_is_read(node_process: NodeProcess) -> None:
     """50 MB chunked (no Content-Length): the 413 comes back while the client is still
     sending, long before the end. The server then reads and drops the rest (uvicorn, no memory
     kept), so the connection stays usable and the client is sure to see the answer."""
@@ -72,5 +72,5 @@ def test_a_chunked_body_over_the_limit_gets_413_while_it_is_read(node_process: A
     assert head.startswith("HTTP/1.1 413"), head
     assert "application/problem+json" in head
     assert sent < 50_000_000
-    log = _stop(n.process)
+    log = _stop(n)
     assert "Traceback" not in log, log

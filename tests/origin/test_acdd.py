@@ -8,11 +8,11 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from onewindow.auth import SYSTEM
 from onewindow.declarations import service, to_read
-from onewindow.declarations.models import PreArrival
+from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.errors import InvalidInput
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.ledger import prove
@@ -127,3 +127,23 @@ def test_only_the_destination_answers_an_acdd(nodes: dict[str, Node]) -> None:
     assert [(e.code, e.path) for e in refused.value.errors] == [("not_destination", "country")]
     with vn.transaction() as s:  # from TH, where it went: taken
         handler(s, replace(incoming, sender="TH", payload=payload | {"country": "TH"}))
+
+
+def test_an_export_to_a_partner_must_carry_what_its_acdd_needs(nodes: dict[str, Node]) -> None:
+    """Release sends the ACDD: an export without its mandatory fields is refused at lodging
+    (it was stored, then release failed with a 500), and the same export to a country the
+    node does not exchange with is not held to them."""
+    vn = nodes["VN"]
+    doc = export_vn_to_th()
+    del doc["importer"]["address"], doc["transport"]["port_of_discharge"]
+    with pytest.raises(InvalidInput) as refused:
+        lodge(vn, doc)
+    paths = [(e.path, e.code) for e in refused.value.errors]
+    assert paths == [
+        ("importer.address", "required_for_acdd"),
+        ("transport.port_of_discharge", "required_for_acdd"),
+    ]
+    with vn.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Declaration)) == 0  # nothing stored
+    elsewhere = lodge(vn, doc | {"country_of_destination": "LA"})
+    assert elsewhere.status == "released"

@@ -13,12 +13,29 @@ from sqlalchemy.orm import Session
 from onewindow.db import jsonable
 from onewindow.declarations.assessment import Plan
 from onewindow.declarations.models import Declaration, PreArrival
+from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, register_handler
 from onewindow.origin.issuing import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")
 MATCH_WINDOW = timedelta(days=90)  # how long before arrival an export may have left
+
+
+def missing(doc: DeclarationCreate, partners: frozenset[str]) -> list[FieldError]:
+    """What an export to a partner lacks of the ACDD fields it will send on release (the
+    declaration alone does not require them). Checked at lodging and amendment, so that
+    release never meets an ACDD it cannot build."""
+    if doc.type != "EX" or doc.country_of_destination not in partners:
+        return []
+    needed = {
+        "exporter.id": doc.exporter.id,
+        "importer.address": doc.importer.address,
+        "transport.departure_date": doc.transport.departure_date,
+        "transport.port_of_discharge": doc.transport.port_of_discharge,
+    }
+    why = f"an export to {doc.country_of_destination} sends it an ACDD, which needs this field"
+    return [FieldError(path, "required_for_acdd", why) for path, v in needed.items() if v is None]
 
 
 def payload(decl: Declaration) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.auth import Principal
 from onewindow.db import insert_many
-from onewindow.declarations import workflow
+from onewindow.declarations import acdd, workflow
 from onewindow.declarations.access import (
     act,
     get,
@@ -56,7 +56,7 @@ def reassess(
     """Recompute a stored declaration from a changed document (amendment or findings)."""
     doc, errors = parse(document)
     if doc is not None:
-        errors += immutable(decl, doc)
+        errors += immutable(decl, doc) + acdd.missing(doc, ctx.partners)
         if amending:
             errors += corrections_kept(decl, doc)
     if errors or doc is None:

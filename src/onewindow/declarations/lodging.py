@@ -188,6 +188,8 @@ def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | 
         return invalid("items", "too_many", f"at most {ctx.max_items} items")
     if actor.role is Role.TRADER and actor.party_id != doc.declarant.id:
         return Forbidden(f"{actor.name} may lodge only as declarant {actor.party_id}")
+    if errors := acdd.missing(doc, ctx.partners):
+        return InvalidInput(errors)
     return doc
 
 
