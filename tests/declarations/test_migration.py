@@ -3,13 +3,8 @@ them, and the table is the one the model describes."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -23,36 +18,10 @@ BEFORE = "0007_witness_acks"
 TABLE = "declaration_amendment_requests"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own (not the shared, already migrated one)."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set ONEWINDOW_TEST_POSTGRES_URL to run the PostgreSQL variant")
-    base = "postgresql+psycopg://" + url.split("://", 1)[1]
-    schema = f"ow_mig_{uuid.uuid4().hex[:12]}"
-    admin = db.make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = db.make_engine(f"{base}?options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-def test_upgrade_keeps_declarations_and_adds_requests(empty: Engine) -> None:
-    command.upgrade(db.alembic_config(empty), BEFORE)
+def test_upgrade_keeps_declarations_and_adds_requests(empty_engine: Engine) -> None:
+    command.upgrade(db.alembic_config(empty_engine), BEFORE)
     at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-    with empty.begin() as conn:
+    with empty_engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO declarations (id, number, version, type, status, channel, office,"
@@ -73,9 +42,9 @@ def test_upgrade_keeps_declarations_and_adds_requests(empty: Engine) -> None:
             ),
             {"at": at},
         )
-    db.upgrade(empty)
-    assert db.current_revision(empty) == db.head_revision(empty)
-    with empty.begin() as conn:
+    db.upgrade(empty_engine)
+    assert db.current_revision(empty_engine) == db.head_revision(empty_engine)
+    with empty_engine.begin() as conn:
         kept = conn.execute(text("SELECT number, status FROM declarations")).all()
         assert [tuple(r) for r in kept] == [("VNHPH-2026-0000001", "inspection")]
         assert conn.execute(text("SELECT count(*) FROM declaration_controls")).scalar() == 1

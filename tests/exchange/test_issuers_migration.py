@@ -5,14 +5,11 @@ and no message is lost."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from onewindow import db
@@ -26,31 +23,11 @@ BEFORE = "0007_witness_acks"
 PG_URL = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def old_database(empty_engine: Engine) -> Engine:
     """A database migrated up to the revision before this one."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        command.upgrade(db.alembic_config(engine), BEFORE)
-        yield engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("set ONEWINDOW_TEST_POSTGRES_URL to run the PostgreSQL variant")
-    schema = f"ow_mig_{uuid.uuid4().hex[:12]}"
-    base = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]
-    admin = db.make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = db.make_engine(f"{base}?options=-csearch_path%3D{schema}")
-    try:
-        command.upgrade(db.alembic_config(engine), BEFORE)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    command.upgrade(db.alembic_config(empty_engine), BEFORE)
+    return empty_engine
 
 
 def _row(signer: Signer, reference: str, status: str, minutes: int) -> dict[str, object]:
