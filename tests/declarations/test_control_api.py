@@ -16,6 +16,8 @@ from onewindow.api import create_app
 from onewindow.node import Node
 from onewindow.risk import Opinion, Selectivity, Subject, Targets, create_profile
 
+from .test_control import cigarettes
+
 Doc = Callable[..., dict[str, Any]]
 D = "/api/v1/declarations"
 
@@ -114,19 +116,7 @@ def test_cigarettes_by_amendment_go_to_an_officer(
     trader = h(tokens["trader"])
     d = lodge(client, tokens["trader"], doc())
     assert (d["channel"], d["status"]) == ("green", "awaiting_payment")
-    smokes = doc()
-    smokes["items"] = [
-        {
-            "hs_code": "24022020",
-            "description": "Cigarettes",
-            "origin": "TH",
-            "quantity": "500000",
-            "unit": "PCE",
-            "net_mass_kg": "500",
-            "gross_mass_kg": "600",
-            "customs_value": "1.00",
-        }
-    ]
+    smokes = cigarettes(doc)
     amended = client.put(f"{D}/{d['number']}", json=smokes, headers=trader)
     assert amended.status_code == 200, amended.text
     assert (amended.json()["channel"], amended.json()["status"]) == ("red", "inspection")
