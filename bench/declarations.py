@@ -20,14 +20,14 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-from onewindow import auth
-from onewindow.clock import FixedClock
-from onewindow.config import Settings
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.service import lodge
+from onewindow.kit import auth
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.config import Settings
+from onewindow.kit.runtime import tune_collector
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
-from onewindow.runtime import tune_collector
 from onewindow.tariff import import_rates, import_schedule
 
 DATA = resources.files("onewindow") / "data"

@@ -45,13 +45,13 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import db
 from onewindow import node as node_module
 from onewindow.cli import main as cli_main
 from onewindow.cli import serve as serve_module
-from onewindow.config import get_settings, load
 from onewindow.exchange import federation, register_handler, service, transport
 from onewindow.exchange.handlers import Incoming
+from onewindow.kit import db
+from onewindow.kit.config import get_settings, load
 from onewindow.node import Node
 
 SETTLED = ("processed", "delivered", "rejected", "failed")

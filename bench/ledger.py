@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from onewindow import db
+from onewindow.kit import db
 from onewindow.ledger import merkle, service
 from onewindow.ledger.encoding import LeafEntry, leaf_data
 

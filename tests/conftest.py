@@ -17,13 +17,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from onewindow import auth, db
-from onewindow.clock import FixedClock
-from onewindow.config import PartnerConfig, Settings
 from onewindow.exchange import documents
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.exchange.models import OutgoingMessage
 from onewindow.exchange.service import sync_partners
+from onewindow.kit import auth, db
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.config import PartnerConfig, Settings
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
 from onewindow.tariff import import_rates, import_schedule

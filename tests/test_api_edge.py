@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from onewindow import auth
 from onewindow.api import create_app
 from onewindow.declarations import Declaration
+from onewindow.kit import auth
 from onewindow.node import Node
 
 PROBLEM = "application/problem+json"

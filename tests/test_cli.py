@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from onewindow.cli.main import app
-from onewindow.config import get_settings
+from onewindow.kit.config import get_settings
 
 DATA = resources.files("onewindow") / "data"
 runner = CliRunner()

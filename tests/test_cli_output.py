@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from onewindow.cli.main import COMMANDS, _load, app
-from onewindow.config import get_settings
 from onewindow.declarations.cli import render
 from onewindow.declarations.schemas import DeclarationRead
+from onewindow.kit.config import get_settings
 from onewindow.node import Node
 from onewindow.origin.cli import shift_dates
 from onewindow.origin.models import VerificationRequest

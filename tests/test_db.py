@@ -12,10 +12,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from onewindow.audit import AuditEvent
-from onewindow.db import Base, insert_many
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.repository import allocate_numbers
+from onewindow.kit.audit import AuditEvent
+from onewindow.kit.db import Base, insert_many
 
 
 def _declaration(number: str) -> dict[str, object]:

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from onewindow import keys
-from onewindow.errors import ConfigurationError
+from onewindow.kit import keys
+from onewindow.kit.errors import ConfigurationError
 
 
 def test_created_once_then_loaded(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Every endpoint and every command has a rule in onewindow.access, and the rules hold: each
+"""Every endpoint and every command has a rule in onewindow.kit.access, and the rules hold: each
 role is tried on each operation (403 when denied; when allowed neither 401 nor 403, nor 500)
 and on each command that takes `--as` (denied: non-zero exit naming `forbidden`)."""
 
@@ -14,10 +14,10 @@ from typer._click.core import Command
 from typer.core import TyperGroup as Group
 from typer.testing import CliRunner
 
-from onewindow import access, auth
 from onewindow.api import create_app
 from onewindow.cli.main import COMMANDS, _load, app
-from onewindow.config import get_settings
+from onewindow.kit import access, auth
+from onewindow.kit.config import get_settings
 from onewindow.node import Node
 
 DATA = resources.files("onewindow") / "data"
@@ -63,7 +63,7 @@ def takes_as(command: Command) -> bool:
 def test_every_operation_has_a_rule_and_every_rule_an_operation(node: Node) -> None:
     ops = operations(node)
     missing = [op for op in ops if op not in access.API]
-    assert missing == [], f"add these to onewindow.access.API: {missing}"
+    assert missing == [], f"add these to onewindow.kit.access.API: {missing}"
     stale = [op for op in access.API if op not in ops]
     assert stale == [], f"rules for endpoints that do not exist: {stale}"
 
@@ -71,7 +71,7 @@ def test_every_operation_has_a_rule_and_every_rule_an_operation(node: Node) -> N
 def test_every_command_has_a_rule_and_every_rule_a_command() -> None:
     tree = command_tree()
     missing = sorted(set(tree) - set(access.CLI))
-    assert missing == [], f"add these to onewindow.access.CLI: {missing}"
+    assert missing == [], f"add these to onewindow.kit.access.CLI: {missing}"
     assert sorted(set(access.CLI) - set(tree)) == []
     for path, command in tree.items():
         rule = access.CLI[path]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from onewindow.runtime import collector_paused
+from onewindow.kit.runtime import collector_paused
 
 
 @pytest.fixture(autouse=True)

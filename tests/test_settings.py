@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from onewindow.cli.main import COMMANDS, _load, app, report
-from onewindow.config import Settings, get_settings
-from onewindow.errors import InvalidSetting, OneWindowError
+from onewindow.kit.config import Settings, get_settings
+from onewindow.kit.errors import InvalidSetting, OneWindowError
 
 BIN = Path(sys.executable).parent / "onewindow"
 runner = CliRunner()

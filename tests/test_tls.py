@@ -1,5 +1,5 @@
 """Mutual TLS between nodes, against real TLS servers on loopback (uvicorn in a thread, with
-`onewindow.tls`'s options): the gateway's and the witness's clients check the partner's
+`onewindow.kit.tls`'s options): the gateway's and the witness's clients check the partner's
 certificate before sending anything; the server's partner routes need a partner's client
 certificate; plain HTTP only to loopback unless allowed."""
 
@@ -24,13 +24,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from typer.testing import CliRunner
 
-from onewindow import tls
 from onewindow.cli import main as cli
 from onewindow.cli import serve as serve_command
-from onewindow.config import PartnerConfig, Settings, get_settings, load
-from onewindow.errors import ConfigurationError, PartnerUnreachable
 from onewindow.exchange import federation, transport
 from onewindow.exchange.transport import HttpTransport, TransportError
+from onewindow.kit import tls
+from onewindow.kit.config import PartnerConfig, Settings, get_settings, load
+from onewindow.kit.errors import ConfigurationError, PartnerUnreachable
 from onewindow.ledger.remote import HttpFetcher
 
 
@@ -193,7 +193,7 @@ def test_plain_http_only_to_loopback_unless_allowed(
 ) -> None:
     plain = serve({})
     sender = HttpTransport(5, security=tls.ClientSecurity(), partners=dict)
-    with caplog.at_level(logging.WARNING, "onewindow.tls"):
+    with caplog.at_level(logging.WARNING, "onewindow.kit.tls"):
         assert sender.post(plain.url, [b"<a/>"]) == [b"<r/>"]
     assert "tls.plain_http" in caplog.text
     with pytest.raises(TransportError, match="refusing plain HTTP"):

@@ -15,13 +15,13 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from onewindow import auth, db
 from onewindow.api import create_app
-from onewindow.audit import AuditEvent
 from onewindow.cli.main import app
-from onewindow.clock import FixedClock
-from onewindow.config import get_settings
-from onewindow.errors import NotAuthenticated
+from onewindow.kit import auth, db
+from onewindow.kit.audit import AuditEvent
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.config import get_settings
+from onewindow.kit.errors import NotAuthenticated
 from onewindow.node import Node
 
 runner = CliRunner()

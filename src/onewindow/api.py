@@ -9,18 +9,19 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from onewindow import __version__, api_edge
-from onewindow.api_deps import authorize
+from onewindow import __version__
 from onewindow.declarations.api import reports
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.tasks import LodgingWriter
 from onewindow.exchange.api import router as exchange_router
+from onewindow.kit import api_edge
+from onewindow.kit.api_deps import authorize
+from onewindow.kit.runtime import tune_collector
 from onewindow.ledger import tasks as ledger_tasks
 from onewindow.ledger.api import router as ledger_router
 from onewindow.node import Node
 from onewindow.origin.api import router as origin_router
 from onewindow.risk.api import router as risk_router
-from onewindow.runtime import tune_collector
 from onewindow.tariff.api import router as tariff_router
 
 
@@ -58,7 +59,7 @@ def create_app(node: Node) -> FastAPI:
             "ledger": ledger.model_dump(mode="json"),
         }
 
-    # Every route checks its caller against onewindow.access before reading its parameters.
+    # Every route checks its caller against onewindow.kit.access before reading its parameters.
     routers = (declarations_router, reports, tariff_router, ledger_router, exchange_router,
                origin_router, risk_router)  # fmt: skip
     for router in routers:

@@ -1,8 +1,8 @@
 """Imports every domain's tables so that metadata (migrations, tests) sees them all."""
 
-from onewindow import audit, auth
 from onewindow.declarations import models as declarations_models
 from onewindow.exchange import models as exchange_models
+from onewindow.kit import audit, auth
 from onewindow.ledger import models as ledger_models
 from onewindow.origin import models as origin_models
 from onewindow.risk import models as risk_models

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import db
-from onewindow.clock import Clock, SystemClock
-from onewindow.config import Settings, get_settings
 from onewindow.declarations import acdd
 from onewindow.declarations.lodging import Context
+from onewindow.kit import db
+from onewindow.kit.clock import Clock, SystemClock
+from onewindow.kit.config import Settings, get_settings
 from onewindow.origin import receiving
 from onewindow.risk import NoModel, ScoreWindow, Selectivity, Targets, registry
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from onewindow.auth import SYSTEM, Principal
 from onewindow.declarations import service
 from onewindow.declarations.readmodel import to_read
 from onewindow.declarations.schemas import DeclarationRead
+from onewindow.kit.auth import SYSTEM, Principal
 from onewindow.node import Node
 from onewindow.origin import CertificateCreate, record_certificate
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.declarations import service, workflow
 from onewindow.declarations.readmodel import to_read
 from onewindow.declarations.schemas import (
@@ -24,7 +23,8 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
-from onewindow.errors import (
+from onewindow.kit.auth import SYSTEM, Principal, Role
+from onewindow.kit.errors import (
     Conflict,
     Forbidden,
     InvalidInput,

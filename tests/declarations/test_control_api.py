@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow import auth
 from onewindow.api import create_app
+from onewindow.kit import auth
 from onewindow.node import Node
 from onewindow.risk import Opinion, Selectivity, Subject, Targets, create_profile
 

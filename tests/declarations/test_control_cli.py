@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from onewindow import auth
 from onewindow.cli.main import app
-from onewindow.config import PartnerConfig, get_settings
 from onewindow.exchange.service import sync_partners
+from onewindow.kit import auth
+from onewindow.kit.config import PartnerConfig, get_settings
 from onewindow.node import Node
 from onewindow.risk import create_profile
 

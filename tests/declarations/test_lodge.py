@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from onewindow.audit import AuditEvent
-from onewindow.auth import SYSTEM
 from onewindow.declarations import Declaration, service
-from onewindow.errors import InvalidInput
+from onewindow.kit.audit import AuditEvent
+from onewindow.kit.auth import SYSTEM
+from onewindow.kit.errors import InvalidInput
 from onewindow.node import Node
 from onewindow.origin import get_certificate
 

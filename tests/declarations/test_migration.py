@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from onewindow import db
 from onewindow.declarations.models import AmendmentRequest
+from onewindow.kit import db
 
 BEFORE = "0007_witness_acks"
 TABLE = "declaration_amendment_requests"

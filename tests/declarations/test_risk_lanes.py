@@ -17,12 +17,12 @@ import pytest
 import typer
 import typer.testing
 
-from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.cli.main import app
-from onewindow.config import get_settings
 from onewindow.declarations import repository, service
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.schemas import Correction, InspectionFindings
+from onewindow.kit.auth import SYSTEM, Principal, Role
+from onewindow.kit.config import get_settings
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
 

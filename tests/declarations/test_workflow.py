@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.declarations import service
 from onewindow.declarations.readmodel import clearance_report, to_read
 from onewindow.declarations.repository import released_between
@@ -17,7 +16,8 @@ from onewindow.declarations.schemas import (
     InspectionFindings,
     Payment,
 )
-from onewindow.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from onewindow.kit.auth import SYSTEM, Principal, Role
+from onewindow.kit.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets, create_profile
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onewindow.errors import InvalidInput
 from onewindow.exchange import criteria, documents
 from onewindow.exchange.criteria import Criterion, Kind
+from onewindow.kit.errors import InvalidInput
 
 Sample = Callable[[], dict[str, Any]]
 

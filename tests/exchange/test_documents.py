@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from onewindow.errors import InvalidInput
 from onewindow.exchange import documents
+from onewindow.kit.errors import InvalidInput
 
 Sample = Callable[[], dict[str, Any]]
 ISSUED = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)

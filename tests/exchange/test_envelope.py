@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from onewindow.errors import ConfigurationError, FieldError, InvalidInput
 from onewindow.exchange import documents, envelope, pki
 from onewindow.exchange.envelope import Reason, Receipt, ReceiptStatus, Signer
+from onewindow.kit.errors import ConfigurationError, FieldError, InvalidInput
 
 Sample = Callable[[], dict[str, Any]]
 E = "{urn:onewindow:xsd:envelope:1}"

@@ -14,12 +14,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from onewindow import db, tls
 from onewindow.cli.main import app
-from onewindow.config import Settings, load
-from onewindow.errors import Conflict, InvalidInput, NotFound
 from onewindow.exchange import documents, envelope, federation, pki, repository
 from onewindow.exchange.gateway import Gateway
+from onewindow.kit import db, tls
+from onewindow.kit.config import Settings, load
+from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 
 NOW = datetime.now(UTC)
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from onewindow.config import PartnerConfig
 from onewindow.exchange import documents, envelope, issuers, service
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.models import DocumentIssuer
+from onewindow.kit.config import PartnerConfig
 from onewindow.ledger import LedgerEntry
 from onewindow.node import Node
 from onewindow.origin import get_certificate, receiving

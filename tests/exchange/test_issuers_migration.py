@@ -12,10 +12,10 @@ from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from onewindow import db
 from onewindow.exchange import documents, envelope
 from onewindow.exchange.envelope import Signer
 from onewindow.exchange.models import DocumentIssuer, IncomingMessage
+from onewindow.kit import db
 
 from .conftest import NOW, Federation, form_d
 

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from onewindow import keys
-from onewindow.errors import ConfigurationError, InvalidInput
 from onewindow.exchange import pki
+from onewindow.kit import keys
+from onewindow.kit.errors import ConfigurationError, InvalidInput
 
 
 def code_of(exc: pytest.ExceptionInfo[InvalidInput]) -> str:
@@ -292,7 +292,7 @@ def test_bad_pem_is_refused(tmp_path: Path) -> None:
 def test_node_key_file_from_keys_module_can_be_certified(
     federation: Any, tmp_path: Path, now: datetime
 ) -> None:
-    """The key `onewindow.keys` creates is the one the federation certifies."""
+    """The key `onewindow.kit.keys` creates is the one the federation certifies."""
     node_key = keys.load_or_create_key(tmp_path / "node.pem")
     key = pki.load_private_key((tmp_path / "node.pem").read_bytes())
     cert = pki.issue_node_certificate(federation.authority, "SG", key.public_key(), now=now)

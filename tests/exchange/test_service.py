@@ -18,13 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import audit, db, ledger
-from onewindow.config import PartnerConfig
-from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
+from onewindow import ledger
 from onewindow.exchange import documents, envelope, handlers, pki, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.handlers import Incoming
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage, Partner
+from onewindow.kit import audit, db
+from onewindow.kit.config import PartnerConfig
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
 from onewindow.ledger import LedgerEntry
 from onewindow.ledger import service as ledger_service
 

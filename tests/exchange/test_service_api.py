@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from onewindow import auth
 from onewindow.api import create_app
-from onewindow.config import Settings, load
 from onewindow.exchange import documents, envelope, federation, handlers, pki, transport
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.models import IncomingMessage
+from onewindow.kit import auth
+from onewindow.kit.config import Settings, load
 from onewindow.node import Node
 
 PATH = "/exchange/v1/messages"

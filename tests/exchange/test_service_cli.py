@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from onewindow.cli.main import app
-from onewindow.config import get_settings
 from onewindow.exchange import documents, federation
+from onewindow.kit.config import get_settings
 
 runner = CliRunner()
 

@@ -19,9 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import db
-from onewindow.clock import FixedClock
-from onewindow.config import PartnerConfig
 from onewindow.exchange import envelope, handlers, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.gateway import StaticGateway, View
@@ -29,6 +26,9 @@ from onewindow.exchange.handlers import Incoming
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage
 from onewindow.exchange.tasks import DeliveryPolicy, DeliveryWorker
 from onewindow.exchange.transport import LoopbackTransport
+from onewindow.kit import db
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.config import PartnerConfig
 
 Sample = Callable[[], dict[str, Any]]
 RECEIVED, REJECTED = ReceiptStatus.RECEIVED, ReceiptStatus.REJECTED

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from onewindow.db import Base
 from onewindow.exchange import models
+from onewindow.kit.db import Base
 
 
 def _names(diff: object) -> set[str]:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onewindow.errors import InvalidInput
 from onewindow.exchange import transport
 from onewindow.exchange.transport import HttpTransport, TransportError
+from onewindow.kit.errors import InvalidInput
 
 parts = st.lists(
     st.tuples(st.sampled_from(["application/xml", "application/problem+json"]), st.binary()),

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from onewindow.errors import InvalidInput
 from onewindow.exchange import xmlsafe
+from onewindow.kit.errors import InvalidInput
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

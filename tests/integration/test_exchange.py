@@ -28,17 +28,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.conftest import NodeProcess, free_ports
 
-from onewindow import db
-from onewindow.config import load
 from onewindow.exchange import documents, envelope, federation, pki, service
+from onewindow.kit import db
+from onewindow.kit.config import load
 
 # One pair of nodes for the whole module (with `--dist loadgroup`, on one worker).
 pytestmark = pytest.mark.xdist_group("exchange-federation")
 LAUNCHER = """
 import sys
 from sqlalchemy import text
-from onewindow import db, node
-from onewindow.config import get_settings
+from onewindow import node
+from onewindow.kit import db
+from onewindow.kit.config import get_settings
 from onewindow.exchange import DOCUMENT_TYPES, register_handler
 
 def record(session, message):

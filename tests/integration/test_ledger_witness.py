@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import delete, update
 from tests.integration.conftest import NodeProcess, free_port
 
-from onewindow import db, keys
 from onewindow.cli import main
 from onewindow.exchange import pki
+from onewindow.kit import db, keys
 from onewindow.ledger import service
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead

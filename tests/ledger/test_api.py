@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow import keys
 from onewindow.api import create_app
+from onewindow.kit import keys
 from onewindow.ledger import api, merkle, service
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.node import Node

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from onewindow import keys
-from onewindow.config import get_settings
+from onewindow.kit import keys
+from onewindow.kit.config import get_settings
 from onewindow.ledger import merkle
 from onewindow.ledger.cli import app
 

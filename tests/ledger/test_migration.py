@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from onewindow.db import Base
+from onewindow.kit.db import Base
 from onewindow.ledger import models
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from onewindow import db
+from onewindow.kit import db
 from onewindow.ledger import selfcheck, service
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.models import LedgerEntry, LedgerNode, SignedTreeHead

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.clock import FixedClock
-from onewindow.errors import LedgerDamaged
+from onewindow.kit import keys
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.errors import LedgerDamaged
 from onewindow.ledger import merkle, selfcheck, service
 from onewindow.ledger.encoding import LeafEntry, leaf_data
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead

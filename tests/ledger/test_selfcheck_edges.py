@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
-from onewindow import keys
 from onewindow.api import create_app
-from onewindow.config import get_settings
-from onewindow.errors import OneWindowError, PartnerUnreachable
+from onewindow.kit import keys
+from onewindow.kit.config import get_settings
+from onewindow.kit.errors import OneWindowError, PartnerUnreachable
 from onewindow.ledger import api, service
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.encoding import ledger_origin

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.clock import FixedClock
-from onewindow.errors import InvalidInput, LedgerDamaged, NotFound
+from onewindow.kit import keys
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.errors import InvalidInput, LedgerDamaged, NotFound
 from onewindow.ledger import merkle, service
 from onewindow.ledger.encoding import LeafEntry, leaf_data
 from onewindow.ledger.models import LedgerEntry, LedgerState

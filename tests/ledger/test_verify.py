@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onewindow import keys
-from onewindow.clock import FixedClock
-from onewindow.errors import PartnerUnreachable
 from onewindow.exchange import pki
+from onewindow.kit import keys
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.errors import PartnerUnreachable
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog
 from onewindow.ledger.schemas import VerifiableDocument

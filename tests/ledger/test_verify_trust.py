@@ -16,8 +16,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from onewindow import keys
 from onewindow.exchange import pki
+from onewindow.kit import keys
 from onewindow.ledger.cli import verify_command
 from onewindow.ledger.verify import make_verifiable
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.audit import trail
-from onewindow.auth import Principal, Role
-from onewindow.clock import FixedClock
-from onewindow.errors import Forbidden, InvalidInput, NotFound, PartnerUnreachable
+from onewindow.kit import keys
+from onewindow.kit.audit import trail
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.errors import Forbidden, InvalidInput, NotFound, PartnerUnreachable
 from onewindow.ledger import merkle
 from onewindow.ledger.alarms import acknowledge, list_alarms
 from onewindow.ledger.encoding import LeafEntry, ledger_origin, tree_head_message

@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from onewindow import keys
 from onewindow.api import create_app
-from onewindow.clock import FixedClock
-from onewindow.config import PartnerConfig, Settings, get_settings
 from onewindow.exchange import pki
+from onewindow.kit import keys
+from onewindow.kit.clock import FixedClock
+from onewindow.kit.config import PartnerConfig, Settings, get_settings
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog

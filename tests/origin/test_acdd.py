@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from onewindow.auth import SYSTEM
 from onewindow.declarations import service, to_read
 from onewindow.declarations.models import Declaration, PreArrival
-from onewindow.errors import InvalidInput
 from onewindow.exchange.handlers import Incoming, handler_for
+from onewindow.kit.auth import SYSTEM
+from onewindow.kit.errors import InvalidInput
 from onewindow.ledger import prove
 from onewindow.node import Node
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.declarations import service, to_read
-from onewindow.errors import Forbidden, InvalidInput, InvalidTransition
 from onewindow.exchange import documents
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.exchange.models import OutgoingMessage
+from onewindow.kit.auth import SYSTEM, Principal, Role
+from onewindow.kit.errors import Forbidden, InvalidInput, InvalidTransition
 from onewindow.ledger import prove
 from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing, receiving

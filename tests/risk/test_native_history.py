@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from onewindow.auth import SYSTEM, Principal, Role
 from onewindow.declarations import service
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.history import native_frame, read_native, recent_scores
 from onewindow.declarations.models import Control
 from onewindow.declarations.schemas import Correction, InspectionFindings
-from onewindow.errors import InvalidInput
+from onewindow.kit.auth import SYSTEM, Principal, Role
+from onewindow.kit.errors import InvalidInput
 from onewindow.node import Node
 from onewindow.risk import Selectivity, Subject, Targets, canonical_rows
 from onewindow.risk.columns import COLUMNS

@@ -17,11 +17,11 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
 from onewindow.api import create_app
-from onewindow.auth import SYSTEM
-from onewindow.db import Base
 from onewindow.declarations import service
 from onewindow.declarations.generator import declaration
-from onewindow.errors import Conflict, InvalidInput, NotFound
+from onewindow.kit.auth import SYSTEM
+from onewindow.kit.db import Base
+from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 from onewindow.node import Node
 from onewindow.risk import NoModel, Selectivity, Targets, registry
 from onewindow.risk.artifact import save

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onewindow.errors import InvalidInput
+from onewindow.kit.errors import InvalidInput
 from onewindow.risk.columns import COLUMNS
 from onewindow.risk.kcs import parse_kcs
 

@@ -11,7 +11,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from onewindow.errors import InvalidInput
+from onewindow.kit.errors import InvalidInput
 from onewindow.risk import artifact
 from onewindow.risk.evaluate import top_metrics
 from onewindow.risk.features import FEATURE_NAMES

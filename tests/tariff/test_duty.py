@@ -3,7 +3,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onewindow.money import round_money
+from onewindow.kit.money import round_money
 from onewindow.tariff.duty import Rates, item_taxes, to_national, totals
 
 RATES = Rates(mfn=Decimal(10), atiga=Decimal(0), vat=Decimal(10))

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from onewindow.errors import InvalidInput
+from onewindow.kit.errors import InvalidInput
 from onewindow.tariff.files import parse_rates, parse_schedule
 
 HEADER = "code,description,unit,mfn_rate,atiga_rate,vat_rate,valid_from,valid_to\n"

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onewindow.errors import InvalidInput, NotFound
+from onewindow.kit.errors import InvalidInput, NotFound
 from onewindow.tariff import (
     Rates,
     TariffBook,

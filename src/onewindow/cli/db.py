@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from onewindow import db
-from onewindow.cli.output import console, emit_json
-from onewindow.config import get_settings
+from onewindow.kit import db
+from onewindow.kit.cli import console, emit_json
+from onewindow.kit.config import get_settings
 
 app = typer.Typer(help="The node's database: migrations and status.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print one JSON document only")

@@ -25,16 +25,16 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from onewindow import auth
-from onewindow.auth import Principal, Role
-from onewindow.cli.output import console, fail
-from onewindow.config import load
 from onewindow.declarations import service, to_read
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.models import PreArrival
 from onewindow.declarations.schemas import DocumentCheck, InspectionFindings, Payment
 from onewindow.exchange import federation
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage
+from onewindow.kit import auth
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.cli import console, fail
+from onewindow.kit.config import load
 from onewindow.ledger import head
 from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing

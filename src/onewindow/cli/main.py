@@ -17,8 +17,8 @@ import typer._click as click  # the click that this pinned typer vendors and bui
 import typer.core
 import typer.main
 
-from onewindow.errors import InvalidSetting, OneWindowError
-from onewindow.runtime import tune_collector
+from onewindow.kit.errors import InvalidSetting, OneWindowError
+from onewindow.kit.runtime import tune_collector
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "declaration": ("onewindow.declarations.cli:app", "Import and export declarations."),

@@ -16,14 +16,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
-from onewindow import tls
 from onewindow.api import create_app
-from onewindow.cli.output import console, fail, handled
-from onewindow.config import get_settings
 from onewindow.exchange.api import gateway_of
 from onewindow.exchange.gateway import Gateway
 from onewindow.exchange.tasks import DeliveryPolicy, DeliveryWorker
 from onewindow.exchange.transport import PATH, HttpTransport
+from onewindow.kit import tls
+from onewindow.kit.cli import console, fail, handled
+from onewindow.kit.config import get_settings
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.tasks import run_witness
 from onewindow.node import Node

@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow import auth
-from onewindow.cli.output import console, emit_json, handled
+from onewindow.kit import auth
+from onewindow.kit.cli import console, emit_json, handled
 from onewindow.node import Node
 
 app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)

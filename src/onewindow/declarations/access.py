@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.auth import Principal, Role
 from onewindow.declarations import repository, workflow
 from onewindow.declarations.lodging import ENTITY
 from onewindow.declarations.models import Declaration
-from onewindow.errors import Forbidden, NotFound, OfficerActed
+from onewindow.kit import audit
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.errors import Forbidden, NotFound, OfficerActed
 
 log = logging.getLogger("onewindow.declarations")
 # Roles kept away from declarations altogether. Named by exclusion so that reading roles

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.db import jsonable
 from onewindow.declarations.assessment import Plan
 from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.declarations.schemas import DeclarationCreate
-from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, register_handler
+from onewindow.kit.db import jsonable
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.origin.issuing import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")

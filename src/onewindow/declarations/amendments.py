@@ -12,8 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from onewindow.auth import Principal
-from onewindow.db import insert_many
 from onewindow.declarations import acdd, workflow
 from onewindow.declarations.access import (
     act,
@@ -43,7 +41,9 @@ from onewindow.declarations.schemas import (
     DeclarationCreate,
     ItemCreate,
 )
-from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from onewindow.kit.auth import Principal
+from onewindow.kit.db import insert_many
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
 from onewindow.origin import CertificateItem
 from onewindow.risk.selectivity import RANK
 

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from onewindow.api_deps import Caller, NodeDep, TokenDep, principal
 from onewindow.declarations import service
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
@@ -26,7 +25,8 @@ from onewindow.declarations.schemas import (
     Payment,
 )
 from onewindow.declarations.tasks import LodgingWriter
-from onewindow.fields import MAX_OFFSET
+from onewindow.kit.api_deps import Caller, NodeDep, TokenDep, principal
+from onewindow.kit.fields import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 reports = APIRouter(prefix="/api/v1/reports", tags=["reports"])

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from onewindow.codes import INCOTERMS, UNITS, is_country, is_currency, is_locode
 from onewindow.declarations.schemas import DeclarationCreate
-from onewindow.errors import FieldError, from_validation
+from onewindow.kit.codes import INCOTERMS, UNITS, is_country, is_currency, is_locode
+from onewindow.kit.errors import FieldError, from_validation
 from onewindow.origin import Certificate, Claim, decide
 from onewindow.tariff import TariffBook, TaxLine, item_taxes, to_national
 

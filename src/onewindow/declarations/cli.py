@@ -12,7 +12,6 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy import select
 
-from onewindow.cli.output import AS, acting, console, emit_json, fail, handled
 from onewindow.declarations import service
 from onewindow.declarations.models import PreArrival
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
@@ -27,7 +26,8 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
-from onewindow.money import round_money
+from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled
+from onewindow.kit.money import round_money
 from onewindow.node import Node
 
 app = typer.Typer(help="Import and export declarations.", no_args_is_help=True)

@@ -29,9 +29,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow import db
 from onewindow.declarations.models import Control, Declaration, DeclarationItem, TaxLineRow
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit import db
+from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.frame import conform
 from onewindow.risk.service import Subject, SubjectItem, canonical_rows
 

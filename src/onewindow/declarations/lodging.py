@@ -12,19 +12,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.auth import Principal, Role
-from onewindow.clock import Clock
-from onewindow.db import insert_many
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import Plan, assess, parse
 from onewindow.declarations.models import DeclarationItem, PreArrival, TaxLineRow
 from onewindow.declarations.schemas import DeclarationCreate
-from onewindow.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
+from onewindow.kit import audit
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.clock import Clock
+from onewindow.kit.db import insert_many
+from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
+from onewindow.kit.runtime import collector_paused
 from onewindow.origin import Certificate, CertificateItem, get_certificate
 from onewindow.origin.receiving import ClaimOutcome, report_claims
 from onewindow.risk import Selectivity, Subject, SubjectItem
-from onewindow.runtime import collector_paused
 from onewindow.tariff import TariffBook
 
 log = logging.getLogger("onewindow.declarations")

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onewindow.db import Base, UTCDateTime
+from onewindow.kit.db import Base, UTCDateTime
 
 MONEY = Numeric(20, 2)
 QTY = Numeric(18, 3)

@@ -14,9 +14,6 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from onewindow.audit import AuditEvent
-from onewindow.auth import Principal, Role
-from onewindow.db import Base, table
 from onewindow.declarations import workflow
 from onewindow.declarations.models import AmendmentRequest, Declaration
 from onewindow.declarations.schemas import (
@@ -28,7 +25,10 @@ from onewindow.declarations.schemas import (
     RiskRead,
     TaxLineRead,
 )
-from onewindow.money import round_money
+from onewindow.kit.audit import AuditEvent
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.db import Base, table
+from onewindow.kit.money import round_money
 
 
 def plain(value: Decimal) -> Decimal:

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.db import insert_many
 from onewindow.declarations.models import Declaration, NumberSequence
+from onewindow.kit.db import insert_many
 
 
 def allocate_numbers(session: Session, office: str, year: int, count: int) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.fields import (
+from onewindow.kit.fields import (
     CertificateRef,
     CorrectedValue,
     Country,

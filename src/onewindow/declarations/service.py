@@ -9,8 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.auth import Principal, Role
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.access import (
     act,
@@ -37,7 +35,9 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
-from onewindow.errors import Conflict, Forbidden, invalid
+from onewindow.kit import audit
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.errors import Conflict, Forbidden, invalid
 from onewindow.origin import CertificateItem
 
 __all__ = [

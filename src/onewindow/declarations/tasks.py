@@ -15,11 +15,11 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from onewindow import auth
 from onewindow.declarations.lodging import Lodged, lodge_each
 from onewindow.declarations.readmodel import from_rows
 from onewindow.declarations.schemas import DeclarationCreate, DeclarationRead
-from onewindow.errors import OneWindowError
+from onewindow.kit import auth
+from onewindow.kit.errors import OneWindowError
 from onewindow.node import Node
 
 

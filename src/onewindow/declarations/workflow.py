@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onewindow.auth import Role
-from onewindow.errors import InvalidTransition
+from onewindow.kit.auth import Role
+from onewindow.kit.errors import InvalidTransition
 
 REGISTERED = "registered"
 DOCUMENT_CHECK = "document_check"

@@ -20,16 +20,16 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from onewindow import auth
-from onewindow.api_deps import NodeDep, TokenDep, principal
-from onewindow.errors import OneWindowError
 from onewindow.exchange import inbox, repository, transport
 from onewindow.exchange.envelope import Opened
 from onewindow.exchange.gateway import Gateway, View
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.schemas import MessageRead, PartnerRead, StatsRead
 from onewindow.exchange.tasks import write_transaction
-from onewindow.fields import MAX_OFFSET
+from onewindow.kit import auth
+from onewindow.kit.api_deps import NodeDep, TokenDep, principal
+from onewindow.kit.errors import OneWindowError
+from onewindow.kit.fields import MAX_OFFSET
 from onewindow.node import Node
 
 log = logging.getLogger("onewindow.exchange")
@@ -190,7 +190,7 @@ def list_messages(
 def stats(node: NodeDep, token: TokenDep) -> StatsRead:
     """Counts per partner, document type, direction and status."""
     with node.transaction() as session:
-        principal(session, token)  # the route's rule (onewindow.access) says who
+        principal(session, token)  # the route's rule (onewindow.kit.access) says who
         return StatsRead.of(repository.stats(session))
 
 

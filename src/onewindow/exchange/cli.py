@@ -10,12 +10,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow.cli.output import console, emit_json, fail, handled
-from onewindow.errors import invalid
 from onewindow.exchange import documents, federation, repository, service, xmlsafe
 from onewindow.exchange.gateway import Gateway
 from onewindow.exchange.schemas import MessageRead, PartnerRead, StatsRead
 from onewindow.exchange.tasks import DeliveryWorker
+from onewindow.kit.cli import console, emit_json, fail, handled
+from onewindow.kit.errors import invalid
 from onewindow.node import Node
 
 app = typer.Typer(help="Messages to and from partner nodes.", no_args_is_help=True)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput
 
 # ATIGA Art. 30(2): material with an RVC under 40 % may still be cumulated in proportion to
 # its value content, provided that content is at least 20 %.

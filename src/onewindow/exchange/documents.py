@@ -23,9 +23,9 @@ from typing import Any
 import xmlschema
 from lxml import etree
 
-from onewindow.errors import FieldError, InvalidInput, invalid
 from onewindow.exchange import mapping, xmlsafe
 from onewindow.exchange.mapping import BOOL, DATE, DATETIME, DECIMAL, GROUP, INT, F, group
+from onewindow.kit.errors import FieldError, InvalidInput, invalid
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 MAX_ERRORS = 50

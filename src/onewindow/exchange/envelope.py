@@ -23,8 +23,8 @@ from enum import StrEnum
 from cryptography import x509
 from lxml import etree
 
-from onewindow.errors import ConfigurationError, InvalidInput, invalid
 from onewindow.exchange import documents, pki, xmlsafe
+from onewindow.kit.errors import ConfigurationError, InvalidInput, invalid
 
 ENVELOPE_NS = documents.ENVELOPE.namespace
 RECEIPT = documents.DOCUMENT_TYPES["RECEIPT"]

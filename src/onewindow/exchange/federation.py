@@ -26,9 +26,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onewindow import tls
-from onewindow.errors import Conflict, NotFound, invalid
 from onewindow.exchange import pki
+from onewindow.kit import tls
+from onewindow.kit.errors import Conflict, NotFound, invalid
 
 # ASEAN member states and their currencies: the federation this was built for.
 CURRENCIES = {

@@ -24,11 +24,11 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import db
-from onewindow.config import PartnerConfig, Settings, load
-from onewindow.errors import ConfigurationError, InvalidInput
 from onewindow.exchange import pki, service
 from onewindow.exchange.envelope import Signer
+from onewindow.kit import db
+from onewindow.kit.config import PartnerConfig, Settings, load
+from onewindow.kit.errors import ConfigurationError, InvalidInput
 
 log = logging.getLogger("onewindow.exchange")
 

@@ -29,7 +29,6 @@ from typing import Any
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from onewindow.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 from onewindow.exchange import documents, envelope, issuers, mapping, repository
 from onewindow.exchange.envelope import (
     Opened,
@@ -40,6 +39,7 @@ from onewindow.exchange.envelope import (
 )
 from onewindow.exchange.handlers import Incoming, batch_scope, handler_for
 from onewindow.exchange.pki import TrustStore
+from onewindow.kit.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 
 log = logging.getLogger("onewindow.exchange")
 # Verification leaves freshness to `apply_verified`, which answers known messages first.

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from onewindow.errors import InvalidInput, invalid
 from onewindow.exchange import documents
+from onewindow.kit.errors import InvalidInput, invalid
 
 Key = tuple[str, str]  # the type of the document concerned, its reference
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput
 
 TEXT, INT, DECIMAL, DATE, DATETIME, BOOL, GROUP = [
     "text",

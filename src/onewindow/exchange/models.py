@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onewindow.db import Base, UTCDateTime
+from onewindow.kit.db import Base, UTCDateTime
 
 OUT_STATUSES = ("queued", "sent", "delivered", "processed", "rejected", "failed")
 IN_STATUSES = ("processed", "received", "superseded", "rejected")

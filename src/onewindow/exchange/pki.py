@@ -4,7 +4,7 @@ The root signs node certificates directly (no intermediates), so a chain is one 
 to check. A node certificate names its country twice, in the subject's countryName and in a
 `urn:onewindow:node:XX` subjectAltName URI, and both must agree. A country may hold several
 valid certificates at once (key rotation), each known by its key id: the first 16 hex digits
-of SHA-256 over the SubjectPublicKeyInfo DER, the same id `onewindow.keys` gives Ed25519 keys.
+of SHA-256 over the SubjectPublicKeyInfo DER, the same id `onewindow.kit.keys` gives Ed25519 keys.
 
 Verification failures raise InvalidInput with a stable code (path "certificate"), so that a
 receiving node can copy them into a rejected receipt as coded reasons.
@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from onewindow.codes import is_country
-from onewindow.errors import ConfigurationError, InvalidInput, invalid
+from onewindow.kit.codes import is_country
+from onewindow.kit.errors import ConfigurationError, InvalidInput, invalid
 
 SigningKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey

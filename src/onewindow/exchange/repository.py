@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.db import insert_many
 from onewindow.exchange.models import (
     PENDING,
     AppliedVersion,
@@ -21,6 +20,7 @@ from onewindow.exchange.models import (
     OutgoingMessage,
     Partner,
 )
+from onewindow.kit.db import insert_many
 
 OUT, IN = "out", "in"
 

@@ -14,8 +14,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow.config import PartnerConfig
-from onewindow.errors import FieldError, InvalidInput, NotFound, invalid
 from onewindow.exchange import documents, envelope, repository
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.handlers import (
@@ -29,6 +27,8 @@ from onewindow.exchange.handlers import (
 from onewindow.exchange.inbox import Outcome, apply_verified, receive_many, verify
 from onewindow.exchange.models import Partner
 from onewindow.exchange.pki import TrustStore
+from onewindow.kit.config import PartnerConfig
+from onewindow.kit.errors import FieldError, InvalidInput, NotFound, invalid
 
 __all__ = [
     "Handler",

@@ -26,13 +26,13 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import db
-from onewindow.clock import Clock, SystemClock
-from onewindow.errors import OneWindowError
 from onewindow.exchange import envelope, repository, service
 from onewindow.exchange.gateway import View, ViewSource
 from onewindow.exchange.repository import Claimed
 from onewindow.exchange.transport import HttpTransport, Transport, TransportError
+from onewindow.kit import db
+from onewindow.kit.clock import Clock, SystemClock
+from onewindow.kit.errors import OneWindowError
 
 log = logging.getLogger("onewindow.exchange")
 EXPIRY_CHECK = timedelta(seconds=5)  # how often messages past their time to live are parked

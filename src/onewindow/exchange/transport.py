@@ -17,9 +17,9 @@ from typing import Protocol
 
 import httpx
 
-from onewindow import tls
-from onewindow.config import PartnerConfig, get_settings
-from onewindow.errors import invalid
+from onewindow.kit import tls
+from onewindow.kit.config import PartnerConfig, get_settings
+from onewindow.kit.errors import invalid
 
 PATH = "/exchange/v1/messages"
 XML = "application/xml"
@@ -124,7 +124,7 @@ def receipts_from(parts: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
 
 class HttpTransport:
     """Envelopes over HTTPS (mutual TLS with the federation CA, the partner's certificate
-    naming the partner: see onewindow.tls) with httpx; one client, kept-alive connections,
+    naming the partner: see onewindow.kit.tls) with httpx; one client, kept-alive connections,
     thread-safe. `partners` gives the current partners, so that the certificate expected at an
     endpoint follows the configuration; by default both come from the node's settings."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from onewindow.errors import invalid
+from onewindow.kit.errors import invalid
 
 MAX_BYTES = 2 * 1024 * 1024
 _PATH = "document"

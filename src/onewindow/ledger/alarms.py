@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.auth import Principal, Role
-from onewindow.errors import NotFound, invalid
+from onewindow.kit import audit
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.errors import NotFound, invalid
 from onewindow.ledger.models import WitnessedHead
 
 NOTE_MAX = 1000

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from onewindow import keys
-from onewindow.api_deps import NodeDep, TokenDep, principal
-from onewindow.auth import Role
-from onewindow.fields import MAX_OFFSET
+from onewindow.kit import keys
+from onewindow.kit.api_deps import NodeDep, TokenDep, principal
+from onewindow.kit.auth import Role
+from onewindow.kit.fields import MAX_OFFSET
 from onewindow.ledger import alarms, selfcheck, service, trust, verify, witness
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from onewindow import keys
-from onewindow.cli.output import (
+from onewindow.kit import keys
+from onewindow.kit.cli import (
     AS,
     EXIT_FAILED,
     acting,
@@ -23,9 +23,9 @@ from onewindow.cli.output import (
     fail,
     handled,
 )
-from onewindow.clock import SystemClock
-from onewindow.config import Settings, get_settings
-from onewindow.errors import ConfigurationError, invalid
+from onewindow.kit.clock import SystemClock
+from onewindow.kit.config import Settings, get_settings
+from onewindow.kit.errors import ConfigurationError, invalid
 from onewindow.ledger import alarms, selfcheck, service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher

@@ -26,8 +26,8 @@ from functools import lru_cache
 
 import orjson
 
-from onewindow.codes import is_country
-from onewindow.errors import FieldError
+from onewindow.kit.codes import is_country
+from onewindow.kit.errors import FieldError
 
 LEAF_FORMAT = 1
 KINDS = ("issued", "received", "revoked", "status_change")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from onewindow import keys
-from onewindow.clock import Clock
-from onewindow.errors import PartnerRefused, PartnerUnreachable
+from onewindow.kit import keys
+from onewindow.kit.clock import Clock
+from onewindow.kit.errors import PartnerRefused, PartnerUnreachable
 from onewindow.ledger import merkle
 from onewindow.ledger.encoding import LeafEntry, leaf_data, ledger_origin, tree_head_message
 from onewindow.ledger.models import LedgerEntry, SignedTreeHead

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onewindow.db import Base
+from onewindow.kit.db import Base
 
 # On SQLite only a column typed exactly INTEGER is the rowid: the leaf index then costs no
 # separate index, and appends go at the end of the table's B-tree.

@@ -26,9 +26,9 @@ import httpx
 import orjson
 from sqlalchemy.orm import Session
 
-from onewindow import tls
-from onewindow.config import PartnerConfig, get_settings
-from onewindow.errors import (
+from onewindow.kit import tls
+from onewindow.kit.config import PartnerConfig, get_settings
+from onewindow.kit.errors import (
     OneWindowError,
     PartnerAnswerMalformed,
     PartnerRefused,
@@ -187,7 +187,7 @@ def parse_proofs(body: Any) -> tuple[Checkpoint, list[ProvenEntry]]:
 class HttpFetcher:
     """GET on a node's public ledger endpoints. Answers are capped in size; redirects are not
     followed (a node's endpoint is configured, not discovered). Over mutual TLS with the
-    federation CA, the partner's certificate naming the partner (onewindow.tls); by default
+    federation CA, the partner's certificate naming the partner (onewindow.kit.tls); by default
     with the node's settings."""
 
     def __init__(

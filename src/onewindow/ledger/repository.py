@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from onewindow.errors import LedgerDamaged
+from onewindow.kit.errors import LedgerDamaged
 from onewindow.ledger import merkle
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
 

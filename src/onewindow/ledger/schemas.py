@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.fields import FreeText
-from onewindow.keys import NodeKey
+from onewindow.kit.fields import FreeText
+from onewindow.kit.keys import NodeKey
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.models import LedgerCheck, LedgerEntry, SignedTreeHead, WitnessedHead
 from onewindow.ledger.selfcheck import Finding

@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.errors import LedgerDamaged
+from onewindow.kit import keys
+from onewindow.kit.errors import LedgerDamaged
 from onewindow.ledger import merkle, repository
 from onewindow.ledger.encoding import LeafEntry, leaf_data, tree_head_message
 from onewindow.ledger.models import LedgerCheck, LedgerEntry, LedgerNode, SignedTreeHead

@@ -12,10 +12,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.clock import Clock
-from onewindow.db import insert_values
-from onewindow.errors import InvalidInput, NotFound, invalid
+from onewindow.kit import keys
+from onewindow.kit.clock import Clock
+from onewindow.kit.db import insert_values
+from onewindow.kit.errors import InvalidInput, NotFound, invalid
 from onewindow.ledger import merkle, repository, selfcheck
 from onewindow.ledger.encoding import (
     LeafEntry,

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.errors import ConfigurationError, LedgerDamaged
+from onewindow.kit import keys
+from onewindow.kit.errors import ConfigurationError, LedgerDamaged
 from onewindow.ledger import selfcheck
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from onewindow import keys
-from onewindow.errors import ConfigurationError
+from onewindow.kit import keys
+from onewindow.kit.errors import ConfigurationError
 
 NODE_URI_PREFIX = "urn:onewindow:node:"
 PEM = Encoding.PEM

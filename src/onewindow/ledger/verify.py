@@ -57,8 +57,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.errors import ConfigurationError, PartnerError, PartnerRefused
+from onewindow.kit import keys
+from onewindow.kit.errors import ConfigurationError, PartnerError, PartnerRefused
 from onewindow.ledger import merkle, service, trust
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import Checkpoint, Fetcher, ProvenEntry, parse_head, parse_proofs

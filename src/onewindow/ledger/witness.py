@@ -30,9 +30,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from onewindow import keys
-from onewindow.config import Settings
-from onewindow.errors import (
+from onewindow.kit import keys
+from onewindow.kit.config import Settings
+from onewindow.kit.errors import (
     ConfigurationError,
     PartnerAnswerMalformed,
     PartnerError,

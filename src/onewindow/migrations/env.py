@@ -1,8 +1,8 @@
-"""Alembic environment: the engine comes from the caller (onewindow.db.upgrade)."""
+"""Alembic environment: the engine comes from the caller (onewindow.kit.db.upgrade)."""
 
 from alembic import context
 
-from onewindow.db import Base
+from onewindow.kit.db import Base
 from onewindow.models import load_all
 
 load_all()

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from onewindow.api_deps import NodeDep, TokenDep, principal
-from onewindow.errors import NotFound
-from onewindow.fields import TEXT
+from onewindow.kit.api_deps import NodeDep, TokenDep, principal
+from onewindow.kit.errors import NotFound
+from onewindow.kit.fields import TEXT
 from onewindow.origin import get_certificate, issuing
 
 router = APIRouter(prefix="/api/v1/origin", tags=["origin"])

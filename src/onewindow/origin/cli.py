@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from rich.table import Column, Table
 from sqlalchemy import select
 
-from onewindow.cli.output import AS, acting, console, emit_json, fail, handled, read_error
-from onewindow.errors import FieldError, InvalidInput, NotFound
+from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
+from onewindow.kit.errors import FieldError, InvalidInput, NotFound
 from onewindow.node import Node
 from onewindow.origin import (
     CertificateCreate,

@@ -16,12 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.auth import Principal, Role
-from onewindow.config import Settings
-from onewindow.db import jsonable
-from onewindow.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, criteria, documents, send
 from onewindow.exchange.handlers import Handler
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.config import Settings
+from onewindow.kit.db import jsonable
+from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.ledger import LeafEntry, log_entry
 from onewindow.origin.models import Certificate, CertificateSequence
 from onewindow.origin.service import form_d_items

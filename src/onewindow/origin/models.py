@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onewindow.db import Base, UTCDateTime
+from onewindow.kit.db import Base, UTCDateTime
 
 
 class Certificate(Base):

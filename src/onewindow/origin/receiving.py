@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.db import jsonable
-from onewindow.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.exchange import Incoming, register_batch_scope, register_handler
+from onewindow.kit.db import jsonable
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.ledger import gathered
 from onewindow.origin.issuing import logged, send_logged
 from onewindow.origin.models import Certificate, VerificationRequest

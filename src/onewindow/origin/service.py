@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.codes import is_country
-from onewindow.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.codes import is_country
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate
 

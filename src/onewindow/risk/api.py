@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from onewindow import auth
-from onewindow.api_deps import NodeDep, TokenDep, principal
+from onewindow.kit import auth
+from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.risk import registry
 from onewindow.risk.schemas import ModelRead
 
@@ -17,7 +17,7 @@ def models(node: NodeDep, token: TokenDep) -> list[ModelRead]:
     """The registered risk models, newest first, with their data range, internal validation
     metrics and which one is active."""
     with node.transaction() as session:
-        principal(session, token)  # the route's rule (onewindow.access) says who
+        principal(session, token)  # the route's rule (onewindow.kit.access) says who
         return [ModelRead.of(m) for m in registry.list_models(session)]
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import lightgbm as lgb
 import orjson
 
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.features import FEATURE_NAMES, FeatureStats
 from onewindow.risk.model import RiskModel, Settings
 

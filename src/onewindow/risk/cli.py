@@ -21,10 +21,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from onewindow.cli.output import console, emit_json, err_console, handled
 from onewindow.declarations.history import REVENUE_NOTE as NATIVE_REVENUE_NOTE
 from onewindow.declarations.history import native_frame, read_native
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.cli import console, emit_json, err_console, handled
+from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.node import Node
 from onewindow.risk import artifact, registry
 from onewindow.risk.evaluate import report, rounded

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.columns import (
     CODE_COLUMNS,
     NUMBER_COLUMNS,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from onewindow.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.frame import conform
 
 REVENUE_NOTE = "revenue = Fraud × Item Price × Tax Rate / 100 (duty on the declared value)"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onewindow.db import Base, UTCDateTime
+from onewindow.kit.db import Base, UTCDateTime
 
 
 class RiskProfile(Base):

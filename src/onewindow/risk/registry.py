@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.config import ROOT, Settings
-from onewindow.errors import Conflict, InvalidInput, NotFound
+from onewindow.kit import audit
+from onewindow.kit.config import ROOT, Settings
+from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 from onewindow.risk.models import RegisteredModel
 from onewindow.risk.service import Opinion, Subject
 

@@ -12,8 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.codes import is_country
-from onewindow.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.codes import is_country
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput
 from onewindow.risk.columns import SCORING_COLUMNS
 from onewindow.risk.models import RiskProfile
 from onewindow.risk.selectivity import ScoreWindow, Selection, Targets

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from onewindow.api_deps import NodeDep, TokenDep, principal
+from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.tariff import nomenclature, service
 
 router = APIRouter(prefix="/api/v1", tags=["tariff"])

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow.cli.output import console, emit_json, fail, handled, read_error
+from onewindow.kit.cli import console, emit_json, fail, handled, read_error
 from onewindow.node import Node
 from onewindow.tariff import nomenclature, service
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from onewindow.money import round_money
+from onewindow.kit.money import round_money
 
 HUNDRED = Decimal(100)
 

@@ -12,9 +12,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from onewindow.codes import UNITS
-from onewindow.errors import FieldError, InvalidInput
-from onewindow.money import is_currency
+from onewindow.kit.codes import UNITS
+from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.money import is_currency
 from onewindow.tariff.nomenclature import is_subheading
 
 SCHEDULE_HEADER = [

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Date, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onewindow.db import Base
+from onewindow.kit.db import Base
 
 RATE = Numeric(9, 4)
 

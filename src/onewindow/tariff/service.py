@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from onewindow.errors import NotFound
+from onewindow.kit.errors import NotFound
 from onewindow.tariff import files
 from onewindow.tariff.duty import Rates
 from onewindow.tariff.models import ExchangeRate, TariffLine

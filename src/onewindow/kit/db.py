@@ -24,7 +24,7 @@ from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, 
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -21,8 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from onewindow import access, auth
-from onewindow.errors import Forbidden, NotAuthenticated
+from onewindow.kit import access, auth
+from onewindow.kit.errors import Forbidden, NotAuthenticated
 from onewindow.node import Node
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `onewindow user add`")

@@ -16,8 +16,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from onewindow.config import ROOT
-from onewindow.errors import ConfigurationError
+from onewindow.kit.config import ROOT
+from onewindow.kit.errors import ConfigurationError
 
 DEFAULT_KEY_PATH = ROOT / "var" / "keys" / "node-ed25519.pem"
 KEY_ID_LENGTH = 16

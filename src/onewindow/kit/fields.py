@@ -26,8 +26,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from onewindow.codes import INCOTERMS
-from onewindow.errors import pattern
+from onewindow.kit.codes import INCOTERMS
+from onewindow.kit.errors import pattern
 
 # ---- free text ----
 

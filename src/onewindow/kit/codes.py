@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pycountry
 
-from onewindow.money import is_currency
+from onewindow.kit.money import is_currency
 
 # UN/ECE Recommendation 20 units seen on customs declarations (a curated subset).
 UNITS = frozenset(

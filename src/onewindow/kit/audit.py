@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from onewindow.db import Base, UTCDateTime, insert_many
+from onewindow.kit.db import Base, UTCDateTime, insert_many
 
 
 class AuditEvent(Base):

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SettingsSourceError
 
-from onewindow.errors import InvalidSetting
-from onewindow.money import is_currency
+from onewindow.kit.errors import InvalidSetting
+from onewindow.kit.money import is_currency
 
 ROOT = Path.cwd()
 
@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     country: str = Field("VN", description="ISO 3166 alpha-2 code of this node's member state")
     currency: str = Field("VND", description="National currency (ISO 4217)")
     database_url: str = Field(
-        default_factory=lambda: f"sqlite:///{ROOT / 'var' / 'onewindow.db'}",
+        default_factory=lambda: f"sqlite:///{ROOT / 'var' / 'onewindow.kit.db'}",
         description="SQLAlchemy URL; SQLite by default, postgresql+psycopg:// in production",
     )
     host: str = Field("127.0.0.1", min_length=1)
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     cert_file: Path | None = None
     ca_file: Path | None = None
     partners: dict[str, PartnerConfig] = Field(default_factory=dict)
-    # Mutual TLS between nodes (onewindow.tls): this node's TLS key and certificate, issued by
+    # Mutual TLS between nodes (onewindow.kit.tls): this node's TLS key and certificate, issued by
     # the federation CA. Without them the node serves and talks plain HTTP, to loopback only
     # unless allow_plain_http.
     tls_cert_file: Path | None = None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onewindow.auth import Principal, Role
-from onewindow.errors import Forbidden
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.errors import Forbidden
 
 T, OF, S, A = Role.TRADER, Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR
 IA, AN = Role.ISSUING_AUTHORITY, Role.ANALYST
@@ -220,7 +220,7 @@ def markdown() -> str:
     out = [
         "# Roles: who may use which endpoint and command",
         "",
-        "Generated from `src/onewindow/access.py` by `onewindow.access.markdown()`; a test",
+        "Generated from `src/onewindow/access.py` by `onewindow.kit.access.markdown()`; a test",
         "checks that this file equals it, and that every endpoint and command has a rule.",
         "",
         "Roles: **trader** (a company or broker, for its own party only), **officer**,",

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from onewindow import audit
-from onewindow.db import Base, UTCDateTime
-from onewindow.errors import Conflict, Forbidden, NotAuthenticated, NotFound, invalid
+from onewindow.kit import audit
+from onewindow.kit.db import Base, UTCDateTime
+from onewindow.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, invalid
 
 
 class Role(enum.StrEnum):

@@ -35,15 +35,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from onewindow.config import PartnerConfig, Settings
-from onewindow.errors import ConfigurationError
+from onewindow.kit.config import PartnerConfig, Settings
+from onewindow.kit.errors import ConfigurationError
 
-log = logging.getLogger("onewindow.tls")
+log = logging.getLogger("onewindow.kit.tls")
 NODE_URI_PREFIX = "urn:onewindow:node:"
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 # Where PeerProtocol leaves the client's certificate (DER) in each request's scope["state"].
-PEER_CERTIFICATE = "onewindow.tls.peer_certificate"
+PEER_CERTIFICATE = "onewindow.kit.tls.peer_certificate"
 _warned: set[str] = set()
 
 

@@ -25,8 +25,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from onewindow import auth
-from onewindow.errors import NotAuthenticated, OneWindowError, PayloadTooLarge, from_validation
+from onewindow.kit import auth
+from onewindow.kit.errors import NotAuthenticated, OneWindowError, PayloadTooLarge, from_validation
 
 log = logging.getLogger("onewindow.api")
 PROBLEM = "application/problem+json"

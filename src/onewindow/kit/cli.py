@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 from typer._click.globals import get_current_context
 
-from onewindow import access, auth
-from onewindow.errors import InvalidInput, InvalidSetting, OneWindowError
+from onewindow.kit import access, auth
+from onewindow.kit.errors import InvalidInput, InvalidSetting, OneWindowError
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the host's operator)")
 
@@ -107,7 +107,7 @@ def command_path(ctx: click.Context | None = None) -> str | None:
 def acting(session: Any, as_user: str | None) -> auth.Principal:
     """The user a command acts as (`--as`), or the operator of the node's host (an
     administrator, whom every rule allows); `--as` a user whose role the command's rule in
-    `onewindow.access` does not allow is refused (forbidden)."""
+    `onewindow.kit.access` does not allow is refused (forbidden)."""
     actor = auth.as_user(session, as_user, f"cli:{getpass.getuser()}")
     command = command_path()
     if as_user is not None and command is not None:
