@@ -20,14 +20,16 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
+from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.service import lodge
 from onewindow.kit import auth
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import Settings
+from onewindow.kit.node import Node
 from onewindow.kit.runtime import tune_collector
-from onewindow.node import Node
 from onewindow.risk import Selectivity, Targets
+from onewindow.risk.lanes import lanes
 from onewindow.tariff import import_rates, import_schedule
 
 DATA = resources.files("onewindow") / "data"
@@ -45,7 +47,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="ow-bench-"))
     settings = Settings(database_url=f"sqlite:///{workdir / 'node.db'}")
     node = Node.open(settings, FixedClock(datetime(2026, 11, 20, tzinfo=UTC)))
-    node.selectivity = Selectivity(Targets(), rng=random.Random(1))
+    lanes(node).selectivity = Selectivity(Targets(), rng=random.Random(1))
     tune_collector()  # as the `onewindow` command does
     with node.transaction() as s:
         import_schedule(s, (DATA / "sample_tariff.csv").read_text())
@@ -58,7 +60,7 @@ def main() -> None:
         docs = [declaration(rng, arrival) for _ in range(min(args.batch, args.count - lodged))]
         start = time.perf_counter()
         with node.transaction() as s:
-            lodge(s, auth.SYSTEM, docs, node.context)
+            lodge(s, auth.SYSTEM, docs, context(node))
         elapsed += time.perf_counter() - start
         lodged += len(docs)
         if lodged % (args.batch * 10) == 0:

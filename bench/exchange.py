@@ -52,7 +52,7 @@ from onewindow.exchange import federation, register_handler, service, transport
 from onewindow.exchange.handlers import Incoming
 from onewindow.kit import db
 from onewindow.kit.config import get_settings, load
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 SETTLED = ("processed", "delivered", "rejected", "failed")
 ENV = {  # quick retries so that the restart run does not wait on long backoffs

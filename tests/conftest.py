@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from onewindow import domains
 from onewindow.exchange import documents
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.exchange.models import OutgoingMessage
@@ -24,10 +25,12 @@ from onewindow.exchange.service import sync_partners
 from onewindow.kit import auth, db
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, Settings
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Selectivity, Targets
+from onewindow.risk.lanes import lanes
 from onewindow.tariff import import_rates, import_schedule
 
+domains.install()  # as every composition root does first
 PG_URL = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
 DATA = resources.files("onewindow") / "data"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -135,7 +138,7 @@ def node(database_url: str, clock: FixedClock) -> Iterator[Node]:
     settings = Settings(country="VN", currency="VND", database_url=database_url)
     selectivity = Selectivity(Targets(red=0.0, yellow=0.0, random_share=0.0), rng=random.Random(7))
     node = Node.open(settings, clock)
-    node.selectivity = selectivity
+    lanes(node).selectivity = selectivity
     with node.transaction() as s:
         import_schedule(s, sample("sample_tariff.csv"))
         import_rates(s, sample("sample_rates.csv"))
@@ -174,7 +177,7 @@ def _node(path: Path, template: Path, country: str, currency: str, clock: FixedC
         issuing_place="Bangkok" if country == "TH" else "Hanoi",
     )
     node = Node.open(settings, clock)
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
     with node.transaction() as s:
         sync_partners(s, others, now=clock.now())
         import_schedule(s, (DATA / "sample_tariff.csv").read_text())

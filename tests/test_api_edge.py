@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.declarations import Declaration
 from onewindow.kit import auth
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 PROBLEM = "application/problem+json"
 DATA = resources.files("onewindow") / "data"

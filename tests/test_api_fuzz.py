@@ -19,9 +19,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from schemathesis.specs.openapi.checks import status_code_conformance as status_conformance
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.kit import auth
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 EXAMPLES = int(
     os.environ.get("FUZZ_EXAMPLES", "6")

@@ -1,65 +1,112 @@
-"""Domains depend downward only, and nobody dodges a cycle with a function-local import."""
+"""The floors of the house, from each domain's declared dependencies (docs/architecture.md).
+
+kit: imports nothing of OneWindow above it. Shared services and domains: each imports the
+kit, itself, and only the domains its `domain.py` declares in `uses` (the `logged` glue
+counts as using the exchange and the ledger). Composition roots: imported by nothing in
+src/. Every package is an installed domain, the kit or a root, so a new domain cannot go
+unchecked. And nobody dodges a cycle with a function-local import.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from onewindow import domains
+
 SRC = Path(__file__).parents[1] / "src" / "onewindow"
-DOMAINS = ("declarations", "tariff", "origin", "exchange", "ledger", "risk")
-# What each domain must not import (DESIGN.md: declarations may use tariff, origin, risk;
-# origin uses exchange and ledger; exchange and ledger know nothing of the others).
-FORBIDDEN = {
-    "tariff": {"declarations", "origin", "risk", "exchange", "ledger"},
-    "risk": {"declarations", "origin", "exchange", "ledger"},
-    "origin": {"declarations", "risk"},
-    "exchange": {"declarations", "tariff", "origin", "risk", "ledger"},
-    "ledger": {"declarations", "tariff", "origin", "risk", "exchange"},
-    "declarations": set(),
-}
-PLATFORM = (
-    "config",
-    "db",
-    "errors",
-    "auth",
-    "audit",
-    "money",
-    "clock",
-    "codes",
-    "keys",
-    "tls",
-    "fields",
-    "api_edge",
-)
+DOMAINS = {d.name: d for d in domains.DOMAINS}
+ROOTS = {"app", "domains", "cli", "migrations"}  # the app factory, the list, the CLI entry
+GLUE = {"logged": {"exchange", "ledger"}}  # shared-services glue: what it stands on
+KIT = "kit"
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    found = set()
-    for node in ast.walk(tree):
+def _unit(path: Path) -> str:
+    """The package (or top-level module) a file of src/onewindow belongs to."""
+    rel = path.relative_to(SRC)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, unit) for each OneWindow unit the file imports."""
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+            parts = node.module.split(".")
+            if parts[0] != "onewindow":
+                continue
+            if len(parts) == 1:
+                for alias in node.names:
+                    yield node.lineno, alias.name
+            else:
+                yield node.lineno, parts[1]
         elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return {m.split(".")[1] for m in found if m.startswith("onewindow.") and m.count(".") >= 1}
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "onewindow" and len(parts) > 1:
+                    yield node.lineno, parts[1]
 
 
-@pytest.mark.parametrize("domain", DOMAINS)
-def test_domains_depend_downward_only(domain: str) -> None:
-    for path in (SRC / domain).rglob("*.py"):
-        if path.name in ("cli.py", "api.py"):
-            continue  # the edges may compose several domains' services
-        bad = _imports(path) & FORBIDDEN[domain]
-        assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+def _allowed(unit: str) -> set[str]:
+    if unit == KIT:
+        return {KIT}
+    if unit in GLUE:
+        return {KIT, unit} | GLUE[unit]
+    uses = set(DOMAINS[unit].uses)
+    glue = {name for name, needs in GLUE.items() if needs <= uses}
+    return {KIT, unit} | uses | glue
 
 
-@pytest.mark.parametrize("module", PLATFORM)
-def test_platform_pieces_know_no_domain(module: str) -> None:
-    path = SRC / f"{module}.py"
-    if path.exists():
-        assert not _imports(path) & set(DOMAINS)
+def _files() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if _unit(p) not in ROOTS | {"__init__"})
+
+
+def test_every_package_is_the_kit_a_domain_a_root_or_glue() -> None:
+    units = {_unit(p) for p in SRC.rglob("*.py")} - {"__init__"}
+    unknown = units - ROOTS - GLUE.keys() - DOMAINS.keys() - {KIT}
+    assert not unknown, f"{sorted(unknown)}: add each to onewindow.domains.DOMAINS"
+
+
+def _violations(path: Path, unit: str) -> list[str]:
+    allowed = _allowed(unit)
+    return [f"line {line}: {used}" for line, used in _imports(path) if used not in allowed]
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_follow_the_declared_dependencies(path: Path) -> None:
+    unit = _unit(path)
+    bad = _violations(path, unit)
+    assert not bad, f"{path.relative_to(SRC)} imports {bad}; it may use {sorted(_allowed(unit))}"
+
+
+def test_nothing_in_src_imports_a_composition_root() -> None:
+    bad = [
+        f"{p.relative_to(SRC)}:{line} imports {unit}"
+        for p in _files()
+        for line, unit in _imports(p)
+        if unit in ROOTS
+    ]
+    assert not bad
+
+
+def test_domains_are_listed_after_those_they_use() -> None:
+    seen: set[str] = set()
+    for each in domains.DOMAINS:
+        unknown = set(each.uses) - DOMAINS.keys()
+        assert not unknown, f"{each.name} uses {sorted(unknown)}, which are not domains"
+        later = set(each.uses) - seen
+        assert not later, f"{each.name} is listed before {sorted(later)}, which it uses"
+        seen.add(each.name)
+
+
+def test_a_domain_importing_one_it_did_not_declare_fails(tmp_path: Path) -> None:
+    """The check above is real: tariff may not use declarations."""
+    rogue = tmp_path / "rogue.py"
+    rogue.write_text("from onewindow.kit import db\nfrom onewindow.declarations import service\n")
+    assert _violations(rogue, "tariff") == ["line 2: declarations"]
+    assert _violations(rogue, "declarations") == []
 
 
 def test_no_function_local_imports() -> None:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from onewindow.cli.main import COMMANDS, _load, app
+from onewindow.cli.main import _load, app, commands
 from onewindow.declarations.cli import render
 from onewindow.declarations.schemas import DeclarationRead
 from onewindow.kit.config import get_settings
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.origin.cli import shift_dates
 from onewindow.origin.models import VerificationRequest
 
@@ -37,8 +37,8 @@ def _leaves() -> Iterator[tuple[tuple[str, ...], Any]]:
         for name, child in children.items():
             yield from walk(child, (*path, name))
 
-    for name, (target, _) in COMMANDS.items():
-        yield from walk(_load(target, name), (name,))
+    for name, command in commands().items():
+        yield from walk(_load(command.target, name), (name,))
 
 
 def test_every_command_that_prints_data_takes_json() -> None:

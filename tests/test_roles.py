@@ -14,11 +14,11 @@ from typer._click.core import Command
 from typer.core import TyperGroup as Group
 from typer.testing import CliRunner
 
-from onewindow.api import create_app
-from onewindow.cli.main import COMMANDS, _load, app
+from onewindow.app import create_app
+from onewindow.cli.main import _load, app, commands
 from onewindow.kit import access, auth
 from onewindow.kit.config import get_settings
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 DATA = resources.files("onewindow") / "data"
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +48,8 @@ def command_tree() -> dict[str, Command]:
         else:
             found[prefix] = command
 
-    for name, (target, _) in COMMANDS.items():
-        walk(name, _load(target, name))
+    for name, command in commands().items():
+        walk(name, _load(command.target, name))
     return found
 
 

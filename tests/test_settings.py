@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from onewindow.cli.main import COMMANDS, _load, app, report
+from onewindow.cli.main import _load, app, commands, report
 from onewindow.kit.config import Settings, get_settings
 from onewindow.kit.errors import InvalidSetting, OneWindowError
 
@@ -96,8 +96,8 @@ def _commands_without_arguments() -> list[list[str]]:
         if not any(p.required for p in command.params):  # type: ignore[attr-defined]
             found.append(path)
 
-    for name, (target, _) in COMMANDS.items():
-        walk(_load(target, name), [name])
+    for name, command in commands().items():
+        walk(_load(command.target, name), [name])
     return [p for p in found if p != ["demo"]]  # the demo sets its nodes up from its own files
 
 

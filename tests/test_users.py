@@ -15,14 +15,14 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.cli.main import app
 from onewindow.kit import auth, db
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import get_settings
 from onewindow.kit.errors import NotAuthenticated
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 runner = CliRunner()
 HEALTHY = "/api/v1/declarations"

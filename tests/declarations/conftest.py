@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from onewindow.declarations import service
+from onewindow.declarations.context import context
 from onewindow.declarations.readmodel import to_read
 from onewindow.declarations.schemas import DeclarationRead
 from onewindow.kit.auth import SYSTEM, Principal
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.origin import CertificateCreate, record_certificate
 
 DATA = resources.files("onewindow") / "data"
@@ -43,7 +44,7 @@ def certificate(node: Node) -> str:
 def lodge(node: Node) -> Callable[..., DeclarationRead]:
     def run(data: dict[str, Any], actor: Principal = SYSTEM) -> DeclarationRead:
         with node.transaction() as s:
-            number = service.lodge(s, actor, [data], node.context)[0]
+            number = service.lodge(s, actor, [data], context(node))[0]
             return to_read(service.get(s, actor, number), SYSTEM)
 
     return run

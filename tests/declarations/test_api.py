@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.declarations import Declaration
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 Doc = Callable[..., dict[str, Any]]
 

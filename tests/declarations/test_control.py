@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from onewindow.declarations import service, workflow
+from onewindow.declarations.context import context
 from onewindow.declarations.readmodel import to_read
 from onewindow.declarations.schemas import (
     AmendmentDecision,
@@ -32,8 +33,9 @@ from onewindow.kit.errors import (
     NotFound,
     OfficerActed,
 )
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Opinion, Selectivity, Subject, Targets, create_profile
+from onewindow.risk.lanes import lanes
 
 OFFICER = Principal("officer1", Role.OFFICER)
 TRADER = Principal("saigon", Role.TRADER, "0101234567")
@@ -45,7 +47,7 @@ Lodge = Callable[..., DeclarationRead]
 
 def act(node: Node, fn: Any, actor: Principal, number: str, *args: Any) -> DeclarationRead:
     with node.transaction() as s:
-        decl = fn(s, actor, number, *args, node.context)
+        decl = fn(s, actor, number, *args, context(node))
         s.flush()
         return to_read(service.get(s, SYSTEM, decl.number), SYSTEM)
 
@@ -114,7 +116,7 @@ class Model:
 def test_an_amendment_is_scored_again_by_the_active_model(
     node: Node, doc: Doc, lodge: Lodge
 ) -> None:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), Model(), rng=random.Random(1))
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), Model(), rng=random.Random(1))
     d = lodge(doc(), TRADER)
     assert d.risk is not None and d.risk.score == 0.01
     amended = act(node, service.amend, TRADER, d.number, cigarettes(doc))
@@ -215,7 +217,7 @@ def test_a_corrected_value_sticks(node: Node, doc: Doc, lodge: Lodge) -> None:
             TRADER,
             after.number,
             AmendmentRequestCreate(reason="typo", document=DeclarationCreate(**back_down)),
-            node.context,
+            context(node),
         )
     assert asked.value.errors[0].path == "document.items.0.customs_value"
     dropped = doc(items=[])
@@ -235,14 +237,14 @@ def test_an_accepted_request_applies_the_amendment_and_keeps_the_correction(
     kept["items"][0] |= {"customs_value": "30000", "description": "Smartphones, 128 GB"}
     asked = AmendmentRequestCreate(reason="description", document=DeclarationCreate(**kept))
     with node.transaction() as s:
-        request = service.request_amendment(s, TRADER, after.number, asked, node.context)
+        request = service.request_amendment(s, TRADER, after.number, asked, context(node))
         request_id = request.id
         assert request.status == "pending" and request.version == after.version
     with node.transaction() as s, pytest.raises(Conflict):  # one pending request at a time
-        service.request_amendment(s, TRADER, after.number, asked, node.context)
+        service.request_amendment(s, TRADER, after.number, asked, context(node))
     with node.transaction() as s, pytest.raises(Forbidden):  # traders do not decide
         service.decide_amendment(
-            s, TRADER, after.number, request_id, AmendmentDecision(decision="accept"), node.context
+            s, TRADER, after.number, request_id, AmendmentDecision(decision="accept"), context(node)
         )
     with node.transaction() as s:
         decided = service.decide_amendment(
@@ -251,7 +253,7 @@ def test_an_accepted_request_applies_the_amendment_and_keeps_the_correction(
             after.number,
             request_id,
             AmendmentDecision(decision="accept", note="ok"),
-            node.context,
+            context(node),
         )
         assert (decided.status, decided.decided_by) == ("accepted", "officer1")
     with node.transaction() as s, pytest.raises(Conflict):
@@ -261,7 +263,7 @@ def test_an_accepted_request_applies_the_amendment_and_keeps_the_correction(
             after.number,
             request_id,
             AmendmentDecision(decision="refuse", note="x"),
-            node.context,
+            context(node),
         )
     with node.transaction() as s:
         decl = service.get(s, SYSTEM, after.number)
@@ -287,11 +289,16 @@ def test_a_refusal_needs_a_note_and_changes_nothing(node: Node, doc: Doc, lodge:
             TRADER,
             after.number,
             AmendmentRequestCreate(reason="short", document=DeclarationCreate(**kept)),
-            node.context,
+            context(node),
         ).id
     with node.transaction() as s, pytest.raises(InvalidInput) as bare:
         service.decide_amendment(
-            s, OFFICER, after.number, request_id, AmendmentDecision(decision="refuse"), node.context
+            s,
+            OFFICER,
+            after.number,
+            request_id,
+            AmendmentDecision(decision="refuse"),
+            context(node),
         )
     assert bare.value.errors[0].path == "note"
     with node.transaction() as s:
@@ -301,14 +308,14 @@ def test_a_refusal_needs_a_note_and_changes_nothing(node: Node, doc: Doc, lodge:
             after.number,
             request_id,
             AmendmentDecision(decision="refuse", note="the count was verified"),
-            node.context,
+            context(node),
         )
     with node.transaction() as s:
         decl = service.get(s, SYSTEM, after.number)
         assert decl.items[0].quantity == Decimal(100) and decl.version == after.version
     with node.transaction() as s, pytest.raises(NotFound):
         service.decide_amendment(
-            s, OFFICER, after.number, 999, AmendmentDecision(decision="accept"), node.context
+            s, OFFICER, after.number, 999, AmendmentDecision(decision="accept"), context(node)
         )
 
 
@@ -332,7 +339,7 @@ def test_only_the_declarant_changes_a_declaration(node: Node, doc: Doc, lodge: L
             TRADER,
             d.number,
             AmendmentRequestCreate(reason="mine", document=DeclarationCreate(**takeover)),
-            node.context,
+            context(node),
         )
     for actor in (BROKER, OFFICER):  # nobody changes the declarant by amendment
         with pytest.raises(InvalidInput) as changed:
@@ -348,7 +355,7 @@ def test_the_issuing_authority_has_no_business_with_declarations(
 ) -> None:
     d = lodge(doc(), TRADER)
     with node.transaction() as s, pytest.raises(Forbidden):
-        service.lodge(s, ORIGIN, [doc()], node.context)
+        service.lodge(s, ORIGIN, [doc()], context(node))
     with node.transaction() as s:
         for read in (
             lambda: service.get(s, ORIGIN, d.number),
@@ -378,7 +385,7 @@ def test_an_acdd_is_cancelled_by_officials_only(
     )
     del export["items"][0]["preference"]
     with vn.transaction() as s:
-        number = service.lodge(s, TRADER, [export], vn.context)[0]
+        number = service.lodge(s, TRADER, [export], context(vn))[0]
     assert relay("VN", "TH") == ["ACDD"]
     with vn.transaction() as s, pytest.raises(Forbidden):
         service.cancel_acdd(s, TRADER, number, "split", vn.clock.now())

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.kit import auth
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Opinion, Selectivity, Subject, Targets, create_profile
+from onewindow.risk.lanes import lanes
 
 from .test_control import cigarettes
 
@@ -29,7 +30,7 @@ class Model:
 
 @pytest.fixture
 def client(node: Node) -> TestClient:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), Model(), rng=random.Random(1))
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), Model(), rng=random.Random(1))
     return TestClient(create_app(node), raise_server_exceptions=False)
 
 

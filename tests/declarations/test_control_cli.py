@@ -14,7 +14,7 @@ from onewindow.cli.main import app
 from onewindow.exchange.service import sync_partners
 from onewindow.kit import auth
 from onewindow.kit.config import PartnerConfig, get_settings
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import create_profile
 
 runner = CliRunner()

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from onewindow.declarations import Declaration, service
+from onewindow.declarations.context import context
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.auth import SYSTEM
 from onewindow.kit.errors import InvalidInput
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.origin import get_certificate
 
 Doc = Callable[..., dict[str, Any]]
@@ -119,7 +120,7 @@ def test_bad_input_names_the_field_and_stores_nothing(
     node: Node, doc: Doc, path: str, value: Any, error_path: str, code: str
 ) -> None:
     with pytest.raises(InvalidInput) as caught, node.transaction() as s:
-        service.lodge(s, SYSTEM, [_bad(doc(), path, value)], node.context)
+        service.lodge(s, SYSTEM, [_bad(doc(), path, value)], context(node))
     assert (error_path, code) in {(e.path, e.code) for e in caught.value.errors}
     assert count(node, Declaration) == 0
     assert count(node, AuditEvent) == 0
@@ -128,7 +129,7 @@ def test_bad_input_names_the_field_and_stores_nothing(
 def test_every_error_is_reported_at_once(node: Node, doc: Doc) -> None:
     data = _bad(_bad(doc(), "items.0.unit", "FOO"), "importer.country", "QQ")
     with pytest.raises(InvalidInput) as caught, node.transaction() as s:
-        service.lodge(s, SYSTEM, [data], node.context)
+        service.lodge(s, SYSTEM, [data], context(node))
     assert {e.path for e in caught.value.errors} >= {"items.0.unit", "importer.country"}
 
 
@@ -145,7 +146,7 @@ def test_ten_thousand_items_are_refused_whole(node: Node, doc: Doc) -> None:
     data = doc()
     data["items"] = data["items"] * 10_000
     with pytest.raises(InvalidInput) as caught, node.transaction() as s:
-        service.lodge(s, SYSTEM, [data], node.context)
+        service.lodge(s, SYSTEM, [data], context(node))
     assert caught.value.errors[0].path == "items"
     assert count(node, Declaration) == 0
 
@@ -182,7 +183,7 @@ def test_no_cycle_collection_runs_while_a_batch_is_lodged(node: Node, doc: Doc) 
     gc.set_threshold(10)
     try:
         with node.transaction() as s:
-            numbers = service.lodge(s, SYSTEM, [doc(), doc(), doc()], node.context)
+            numbers = service.lodge(s, SYSTEM, [doc(), doc(), doc()], context(node))
     finally:
         gc.callbacks.remove(seen)
         gc.set_threshold(*thresholds)

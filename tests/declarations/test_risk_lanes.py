@@ -19,12 +19,14 @@ import typer.testing
 
 from onewindow.cli.main import app
 from onewindow.declarations import repository, service
+from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.schemas import Correction, InspectionFindings
 from onewindow.kit.auth import SYSTEM, Principal, Role
 from onewindow.kit.config import get_settings
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Selectivity, Targets
+from onewindow.risk.lanes import lanes as lanes_of
 
 OFFICER = Principal("officer1", Role.OFFICER)
 RISKY_IMPORTER = "0309999999"  # Hanoi Trading Co. in the generator
@@ -47,12 +49,14 @@ def _risky(doc: dict[str, Any]) -> bool:
 
 def _history(node: Node, days: int, per_day: int) -> None:
     """Declarations over several days, every one inspected, findings by the planted pattern."""
-    node.selectivity = Selectivity(Targets(1.0, 0.0, 1.0), rng=random.Random(1))
+    lanes_of(node).selectivity = Selectivity(Targets(1.0, 0.0, 1.0), rng=random.Random(1))
     rng = random.Random(11)
     for _ in range(days):
         docs = [declaration(rng, date(2026, 11, 1)) for _ in range(per_day)]
         with node.transaction() as s:
-            for number, doc in zip(service.lodge(s, SYSTEM, docs, node.context), docs, strict=True):
+            for number, doc in zip(
+                service.lodge(s, SYSTEM, docs, context(node)), docs, strict=True
+            ):
                 if rng.random() < (0.85 if _risky(doc) else 0.03):
                     raised = f"{float(doc['items'][0]['customs_value']) * 1.4:.2f}"
                     findings = InspectionFindings(
@@ -61,7 +65,7 @@ def _history(node: Node, days: int, per_day: int) -> None:
                     )
                 else:
                     findings = InspectionFindings(result="compliant")
-                service.record_inspection(s, OFFICER, number, findings, node.context)
+                service.record_inspection(s, OFFICER, number, findings, context(node))
         node.clock.advance(days=1)  # type: ignore[attr-defined]
 
 
@@ -92,15 +96,15 @@ def test_retrain_from_the_node_then_lanes_hold_with_explanations(
         (version, True, "native")
     ]
 
-    node.selectivity = Selectivity(Targets(0.05, 0.15, 0.10), rng=random.Random(3))
-    assert node.reload_model() == version
+    lanes_of(node).selectivity = Selectivity(Targets(0.05, 0.15, 0.10), rng=random.Random(3))
+    assert lanes_of(node).reload() == version
     rng = random.Random(99)
     lanes: list[str] = []
     risky_red = risky = 0
     for _ in range(6):
         docs = [declaration(rng, date(2026, 11, 18)) for _ in range(250)]
         with node.transaction() as s:
-            numbers = service.lodge(s, SYSTEM, docs, node.context)
+            numbers = service.lodge(s, SYSTEM, docs, context(node))
             stored = {d.number: d for d in repository.by_numbers(s, numbers)}
             for number, doc in zip(numbers, docs, strict=True):
                 decl = stored[number]
@@ -161,10 +165,10 @@ def test_activate_and_rollback_commands(node: Node, cli_env: None, tmp_path: Pat
 
 
 def test_retrain_without_findings_says_why(node: Node, cli_env: None, tmp_path: Path) -> None:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    lanes_of(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
     docs = [declaration(random.Random(5), date(2026, 11, 18)) for _ in range(5)]
     with node.transaction() as s:
-        service.lodge(s, SYSTEM, docs, node.context)
+        service.lodge(s, SYSTEM, docs, context(node))
     result = invoke("risk", "retrain", "--models-dir", str(tmp_path / "models"), "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["errors"][0]["code"] == "no_labels"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from onewindow.declarations import service
+from onewindow.declarations.context import context
 from onewindow.declarations.readmodel import clearance_report, to_read
 from onewindow.declarations.repository import released_between
 from onewindow.declarations.schemas import (
@@ -18,8 +19,9 @@ from onewindow.declarations.schemas import (
 )
 from onewindow.kit.auth import SYSTEM, Principal, Role
 from onewindow.kit.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Selectivity, Targets, create_profile
+from onewindow.risk.lanes import lanes as lanes_of
 
 OFFICER = Principal("officer1", Role.OFFICER)
 TRADER = Principal("saigon", Role.TRADER, "0101234567")
@@ -29,7 +31,7 @@ Doc = Callable[..., dict[str, Any]]
 
 def act(node: Node, fn: Any, actor: Principal, number: str, *args: Any) -> Any:
     with node.transaction() as s:
-        decl = fn(s, actor, number, *args, node.context)
+        decl = fn(s, actor, number, *args, context(node))
         s.flush()
         return to_read(service.get(s, SYSTEM, decl.number), SYSTEM)
 
@@ -159,7 +161,7 @@ def test_a_trader_cannot_see_or_touch_another_traders_declaration(
             == []
         )
     with pytest.raises(Forbidden), node.transaction() as s:
-        service.lodge(s, OTHER, [doc()], node.context)  # declarant is not hanoi's party
+        service.lodge(s, OTHER, [doc()], context(node))  # declarant is not hanoi's party
 
 
 def test_clearance_report_per_channel(node: Node, doc: Doc, lodge: Any) -> None:
@@ -188,9 +190,9 @@ def test_target_rates_hold_with_random_share(node: Node, doc: Doc) -> None:
         def score(self, subjects: list[Any]) -> list[float]:
             return [self.rng.random() for _ in subjects]
 
-    node.selectivity = Selectivity(Targets(0.2, 0.3, 0.5), Scores(), rng=random.Random(5))
+    lanes_of(node).selectivity = Selectivity(Targets(0.2, 0.3, 0.5), Scores(), rng=random.Random(5))
     with node.transaction() as s:
-        numbers = service.lodge(s, SYSTEM, [doc() for _ in range(1000)], node.context)
+        numbers = service.lodge(s, SYSTEM, [doc() for _ in range(1000)], context(node))
         lanes = [service.get(s, SYSTEM, n).channel for n in numbers]
     assert 0.15 < lanes.count("red") / 1000 < 0.25
     assert 0.24 < lanes.count("yellow") / 1000 < 0.36

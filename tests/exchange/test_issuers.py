@@ -20,8 +20,8 @@ from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.models import DocumentIssuer
 from onewindow.kit.config import PartnerConfig
+from onewindow.kit.node import Node
 from onewindow.ledger import LedgerEntry
-from onewindow.node import Node
 from onewindow.origin import get_certificate, receiving
 from onewindow.origin.models import VerificationRequest
 

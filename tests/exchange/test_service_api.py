@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.exchange import documents, envelope, federation, handlers, pki, transport
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.models import IncomingMessage
 from onewindow.kit import auth
 from onewindow.kit.config import Settings, load
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 PATH = "/exchange/v1/messages"
 XML = {"Content-Type": "application/xml"}

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.kit import keys
+from onewindow.kit.node import Node
 from onewindow.ledger import api, merkle, service
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
-from onewindow.node import Node
 
 KEY = keys.generate_key()
 

@@ -14,17 +14,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.kit import keys
 from onewindow.kit.config import get_settings
 from onewindow.kit.errors import OneWindowError, PartnerUnreachable
+from onewindow.kit.node import Node
 from onewindow.ledger import api, service
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.models import LedgerCheck, LedgerEntry, SignedTreeHead
 from onewindow.ledger.remote import LocalFetcher
 from onewindow.ledger.witness import Partner, witness_once
-from onewindow.node import Node
 
 from .test_selfcheck import T0, entry, rewrite
 

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, insert, select
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.exchange import federation
 from onewindow.exchange.models import IncomingMessage
+from onewindow.kit.node import Node
 from onewindow.ledger import service
 from onewindow.ledger.models import LedgerEntry
-from onewindow.node import Node
 
 from ..exchange.conftest import form_d
 from ..exchange.test_service_api import PATH, XML, Fed

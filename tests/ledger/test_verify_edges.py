@@ -14,16 +14,16 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.exchange import pki
 from onewindow.kit import keys
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, Settings, get_settings
+from onewindow.kit.node import Node
 from onewindow.ledger import service
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.cli import verify_command
 from onewindow.ledger.verify import make_verifiable
-from onewindow.node import Node
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 BODY = b"<FormD><Reference>VN-2026-000007</Reference></FormD>"

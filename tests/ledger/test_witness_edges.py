@@ -19,11 +19,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.exchange import pki
 from onewindow.kit import keys
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, Settings, get_settings
+from onewindow.kit.node import Node
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.fakes import FakeFetcher, MemoryLog
@@ -36,7 +37,6 @@ from onewindow.ledger.remote import (
 )
 from onewindow.ledger.tasks import run_witness, witness_round
 from onewindow.ledger.witness import load_partners
-from onewindow.node import Node
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 URL = "http://th.test"

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from onewindow.declarations import service, to_read
+from onewindow.declarations.context import context
 from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.kit.auth import SYSTEM
 from onewindow.kit.errors import InvalidInput
+from onewindow.kit.node import Node
 from onewindow.ledger import prove
-from onewindow.node import Node
 
 DATA = resources.files("onewindow") / "data"
 BASE: dict[str, Any] = json.loads((DATA / "sample_declaration.json").read_text())
@@ -58,7 +59,7 @@ def import_at_th(consignee: str = "Bangkok Retail Co.") -> dict[str, Any]:
 
 def lodge(node: Node, doc: dict[str, Any]) -> Any:
     with node.transaction() as s:
-        number = service.lodge(s, SYSTEM, [doc], node.context)[0]
+        number = service.lodge(s, SYSTEM, [doc], context(node))[0]
         return to_read(service.get(s, SYSTEM, number), SYSTEM)
 
 

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from onewindow.declarations import service, to_read
+from onewindow.declarations.context import context
 from onewindow.exchange import documents
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.exchange.models import OutgoingMessage
 from onewindow.kit.auth import SYSTEM, Principal, Role
 from onewindow.kit.errors import Forbidden, InvalidInput, InvalidTransition
+from onewindow.kit.node import Node
 from onewindow.ledger import prove
-from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing, receiving
 from onewindow.origin.models import VerificationRequest
 
@@ -48,7 +49,7 @@ def lodge_import(node: Node, reference: str, quantity: str = "100") -> Any:
     doc["items"][0]["quantity"] = quantity
     doc["transport"]["arrival_date"] = "2026-11-20"
     with node.transaction() as s:
-        number = service.lodge(s, SYSTEM, [doc], node.context)[0]
+        number = service.lodge(s, SYSTEM, [doc], context(node))[0]
         return to_read(service.get(s, SYSTEM, number), SYSTEM)
 
 
@@ -110,7 +111,7 @@ def test_a_claim_by_another_importer_is_refused_and_reported(
     doc["items"][0]["preference"]["certificate"] = reference
     doc["importer"]["id"] = doc["declarant"]["id"] = "0309999999"
     with vn.transaction() as s:
-        number = service.lodge(s, SYSTEM, [doc], vn.context)[0]
+        number = service.lodge(s, SYSTEM, [doc], context(vn))[0]
         d = to_read(service.get(s, SYSTEM, number), SYSTEM)
     assert "another importer" in (d.items[0].preference_reason or "")
     relay("VN", "TH")

@@ -16,16 +16,19 @@ import pytest
 from sqlalchemy import select
 
 from onewindow.declarations import service
+from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
-from onewindow.declarations.history import native_frame, read_native, recent_scores
+from onewindow.declarations.history import native_frame, read_native
 from onewindow.declarations.models import Control
+from onewindow.declarations.repository import recent_scores
 from onewindow.declarations.schemas import Correction, InspectionFindings
 from onewindow.kit.auth import SYSTEM, Principal, Role
 from onewindow.kit.errors import InvalidInput
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import Selectivity, Subject, Targets, canonical_rows
 from onewindow.risk.columns import COLUMNS
 from onewindow.risk.frame import conform
+from onewindow.risk.lanes import lanes
 
 OFFICER = Principal("officer1", Role.OFFICER)
 
@@ -44,11 +47,11 @@ class Recorder:
 def _lodge(node: Node, items: tuple[int, ...], seed: int = 1) -> tuple[list[str], Recorder]:
     """Lodge declarations with these item counts, every one sent to inspection."""
     recorder = Recorder()
-    node.selectivity = Selectivity(Targets(1.0, 0.0, 1.0), recorder, rng=random.Random(seed))
+    lanes(node).selectivity = Selectivity(Targets(1.0, 0.0, 1.0), recorder, rng=random.Random(seed))
     rng = random.Random(seed)
     docs = [declaration(rng, date(2026, 11, 18), items=n) for n in items]
     with node.transaction() as s:
-        return service.lodge(s, SYSTEM, docs, node.context), recorder
+        return service.lodge(s, SYSTEM, docs, context(node)), recorder
 
 
 def _inspect(node: Node, number: str, result: str, corrections: list[Correction]) -> Any:
@@ -58,7 +61,7 @@ def _inspect(node: Node, number: str, result: str, corrections: list[Correction]
             OFFICER,
             number,
             InspectionFindings(result=result, corrections=corrections),
-            node.context,
+            context(node),
         )
         return decl.controls[-1].detail
 

@@ -16,15 +16,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
-from onewindow.api import create_app
+from onewindow.app import create_app
 from onewindow.declarations import service
+from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
+from onewindow.declarations.tasks import writer
 from onewindow.kit.auth import SYSTEM
 from onewindow.kit.db import Base
 from onewindow.kit.errors import Conflict, InvalidInput, NotFound
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.risk import NoModel, Selectivity, Targets, registry
 from onewindow.risk.artifact import save
+from onewindow.risk.lanes import lanes
 from onewindow.risk.model import Settings, train
 
 
@@ -115,27 +118,27 @@ def test_a_foreign_directory_is_not_registered(node: Node, tmp_path: Path) -> No
 def test_the_node_scores_with_the_active_model_and_survives_a_damaged_one(
     node: Node, model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
-    assert node.reload_model() is None and isinstance(node.selectivity.scorer, NoModel)
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    assert lanes(node).reload() is None and isinstance(lanes(node).selectivity.scorer, NoModel)
     version = _register(node, model_dir, tmp_path / "models")
     _activate(node, version)
-    assert node.reload_model() == version
+    assert lanes(node).reload() == version
     docs = [declaration(random.Random(4), date(2026, 11, 18)) for _ in range(3)]
     with node.transaction() as s:
-        numbers = service.lodge(s, SYSTEM, docs, node.context)
+        numbers = service.lodge(s, SYSTEM, docs, context(node))
         scored = [service.get(s, SYSTEM, n) for n in numbers]
     assert all(d.risk_score is not None and 0 <= d.risk_score <= 1 for d in scored)
     assert all(f"scored by model {version}" in d.risk_reasons for d in scored)
     # A restarted node's thresholds start from the scores this model has already given.
-    assert node.reload_model() == version and len(node.selectivity.window) == 0
+    assert lanes(node).reload() == version and len(lanes(node).selectivity.window) == 0
     with node.transaction() as s:
-        service.lodge(s, SYSTEM, docs[:1], node.context)
-    assert len(node.selectivity.window) == 3 + 1
+        service.lodge(s, SYSTEM, docs[:1], context(node))
+    assert len(lanes(node).selectivity.window) == 3 + 1
 
     shutil.rmtree(tmp_path / "models" / version)  # the store lost the file after activation
-    node.reload_model()
+    lanes(node).reload()
     with caplog.at_level(logging.ERROR, "onewindow.risk"), node.transaction() as s:
-        numbers = service.lodge(s, SYSTEM, docs[:1], node.context)
+        numbers = service.lodge(s, SYSTEM, docs[:1], context(node))
         unscored = service.get(s, SYSTEM, numbers[0])
     assert unscored.risk_score is None and unscored.channel == "green"
     assert "risk.model_unavailable" in caplog.text
@@ -164,8 +167,8 @@ def test_the_api_lists_models_to_officials_only(
 def test_activation_through_the_api_reaches_the_running_node(
     node: Node, tokens: dict[str, str], model_dir: Path, tmp_path: Path
 ) -> None:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
-    node.reload_model()
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    lanes(node).reload()
     version = _register(node, model_dir, tmp_path / "models")
     client = TestClient(create_app(node))
     url = f"/api/v1/risk/models/{version}/activation"
@@ -173,7 +176,7 @@ def test_activation_through_the_api_reaches_the_running_node(
     assert officer.status_code == 403 and _active(node) is None
     done = client.post(url, headers={"Authorization": f"Bearer {tokens['supervisor']}"})
     assert done.status_code == 200 and done.json()["active"] is True
-    assert not isinstance(node.selectivity.scorer, NoModel)  # no restart needed
+    assert not isinstance(lanes(node).selectivity.scorer, NoModel)  # no restart needed
     missing = client.post(
         "/api/v1/risk/models/nope/activation",
         headers={"Authorization": f"Bearer {tokens['supervisor']}"},
@@ -184,14 +187,14 @@ def test_activation_through_the_api_reaches_the_running_node(
 def test_a_model_activated_by_another_process_reaches_the_running_api(
     node: Node, tokens: dict[str, str], model_dir: Path, tmp_path: Path
 ) -> None:
-    node.selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
-    node.reload_model()
+    lanes(node).selectivity = Selectivity(Targets(0.0, 0.0, 0.0), rng=random.Random(1))
+    lanes(node).reload()
     app = create_app(node)
-    app.state.lodging.model_check = 0.0  # ask the registry before every batch
+    writer(node).model_check = 0.0  # ask the registry before every batch
     client = TestClient(app)
     version = _register(node, model_dir, tmp_path / "models")
     _activate(node, version)  # as `onewindow risk activate` does, outside the server
-    assert isinstance(node.selectivity.scorer, NoModel)
+    assert isinstance(lanes(node).selectivity.scorer, NoModel)
     lodged = client.post(
         "/api/v1/declarations",
         json=declaration(random.Random(3), date(2026, 11, 20)),
@@ -199,7 +202,7 @@ def test_a_model_activated_by_another_process_reaches_the_running_api(
     )
     assert lodged.status_code == 201, lodged.text
     assert lodged.json()["risk"]["score"] is not None
-    assert node.model is not None and node.model[0] == version
+    assert lanes(node).model is not None and lanes(node).model[0] == version
 
 
 def test_migration_matches_the_registry_table(node: Node) -> None:

@@ -26,6 +26,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from onewindow.declarations import service, to_read
+from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.models import PreArrival
 from onewindow.declarations.schemas import DocumentCheck, InspectionFindings, Payment
@@ -35,8 +36,8 @@ from onewindow.kit import auth
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.cli import console, fail
 from onewindow.kit.config import load
+from onewindow.kit.node import Node
 from onewindow.ledger import head
-from onewindow.node import Node
 from onewindow.origin import get_certificate, issuing
 from onewindow.risk import create_profile, list_profiles
 from onewindow.tariff import import_rates, import_schedule
@@ -153,7 +154,7 @@ def _form_d_flow(nodes: dict[str, Node]) -> str:
     document["transport"]["arrival_date"] = str(today)
     document["invoice"]["date"] = str(today - timedelta(days=3))
     with vn.transaction() as s:
-        number = service.lodge(s, auth.SYSTEM, [document], vn.context)[0]
+        number = service.lodge(s, auth.SYSTEM, [document], context(vn))[0]
         d = to_read(service.get(s, auth.SYSTEM, number), auth.SYSTEM)
     item = d.items[0]
     console.print(
@@ -194,7 +195,7 @@ def _acdd_flow(nodes: dict[str, Node]) -> str:
     }
     document["items"][0]["origin"] = "VN"
     with vn.transaction() as s:
-        number = service.lodge(s, auth.SYSTEM, [document], vn.context)[0]
+        number = service.lodge(s, auth.SYSTEM, [document], context(vn))[0]
         status = service.get(s, auth.SYSTEM, number).status
     console.print(f"VN  export {number} to SG: {status}; its ACDD is queued for SG")
 
@@ -212,11 +213,11 @@ def _clear_a_day(node: Node, count: int, seed: int) -> None:
     today = node.clock.now().date()
     docs = [declaration(rng, today) for _ in range(count)]
     with node.transaction() as s:
-        numbers = service.lodge(s, auth.SYSTEM, docs, node.context)
+        numbers = service.lodge(s, auth.SYSTEM, docs, context(node))
     for number in numbers:
         with node.transaction() as s:
             decl = service.get(s, auth.SYSTEM, number, lock=True)
-            ctx = node.context
+            ctx = context(node)
             if decl.status == "document_check":
                 service.document_check(s, OFFICER, number, DocumentCheck(decision="accept"), ctx)
             elif decl.status == "inspection":

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
-from onewindow.api import create_app
+from onewindow import domains
+from onewindow.app import create_app
 from onewindow.exchange.api import gateway_of
 from onewindow.exchange.gateway import Gateway
 from onewindow.exchange.tasks import DeliveryPolicy, DeliveryWorker
@@ -24,9 +25,9 @@ from onewindow.exchange.transport import PATH, HttpTransport
 from onewindow.kit import tls
 from onewindow.kit.cli import console, fail, handled
 from onewindow.kit.config import get_settings
+from onewindow.kit.node import Node
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.tasks import run_witness
-from onewindow.node import Node
 
 log = logging.getLogger("onewindow.serve")
 
@@ -146,6 +147,7 @@ def guarded(app: FastAPI, gateway: Gateway, secure: dict[str, Any]) -> ASGIApp:
 
 def app_from_settings() -> ASGIApp:
     """For uvicorn's factory with several workers: each process opens the node itself."""
+    domains.install()
     node = Node.open()
     app = create_app(node)
     return guarded(app, gateway_of(node, app.state), tls.server_options(node.settings))

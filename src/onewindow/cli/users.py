@@ -14,7 +14,7 @@ from rich.table import Table
 
 from onewindow.kit import auth
 from onewindow.kit.cli import console, emit_json, handled
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 token_app = typer.Typer(help="A user's API tokens: list, revoke, rotate.", no_args_is_help=True)

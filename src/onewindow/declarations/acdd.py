@@ -16,7 +16,7 @@ from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.exchange import Incoming, register_handler
 from onewindow.kit.db import jsonable
 from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
-from onewindow.origin.issuing import logged, send_logged
+from onewindow.logged import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")
 MATCH_WINDOW = timedelta(days=90)  # how long before arrival an export may have left

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from onewindow.declarations import service
+from onewindow.declarations import service, tasks
+from onewindow.declarations.context import context
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
     AmendmentDecision,
@@ -24,7 +25,6 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
-from onewindow.declarations.tasks import LodgingWriter
 from onewindow.kit.api_deps import Caller, NodeDep, TokenDep, principal
 from onewindow.kit.fields import MAX_OFFSET
 
@@ -45,10 +45,9 @@ class DeclarationSummary(BaseModel):
 
 
 @router.post("", status_code=201, response_model=DeclarationRead)
-async def lodge(body: DeclarationCreate, request: Request, token: TokenDep) -> Any:
+async def lodge(body: DeclarationCreate, node: NodeDep, token: TokenDep) -> Any:
     """Lodge a declaration: it is validated, numbered, assessed and given a channel."""
-    writer: LodgingWriter = request.app.state.lodging
-    read = await writer.lodge(token.principal or token.token, body)
+    read = await tasks.writer(node).lodge(token.principal or token.token, body)
     # Serialised once here rather than validated again against the response model.
     return Response(
         read.model_dump_json(),
@@ -116,7 +115,7 @@ def history(number: str, node: NodeDep, token: TokenDep) -> Any:
 def _action(node: Any, token: Caller, fn: Callable[..., Any], *args: Any) -> Any:
     with node.transaction() as session:
         actor = principal(session, token)
-        decl = fn(session, actor, *args, node.context)
+        decl = fn(session, actor, *args, context(node))
         session.flush()
         return to_read(service.get(session, actor, decl.number), actor)
 
@@ -173,7 +172,7 @@ def request_amendment(
     accepts (the amendment is applied and assessed again) or refuses it."""
     with node.transaction() as session:
         actor = principal(session, token)
-        request = service.request_amendment(session, actor, number, body, node.context)
+        request = service.request_amendment(session, actor, number, body, context(node))
         return amendment_read(request, number)
 
 
@@ -193,7 +192,7 @@ def decide_amendment(
     """An officer accepts (the amendment is applied) or refuses (a note says why) a request."""
     with node.transaction() as session:
         actor = principal(session, token)
-        request = service.decide_amendment(session, actor, number, request_id, body, node.context)
+        request = service.decide_amendment(session, actor, number, request_id, body, context(node))
         return amendment_read(request, number)
 
 

@@ -13,6 +13,7 @@ from rich.table import Column, Table
 from sqlalchemy import select
 
 from onewindow.declarations import service
+from onewindow.declarations.context import context
 from onewindow.declarations.models import PreArrival
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import (
@@ -28,7 +29,7 @@ from onewindow.declarations.schemas import (
 )
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled
 from onewindow.kit.money import round_money
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 app = typer.Typer(help="Import and export declarations.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print one JSON document only")
@@ -105,7 +106,7 @@ def submit(file: Path, json_output: bool = JSON, as_user: str | None = AS) -> No
         node = Node.open()
         with node.transaction() as session:
             actor = acting(session, as_user)
-            number = service.lodge(session, actor, [raw], node.context)[0]
+            number = service.lodge(session, actor, [raw], context(node))[0]
             read = to_read(service.get(session, actor, number), actor)
     emit_json(read) if json_output else render(read)
 
@@ -193,7 +194,7 @@ def _act(
         node = Node.open()
         with node.transaction() as session:
             actor = acting(session, as_user)
-            fn(session, actor, number, *args, node.context)
+            fn(session, actor, number, *args, context(node))
             session.flush()
             read = to_read(service.get(session, actor, number), actor)
     emit_json(read) if json_output else render(read)
@@ -306,7 +307,7 @@ def request_amendment(
         node = Node.open()
         with node.transaction() as session:
             actor = acting(session, as_user)
-            request = service.request_amendment(session, actor, number, data, node.context)
+            request = service.request_amendment(session, actor, number, data, context(node))
             read = amendment_read(request, number)
     emit_json(read) if json_output else render_request(read)
 
@@ -352,7 +353,7 @@ def decide_amendment(
         with node.transaction() as session:
             actor = acting(session, as_user)
             request = service.decide_amendment(
-                session, actor, number, request_id, data, node.context
+                session, actor, number, request_id, data, context(node)
             )
             read = amendment_read(request, number)
     emit_json(read) if json_output else render_request(read)

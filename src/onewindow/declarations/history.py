@@ -34,6 +34,7 @@ from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.frame import conform
 from onewindow.risk.service import Subject, SubjectItem, canonical_rows
+from onewindow.risk.sources import Source
 
 REVENUE_NOTE = (
     "revenue = due after − due before the inspection (officers' findings), split over the "
@@ -86,17 +87,6 @@ def read_native(path: Path) -> pd.DataFrame:
             return native_frame(session)
     finally:
         engine.dispose()
-
-
-def recent_scores(session: Session, since: datetime, limit: int) -> list[float]:
-    """The last `limit` risk scores given since `since`, oldest first."""
-    stmt = (
-        select(Declaration.risk_score)
-        .where(Declaration.lodged_at >= since, Declaration.risk_score.is_not(None))
-        .order_by(Declaration.lodged_at.desc(), Declaration.id.desc())
-        .limit(limit)
-    )
-    return [float(s) for s in reversed(list(session.scalars(stmt))) if s is not None]
 
 
 def _declarations(
@@ -251,3 +241,7 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+# Lent to the risk domain's training sources (this domain's descriptor names it).
+NATIVE = Source(read_native, REVENUE_NOTE, native_frame)

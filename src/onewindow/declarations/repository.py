@@ -96,3 +96,14 @@ def released_between(session: Session, start: datetime, end: datetime) -> list[A
 def count_by(session: Session, column: Any) -> dict[str, int]:
     rows = session.execute(select(column, func.count()).group_by(column))
     return {key: n for key, n in rows}
+
+
+def recent_scores(session: Session, since: datetime, limit: int) -> list[float]:
+    """The last `limit` risk scores given since `since`, oldest first."""
+    stmt = (
+        select(Declaration.risk_score)
+        .where(Declaration.lodged_at >= since, Declaration.risk_score.is_not(None))
+        .order_by(Declaration.lodged_at.desc(), Declaration.id.desc())
+        .limit(limit)
+    )
+    return [float(s) for s in reversed(list(session.scalars(stmt))) if s is not None]

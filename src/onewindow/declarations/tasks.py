@@ -4,23 +4,28 @@ A single-declaration transaction costs a dozen statements and a commit; a batch 
 about the same. The writer takes what is queued (up to `max_batch`), lodges it in one
 transaction with each declaration judged on its own (see `lodging.lodge_each`), and answers
 every caller. An invalid declaration fails alone; a failed transaction fails its batch only.
+It knows no HTTP: the API's handler awaits `lodge` and makes the response.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from anyio import to_thread
 
+from onewindow.declarations.context import context
 from onewindow.declarations.lodging import Lodged, lodge_each
 from onewindow.declarations.readmodel import from_rows
 from onewindow.declarations.schemas import DeclarationCreate, DeclarationRead
 from onewindow.kit import auth
 from onewindow.kit.errors import OneWindowError
-from onewindow.node import Node
+from onewindow.kit.node import Node
+from onewindow.risk.lanes import lanes
 
 
 @dataclass
@@ -64,7 +69,7 @@ class LodgingWriter:
             while len(batch) < self.max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                results = await run_in_threadpool(self._write, batch)
+                results = await to_thread.run_sync(self._write, batch)
             except Exception as exc:  # the whole transaction failed: tell every caller
                 for request in batch:
                     if not request.future.done():
@@ -81,7 +86,7 @@ class LodgingWriter:
     def _write(self, batch: list[_Request]) -> list[DeclarationRead | OneWindowError]:
         if time.monotonic() - self._model_checked >= self.model_check:
             self._model_checked = time.monotonic()
-            self.node.follow_registry()
+            lanes(self.node).follow_registry()
         with self.node.transaction() as session:
             principals: dict[auth.Principal | str | None, auth.Principal | OneWindowError] = {}
             for request in batch:
@@ -97,7 +102,7 @@ class LodgingWriter:
             outcomes = lodge_each(
                 session,
                 [(principals[r.token], r.document) for r in allowed],  # type: ignore[misc]
-                self.node.context,
+                context(self.node),
             )
         by_request: dict[int, Any] = {
             id(r): from_rows(o.row, o.items, o.taxes, principals[r.token])  # type: ignore[arg-type]
@@ -106,3 +111,15 @@ class LodgingWriter:
             for r, o in zip(allowed, outcomes, strict=True)
         }
         return [by_request.get(id(r), principals[r.token]) for r in batch]
+
+
+def writer(node: Node) -> LodgingWriter:
+    """The node's one writer, made on first use."""
+    return node.part(LodgingWriter)
+
+
+@asynccontextmanager
+async def lifespan(node: Node) -> AsyncIterator[None]:
+    """Around serving: the writer's task stops with the server."""
+    yield
+    await writer(node).stop()

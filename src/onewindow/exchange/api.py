@@ -30,7 +30,7 @@ from onewindow.kit import auth
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.kit.errors import OneWindowError
 from onewindow.kit.fields import MAX_OFFSET
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 log = logging.getLogger("onewindow.exchange")
 router = APIRouter(tags=["exchange"])

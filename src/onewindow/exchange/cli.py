@@ -16,7 +16,7 @@ from onewindow.exchange.schemas import MessageRead, PartnerRead, StatsRead
 from onewindow.exchange.tasks import DeliveryWorker
 from onewindow.kit.cli import console, emit_json, fail, handled
 from onewindow.kit.errors import invalid
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 app = typer.Typer(help="Messages to and from partner nodes.", no_args_is_help=True)
 federation_app = typer.Typer(

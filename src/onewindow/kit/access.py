@@ -1,16 +1,18 @@
-"""Who may do what: every API operation and every CLI command, in one table.
+"""Who may do what: every API operation and every CLI command, each domain's in its table.
 
 The API enforces it for every route before the body is read into a schema
-(`api_deps.authorize`); the CLI in `cli.output.acting` for the commands that take `--as`. A
+(`api_deps.authorize`); the CLI in `kit.cli.acting` for the commands that take `--as`. A
 command without `--as` acts on the node itself and is its host operator's alone. Services keep
 their finer checks (a trader acts only for its own party; a status allows an action or not).
-A test walks the OpenAPI document and the command tree: an endpoint or a command without a rule
-here fails the build. docs/roles.md is generated from this table (`markdown()`).
+Each domain declares its rules in its `domain.py`; the node's own (users, database, serving)
+are in `onewindow.domains`. A test walks the OpenAPI document and the command tree: an
+endpoint or a command without a rule fails the build. docs/roles.md is generated from the
+installed rules (`markdown()`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.errors import Forbidden
@@ -48,135 +50,34 @@ TRADERS_OFFICIALS = roles(T, OF, S, A, own=True)
 TRADERS_READERS = roles(T, OF, S, A, AN, own=True)
 AUTHORITIES = roles(IA, A)
 
-DECLARATION = "/api/v1/declarations/{number}"
-CERTIFICATE = "/api/v1/origin/certificates/{reference}"
 
-API: dict[tuple[str, str], Rule] = {
-    ("GET", "/api/v1/health"): PUBLIC,
-    # declarations
-    ("POST", "/api/v1/declarations"): TRADERS_OFFICIALS,
-    ("GET", "/api/v1/declarations"): TRADERS_READERS,
-    ("GET", DECLARATION): TRADERS_READERS,
-    ("GET", f"{DECLARATION}/history"): TRADERS_READERS,
-    ("PUT", DECLARATION): TRADERS_OFFICIALS,
-    ("POST", f"{DECLARATION}/cancellation"): TRADERS_OFFICIALS,
-    ("POST", f"{DECLARATION}/payment"): TRADERS_OFFICIALS,
-    ("POST", f"{DECLARATION}/document-check"): OFFICIALS,
-    ("POST", f"{DECLARATION}/inspection"): OFFICIALS,
-    ("POST", f"{DECLARATION}/release"): OFFICIALS,
-    ("POST", f"{DECLARATION}/opening"): OFFICIALS,
-    ("POST", f"{DECLARATION}/amendment-requests"): TRADERS_OFFICIALS,
-    ("GET", f"{DECLARATION}/amendment-requests"): TRADERS_READERS,
-    ("POST", f"{DECLARATION}/amendment-requests/{{request_id}}/decision"): OFFICIALS,
-    ("GET", "/api/v1/reports/clearance"): READERS,
-    # tariff and rates: public facts, but only for the node's users
-    ("GET", "/api/v1/tariff/lines"): ANY_USER,
-    ("GET", "/api/v1/tariff/lines/{code}"): ANY_USER,
-    ("GET", "/api/v1/rates/{currency}"): ANY_USER,
-    # certificates of origin
-    ("POST", "/api/v1/origin/certificates"): AUTHORITIES,
-    ("GET", CERTIFICATE): roles(T, OF, S, A, IA, own=True),
-    ("POST", f"{CERTIFICATE}/transmission"): roles(T, IA, A, own=True),
-    ("POST", f"{CERTIFICATE}/cancellation"): AUTHORITIES,
-    # risk
-    ("GET", "/api/v1/risk/models"): READERS,
-    ("POST", "/api/v1/risk/models/{version}/activation"): SENIOR,
-    # exchange: partners authenticate each envelope by its signature
-    ("POST", "/exchange/v1/messages"): PUBLIC,
-    ("GET", "/api/v1/exchange/messages"): OFFICIALS,
-    ("GET", "/api/v1/exchange/stats"): READERS,
-    ("GET", "/api/v1/exchange/partners"): OFFICIALS,
-    # ledger: public like a Certificate Transparency log, but for acknowledging alarms
-    ("GET", "/api/v1/ledger/head"): PUBLIC,
-    ("GET", "/api/v1/ledger/proof/{document_id}"): PUBLIC,
-    ("GET", "/api/v1/ledger/proofs/{document_id}"): PUBLIC,
-    ("GET", "/api/v1/ledger/consistency"): PUBLIC,
-    ("GET", "/api/v1/ledger/witnesses"): PUBLIC,
-    ("GET", "/api/v1/ledger/alarms"): PUBLIC,
-    ("GET", "/api/v1/ledger/cosignatures"): PUBLIC,
-    ("POST", "/api/v1/ledger/verify"): PUBLIC,
-    ("POST", "/api/v1/ledger/witnesses/{country}/acknowledgement"): SENIOR,
-    ("POST", "/api/v1/ledger/check"): SENIOR,
-}
+@dataclass
+class Rules:
+    """One domain's rules: API operations as (METHOD, path) and CLI commands as "group cmd"."""
 
-CLI: dict[str, Rule] = {
-    # declarations: the commands with --as follow the API's rules
-    "declaration submit": TRADERS_OFFICIALS,
-    "declaration show": TRADERS_READERS,
-    "declaration list": TRADERS_READERS,
-    "declaration history": TRADERS_READERS,
-    "declaration amend": TRADERS_OFFICIALS,
-    "declaration cancel": TRADERS_OFFICIALS,
-    "declaration pay": TRADERS_OFFICIALS,
-    "declaration check": OFFICIALS,
-    "declaration inspect": OFFICIALS,
-    "declaration release": OFFICIALS,
-    "declaration acdd-cancel": OFFICIALS,
-    "declaration open": OFFICIALS,
-    "declaration request-amendment": TRADERS_OFFICIALS,
-    "declaration amendment-requests": TRADERS_READERS,
-    "declaration decide-amendment": OFFICIALS,
-    "declaration clearance": READERS,
-    "declaration pre-arrivals": HOST,
-    "tariff import": HOST,
-    "tariff show": HOST,
-    "tariff list": HOST,
-    "rates import": HOST,
-    "rates list": HOST,
-    "rates show": HOST,
-    "origin issue": AUTHORITIES,
-    "origin replace": AUTHORITIES,
-    "origin cancel": AUTHORITIES,
-    "origin transmit": roles(T, IA, A, own=True),
-    "origin record": HOST,
-    "origin show": HOST,
-    "origin list": HOST,
-    "origin verify-request": HOST,
-    "origin verify-answer": HOST,
-    "origin verifications": HOST,
-    "exchange messages": HOST,
-    "exchange retry": HOST,
-    "exchange stats": HOST,
-    "exchange partners": HOST,
-    "exchange send": HOST,
-    "exchange deliver": HOST,
-    "federation init": HOST,
-    "federation add-node": HOST,
-    "federation rotate-key": HOST,
-    "federation retire-key": HOST,
-    "federation list": HOST,
-    "federation renew-tls": HOST,
-    "ledger acknowledge": SENIOR,
-    "ledger check": HOST,
-    "ledger head": HOST,
-    "ledger prove": HOST,
-    "ledger consistency": HOST,
-    "ledger append-demo": HOST,
-    "ledger issue": HOST,
-    "ledger revoke": HOST,
-    "ledger witness": HOST,
-    "ledger alarms": HOST,
-    "ledger witnesses": HOST,
-    "verify": HOST,
-    "risk train": HOST,
-    "risk evaluate": HOST,
-    "risk simulate": HOST,
-    "risk retrain": HOST,
-    "risk models": HOST,
-    "risk activate": HOST,
-    "risk rollback": HOST,
-    "user add": HOST,
-    "user list": HOST,
-    "user disable": HOST,
-    "user enable": HOST,
-    "user token list": HOST,
-    "user token revoke": HOST,
-    "user token rotate": HOST,
-    "db upgrade": HOST,
-    "db status": HOST,
-    "serve": HOST,
-    "demo": HOST,
-}
+    api: dict[tuple[str, str], Rule] = field(default_factory=dict)
+    cli: dict[str, Rule] = field(default_factory=dict)
+
+
+# Every installed domain's rules, put together by `install` (the composition root calls it
+# through `onewindow.kit.domain.install`). Empty, every check fails closed.
+API: dict[tuple[str, str], Rule] = {}
+CLI: dict[str, Rule] = {}
+
+
+def install(parts: list[Rules]) -> None:
+    api: dict[tuple[str, str], Rule] = {}
+    cli: dict[str, Rule] = {}
+    for part in parts:
+        twice = (api.keys() & part.api.keys()) | (cli.keys() & part.cli.keys())
+        if twice:
+            raise ValueError(f"two rules for {sorted(map(str, twice))}")
+        api.update(part.api)
+        cli.update(part.cli)
+    API.clear()
+    API.update(api)
+    CLI.clear()
+    CLI.update(cli)
 
 
 def _deny(actor: Principal, what: str, rule: Rule) -> Forbidden:
@@ -214,13 +115,13 @@ def _cells(rule: Rule) -> list[str]:
 
 
 def markdown() -> str:
-    """docs/roles.md, generated from the tables above (a test keeps the file equal to it)."""
+    """docs/roles.md, generated from the installed rules (a test keeps the file equal to it)."""
     header = "| | who | " + " | ".join(r.value for r in Role) + " |"
     rule_line = "|---" * (len(Role) + 2) + "|"
     out = [
         "# Roles: who may use which endpoint and command",
         "",
-        "Generated from `src/onewindow/access.py` by `onewindow.kit.access.markdown()`; a test",
+        "Generated by `onewindow.kit.access.markdown()` from each domain's `domain.py`; a test",
         "checks that this file equals it, and that every endpoint and command has a rule.",
         "",
         "Roles: **trader** (a company or broker, for its own party only), **officer**,",

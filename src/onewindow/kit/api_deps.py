@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from onewindow.kit import access, auth
 from onewindow.kit.errors import Forbidden, NotAuthenticated
-from onewindow.node import Node
+from onewindow.kit.node import Node
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `onewindow user add`")
 

@@ -26,6 +26,7 @@ from onewindow.kit.cli import (
 from onewindow.kit.clock import SystemClock
 from onewindow.kit.config import Settings, get_settings
 from onewindow.kit.errors import ConfigurationError, invalid
+from onewindow.kit.node import Node
 from onewindow.ledger import alarms, selfcheck, service, tasks, trust, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher
@@ -38,7 +39,6 @@ from onewindow.ledger.schemas import (
     SelfCheckRead,
     SignedHeadRead,
 )
-from onewindow.node import Node
 
 app = typer.Typer(
     help="The append-only ledger of documents: heads and proofs.", no_args_is_help=True

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
+from anyio import to_thread
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onewindow.kit import keys
 from onewindow.kit.errors import ConfigurationError, LedgerDamaged
+from onewindow.kit.node import Node
 from onewindow.ledger import selfcheck
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher
 from onewindow.ledger.schemas import LedgerHealth
 from onewindow.ledger.service import HeadSigner
 from onewindow.ledger.witness import Outcome, load_partners, witness_once
-from onewindow.node import Node
 
 log = logging.getLogger("onewindow.ledger")
 DEFAULT_INTERVAL = 60.0
@@ -45,6 +46,13 @@ def check_at_start(node: Node, tail: int = selfcheck.STARTUP_TAIL) -> selfcheck.
         found = selfcheck.check(session, tail=tail, public_key=public_key)
         selfcheck.record(session, found, node.clock.now(), "start-up")
     return found
+
+
+@asynccontextmanager
+async def lifespan(node: Node) -> AsyncIterator[None]:
+    """Before serving: the self-check at start-up (GET /api/v1/health shows it)."""
+    await to_thread.run_sync(check_at_start, node)
+    yield
 
 
 def health(node: Node) -> LedgerHealth:

@@ -2,10 +2,12 @@
 
 from alembic import context
 
+from onewindow import domains
+from onewindow.kit import domain
 from onewindow.kit.db import Base
-from onewindow.models import load_all
 
-load_all()
+domains.install()
+domain.load_tables()
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
     context.configure(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import FieldError, InvalidInput, NotFound
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.origin import (
     CertificateCreate,
     CertificateRead,

@@ -5,7 +5,6 @@ Every certificate issued or revoked is logged in the node's ledger."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,95 +15,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import Incoming, criteria, documents, send
-from onewindow.exchange.handlers import Handler
+from onewindow.exchange import criteria, documents, send
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.config import Settings
 from onewindow.kit.db import jsonable
 from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
-from onewindow.ledger import LeafEntry, log_entry
+from onewindow.logged import log_document, send_logged
 from onewindow.origin.models import Certificate, CertificateSequence
 from onewindow.origin.service import form_d_items
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
 AUTHORITIES = (Role.ISSUING_AUTHORITY, Role.ADMINISTRATOR)
-
-
-def document_sha256(document_type: str, payload: dict[str, Any]) -> str:
-    """The hash the ledger keeps: SHA-256 of the document's XML as exchanged."""
-    return hashlib.sha256(documents.to_xml(document_type, payload)).hexdigest()
-
-
-def log_document(
-    session: Session,
-    *,
-    kind: str,
-    document_type: str,
-    document_id: str,
-    version: int,
-    issuer: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> None:
-    digest = document_sha256(document_type, payload)
-    entry = LeafEntry(document_type, document_id, version, issuer, digest, now, kind)
-    log_entry(session, entry)
-
-
-def send_logged(
-    session: Session,
-    *,
-    sender: str,
-    receiver: str,
-    document_type: str,
-    document_id: str,
-    version: int,
-    payload: dict[str, Any],
-    now: datetime,
-) -> str:
-    """Queue a document this node originates for a partner, and log it as issued."""
-    log_document(
-        session,
-        kind="issued",
-        document_type=document_type,
-        document_id=document_id,
-        version=version,
-        issuer=sender,
-        payload=payload,
-        now=now,
-    )
-    return send(
-        session,
-        sender=sender,
-        receiver=receiver,
-        document_type=document_type,
-        document_id=document_id,
-        version=version,
-        payload=payload,
-        now=now,
-    )
-
-
-def logged(handler: Handler) -> Handler:
-    """A handler whose documents are logged as received before they are applied (a document
-    the handler rejects rolls back with its log entry)."""
-
-    def apply(session: Session, message: Incoming) -> None:
-        log_document(
-            session,
-            kind="received",
-            document_type=message.document_type,
-            document_id=message.document_id,
-            version=message.version,
-            issuer=message.sender,
-            payload=message.payload,
-            now=message.received_at,
-        )
-        handler(session, message)
-
-    apply.__name__ = handler.__name__
-    return apply
 
 
 def _next_reference(session: Session, country: str, year: int) -> str:

@@ -19,7 +19,7 @@ from onewindow.exchange import Incoming, register_batch_scope, register_handler
 from onewindow.kit.db import jsonable
 from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
 from onewindow.ledger import gathered
-from onewindow.origin.issuing import logged, send_logged
+from onewindow.logged import logged, send_logged
 from onewindow.origin.models import Certificate, VerificationRequest
 from onewindow.origin.service import form_d_items, get_certificate
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from onewindow.kit import auth
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.risk import registry
+from onewindow.risk.lanes import lanes
 from onewindow.risk.schemas import ModelRead
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
@@ -32,5 +33,5 @@ def activate(version: str, node: NodeDep, token: TokenDep) -> ModelRead:
         model = ModelRead.of(
             registry.activate(session, version, by=actor.name, now=node.clock.now())
         )
-    node.reload_model()
+    lanes(node).reload()
     return model

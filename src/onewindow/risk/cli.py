@@ -21,15 +21,12 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from onewindow.declarations.history import REVENUE_NOTE as NATIVE_REVENUE_NOTE
-from onewindow.declarations.history import native_frame, read_native
 from onewindow.kit.cli import console, emit_json, err_console, handled
 from onewindow.kit.errors import FieldError, InvalidInput
-from onewindow.node import Node
-from onewindow.risk import artifact, registry
+from onewindow.kit.node import Node
+from onewindow.risk import artifact, registry, sources
 from onewindow.risk.evaluate import report, rounded
 from onewindow.risk.frame import require_labels
-from onewindow.risk.kcs import REVENUE_NOTE, read_kcs
 from onewindow.risk.model import train
 from onewindow.risk.models import RegisteredModel
 from onewindow.risk.schemas import ModelRead
@@ -38,11 +35,6 @@ from onewindow.risk.simulate import simulate
 app = typer.Typer(
     help="Risk engine: train, evaluate, simulate; the node's models.", no_args_is_help=True
 )
-
-# Format name -> reader of one file into the canonical frame (risk/frame.py). `native` reads a
-# node's SQLite database file; without --data it means this node's own database (--from-db).
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {"kcs": read_kcs, "native": read_native}
-REVENUE_NOTES: dict[str, str] = {"kcs": REVENUE_NOTE, "native": NATIVE_REVENUE_NOTE}
 
 DataOption = typer.Option([], "--data", help="Declarations file; repeat for several.")
 FormatOption = typer.Option("kcs", "--format", help="Input format: kcs or native.")
@@ -75,17 +67,16 @@ def load_frames(
 
 
 def _read(paths: list[Path], fmt: str) -> pd.DataFrame:
-    reader = READERS.get(fmt)
-    if reader is None:
-        known = ", ".join(sorted(READERS))
-        raise InvalidInput([FieldError("--format", "unknown_format", f"{fmt!r}; known: {known}")])
-    if not paths and fmt == "native":
+    """Files in format `fmt`; none: this node's own data (`native`, with --from-db)."""
+    found = sources.source(fmt)
+    if not paths and found.read_node is not None:
         with Node.open().transaction() as session:
-            return native_frame(session)
+            return found.read_node(session)
     if not paths:
         raise InvalidInput(
             [FieldError("--data", "required", "give --data FILE, or --from-db for this node")]
         )
+    reader = found.read_file
     frames = [reader(path) for path in paths]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
@@ -145,7 +136,7 @@ def _save(model: Any, out: Path | None, fmt: str, names: list[str], seconds: flo
     extra: dict[str, Any] = {
         "sources": names,
         "data_format": fmt,
-        "revenue_definition": REVENUE_NOTES.get(fmt, "revenue column of the input"),
+        "revenue_definition": sources.revenue_note(fmt),
         "training_seconds": round(seconds, 2),
     }
     # Without --out the artifact only passes through on its way into the model store.
@@ -225,7 +216,7 @@ def evaluate_command(
             revenue_weight=revenue_weight,
             revenue_first=revenue_first["top"],
             model_version=model.info.get("version"),
-            revenue_definition=REVENUE_NOTES.get(fmt, "revenue column of the input"),
+            revenue_definition=sources.revenue_note(fmt),
         )
         doc = rounded(doc)
         if json_output:
@@ -277,7 +268,7 @@ def simulate_command(
                 threads=threads,
                 on_week=on_week,
             )
-        result["revenue_definition"] = REVENUE_NOTES.get(fmt, "revenue column of the input")
+        result["revenue_definition"] = sources.revenue_note(fmt)
         result = rounded(result)
         if json_output:
             emit_json(result)

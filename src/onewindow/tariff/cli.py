@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from onewindow.kit.cli import console, emit_json, fail, handled, read_error
-from onewindow.node import Node
+from onewindow.kit.node import Node
 from onewindow.tariff import nomenclature, service
 
 app = typer.Typer(

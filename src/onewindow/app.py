@@ -1,39 +1,37 @@
-"""The app factory: the node's JSON API under /api/v1, errors as application/problem+json."""
+"""The app factory: the node's JSON API under /api/v1, errors as application/problem+json.
+
+Every installed domain's routers, each route checked against the domain's role rules before
+its parameters are read, and each domain's lifespan around serving.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from starlette.concurrency import run_in_threadpool
 
-from onewindow import __version__
-from onewindow.declarations.api import reports
-from onewindow.declarations.api import router as declarations_router
-from onewindow.declarations.tasks import LodgingWriter
-from onewindow.exchange.api import router as exchange_router
+from onewindow import __version__, domains
 from onewindow.kit import api_edge
 from onewindow.kit.api_deps import authorize
+from onewindow.kit.domain import load
+from onewindow.kit.node import Node
 from onewindow.kit.runtime import tune_collector
 from onewindow.ledger import tasks as ledger_tasks
-from onewindow.ledger.api import router as ledger_router
-from onewindow.node import Node
-from onewindow.origin.api import router as origin_router
-from onewindow.risk.api import router as risk_router
-from onewindow.tariff.api import router as tariff_router
 
 
 def create_app(node: Node) -> FastAPI:
-    writer = LodgingWriter(node)
+    installed = domains.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_collector()  # again: start-up has built the app since the CLI started
-        await run_in_threadpool(ledger_tasks.check_at_start, node)  # shown by /health
-        yield
-        await writer.stop()
+        async with AsyncExitStack() as stack:
+            for each in installed:
+                if each.lifespan:
+                    await stack.enter_async_context(load(each.lifespan)(node))
+            yield
 
     app = FastAPI(
         lifespan=lifespan,
@@ -44,7 +42,6 @@ def create_app(node: Node) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
-    app.state.lodging = writer
 
     @app.get("/api/v1/health", tags=["node"])
     def health() -> dict[str, Any]:
@@ -59,15 +56,10 @@ def create_app(node: Node) -> FastAPI:
             "ledger": ledger.model_dump(mode="json"),
         }
 
-    # Every route checks its caller against onewindow.kit.access before reading its parameters.
-    routers = (declarations_router, reports, tariff_router, ledger_router, exchange_router,
-               origin_router, risk_router)  # fmt: skip
-    for router in routers:
-        app.include_router(router, dependencies=[Depends(authorize)])
+    # Every route checks its caller against the rules in kit.access before reading its
+    # parameters.
+    for each in installed:
+        for router in each.routers:
+            app.include_router(load(router), dependencies=[Depends(authorize)])
     api_edge.install(app, node.settings.max_body_bytes)
     return app
-
-
-def app_from_settings() -> FastAPI:
-    """For `uvicorn --factory` with several workers: each process opens the node itself."""
-    return create_app(Node.open())

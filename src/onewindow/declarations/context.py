@@ -1,0 +1,15 @@
+"""What lodging needs from the running node: its country, currency, clock and lanes."""
+
+from __future__ import annotations
+
+from onewindow.declarations.lodging import Context
+from onewindow.kit.node import Node
+from onewindow.risk.lanes import lanes
+
+
+def context(node: Node) -> Context:
+    s = node.settings
+    selectivity = lanes(node).selectivity
+    return Context(
+        s.country, s.currency, node.clock, selectivity, s.max_items, frozenset(s.partners)
+    )

@@ -1,0 +1,35 @@
+"""Tariff: the national schedule (AHTN lines over HS 2022), rates and duty."""
+
+from __future__ import annotations
+
+from onewindow.kit.access import ANY_USER, HOST, Rule
+from onewindow.kit.domain import Command, Domain
+
+API_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/v1/tariff/lines"): ANY_USER,
+    ("GET", "/api/v1/tariff/lines/{code}"): ANY_USER,
+    ("GET", "/api/v1/rates/{currency}"): ANY_USER,
+}
+CLI_RULES: dict[str, Rule] = {
+    "tariff import": HOST,
+    "tariff show": HOST,
+    "tariff list": HOST,
+    "rates import": HOST,
+    "rates list": HOST,
+    "rates show": HOST,
+}
+
+
+DOMAIN = Domain(
+    name="tariff",
+    tables="onewindow.tariff.models",
+    routers=("onewindow.tariff.api:router",),
+    commands={
+        "tariff": Command(
+            "onewindow.tariff.cli:app", "The national tariff schedule (AHTN lines over HS 2022)."
+        ),
+        "rates": Command("onewindow.tariff.cli:rates_app", "Official exchange rates."),
+    },
+    api_rules=API_RULES,
+    cli_rules=CLI_RULES,
+)
