@@ -25,7 +25,7 @@ from onewindow.declarations.generator import declaration
 from onewindow.declarations.service import lodge
 from onewindow.kit import auth
 from onewindow.kit.clock import FixedClock
-from onewindow.kit.config import Settings
+from onewindow.kit.config import settings_class
 from onewindow.kit.node import Node
 from onewindow.kit.runtime import tune_collector
 from onewindow.risk import Selectivity, Targets
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1_000)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="ow-bench-"))
-    settings = Settings(database_url=f"sqlite:///{workdir / 'node.db'}")
+    settings = settings_class()(database_url=f"sqlite:///{workdir / 'node.db'}")
     node = Node.open(settings, FixedClock(datetime(2026, 11, 20, tzinfo=UTC)))
     lanes(node).selectivity = Selectivity(Targets(), rng=random.Random(1))
     tune_collector()  # as the `onewindow` command does

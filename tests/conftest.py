@@ -24,7 +24,7 @@ from onewindow.exchange.models import OutgoingMessage
 from onewindow.exchange.service import sync_partners
 from onewindow.kit import auth, db
 from onewindow.kit.clock import FixedClock
-from onewindow.kit.config import PartnerConfig, Settings
+from onewindow.kit.config import PartnerConfig, settings_class
 from onewindow.kit.node import Node
 from onewindow.risk import Selectivity, Targets
 from onewindow.risk.lanes import lanes
@@ -135,7 +135,7 @@ def clock() -> FixedClock:
 def node(database_url: str, clock: FixedClock) -> Iterator[Node]:
     """A VN node with the sample schedule and rates; no random lane picks unless a test
     sets targets of its own."""
-    settings = Settings(country="VN", currency="VND", database_url=database_url)
+    settings = settings_class()(country="VN", currency="VND", database_url=database_url)
     selectivity = Selectivity(Targets(red=0.0, yellow=0.0, random_share=0.0), rng=random.Random(7))
     node = Node.open(settings, clock)
     lanes(node).selectivity = selectivity
@@ -168,7 +168,7 @@ def _node(path: Path, template: Path, country: str, currency: str, clock: FixedC
         for c in ("TH", "VN", "SG")
         if c != country
     }
-    settings = Settings(
+    settings = settings_class()(
         country=country,
         currency=currency,
         database_url=f"sqlite:///{path}",

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from onewindow.cli.main import _load, app, commands, report
-from onewindow.kit.config import Settings, get_settings
+from onewindow.kit.config import get_settings, settings_class
 from onewindow.kit.errors import InvalidSetting, OneWindowError
 
 BIN = Path(sys.executable).parent / "onewindow"
@@ -147,9 +147,9 @@ def test_settings_errors_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_valid_settings_still_load() -> None:
-    s = Settings(
+    s = settings_class()(
         country="th", currency="thb", database_url="sqlite://", red_target="1", yellow_target="0"
     )
     assert (s.country, s.currency) == ("TH", "THB")
-    pg = Settings(database_url="postgresql://u@h/db?options=-csearch_path%3Dx")
+    pg = settings_class()(database_url="postgresql://u@h/db?options=-csearch_path%3Dx")
     assert pg.database_url.startswith("postgresql+psycopg://u@h/db")

@@ -18,7 +18,7 @@ from onewindow.cli.main import app
 from onewindow.exchange import documents, envelope, federation, pki, repository
 from onewindow.exchange.gateway import Gateway
 from onewindow.kit import db, tls
-from onewindow.kit.config import Settings, load
+from onewindow.kit.config import load, settings_class
 from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 
 NOW = datetime.now(UTC)
@@ -172,7 +172,7 @@ def test_a_rotated_key_is_trusted_before_it_is_used(fed_dir: Path) -> None:
 
 
 def test_a_node_without_certificates_has_no_exchange(tmp_path: Path) -> None:
-    view = Gateway(Settings(country="VN", database_url="sqlite://")).current()
+    view = Gateway(settings_class()(country="VN", database_url="sqlite://")).current()
     assert not view.ready and "not configured" in (view.problem or "")
     broken = json.loads((_init(tmp_path) / "VN" / "node.json").read_text())
     broken["cert_file"] = "../TH/cert.pem"  # someone else's certificate

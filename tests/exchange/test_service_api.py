@@ -18,7 +18,7 @@ from onewindow.exchange import documents, envelope, federation, handlers, pki, t
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.models import IncomingMessage
 from onewindow.kit import auth
-from onewindow.kit.config import Settings, load
+from onewindow.kit.config import load, settings_class
 from onewindow.kit.node import Node
 
 PATH = "/exchange/v1/messages"
@@ -172,7 +172,7 @@ def test_junk_with_a_chosen_message_id_gets_no_signed_receipt(
 
 
 def test_a_node_without_federation_files_answers_503(database_url: str) -> None:
-    node = Node.open(Settings(country="VN", database_url=database_url))
+    node = Node.open(settings_class()(country="VN", database_url=database_url))
     with TestClient(create_app(node)) as c:
         r = c.post(PATH, content=b"<x/>", headers=XML)
     assert r.status_code == 503 and r.json()["code"] == "exchange_unavailable"

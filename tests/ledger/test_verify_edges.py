@@ -18,7 +18,7 @@ from onewindow.app import create_app
 from onewindow.exchange import pki
 from onewindow.kit import keys
 from onewindow.kit.clock import FixedClock
-from onewindow.kit.config import PartnerConfig, Settings, get_settings
+from onewindow.kit.config import PartnerConfig, get_settings, settings_class
 from onewindow.kit.node import Node
 from onewindow.ledger import service
 from onewindow.ledger.cli import app as ledger_app
@@ -46,7 +46,7 @@ def pki_files(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def vn(database_url: str, pki_files: dict[str, Path]) -> Iterator[Node]:
-    settings = Settings(
+    settings = settings_class()(
         country="VN",
         database_url=database_url,
         key_file=pki_files["key"],

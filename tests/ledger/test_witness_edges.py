@@ -23,7 +23,7 @@ from onewindow.app import create_app
 from onewindow.exchange import pki
 from onewindow.kit import keys
 from onewindow.kit.clock import FixedClock
-from onewindow.kit.config import PartnerConfig, Settings, get_settings
+from onewindow.kit.config import PartnerConfig, get_settings, settings_class
 from onewindow.kit.node import Node
 from onewindow.ledger.cli import app as ledger_app
 from onewindow.ledger.encoding import LeafEntry
@@ -63,7 +63,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def node(database_url: str, files: dict[str, Path], tmp_path: Path) -> Iterator[Node]:
     certificates = [files["th"], files["bad"]]
-    settings = Settings(
+    settings = settings_class()(
         country="VN",
         database_url=database_url,
         key_file=tmp_path / "vn-key.pem",

@@ -8,13 +8,15 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pycountry
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SettingsSourceError
 
-from onewindow.kit.errors import InvalidSetting
+from onewindow.kit import domain
+from onewindow.kit.errors import ConfigurationError, InvalidSetting
 from onewindow.kit.money import is_currency
 
 ROOT = Path.cwd()
@@ -38,13 +40,7 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8000, ge=1, le=65535)
-    # Selectivity: share of declarations sent to each control lane, and the share of
-    # inspections that are picked at random (exploration keeps the risk model honest).
-    red_target: Decimal = Field(Decimal("0.05"), ge=0, le=1)
-    yellow_target: Decimal = Field(Decimal("0.15"), ge=0, le=1)
-    random_share: Decimal = Field(Decimal("0.10"), ge=0, le=1)
     max_body_bytes: int = Field(5_000_000, ge=1)
-    max_items: int = Field(999, ge=1)
     # How long a new API token is valid (`onewindow user add`, `user token rotate`).
     token_days: int = Field(30, ge=1, le=366, description="Days a new API token is valid")
     # Federation: this node's Ed25519 key and certificate, the federation CA, the partners.
@@ -59,9 +55,6 @@ class Settings(BaseSettings):
     tls_key_file: Path | None = None
     allow_plain_http: bool = False
     config_file: Path | None = Field(None, description="The JSON file these settings came from")
-    # Box 12 of the Form D certificates this node issues.
-    issuing_authority: str = "Issuing authority for certificates of origin"
-    issuing_place: str = "-"
 
     @field_validator("country")
     @classmethod
@@ -96,14 +89,38 @@ class Settings(BaseSettings):
             "or postgresql://USER@HOST/DATABASE"
         )
 
-    @model_validator(mode="after")
-    def _lanes(self) -> Settings:
-        if self.red_target + self.yellow_target > 1:
-            raise ValueError(
-                f"red_target + yellow_target is {self.red_target + self.yellow_target}: "
-                "the lanes' shares must add up to at most 1"
+
+S = TypeVar("S", bound="Section")
+
+
+class Section(BaseModel):
+    """A domain's own settings (its descriptor's `settings`): flat fields, read from the same
+    ONEWINDOW_* variables and node.json as the node's, so a node's settings are one list."""
+
+    @classmethod
+    def of(cls: type[S], settings: Settings) -> S:
+        """This section of the node's settings."""
+        if not isinstance(settings, cls):
+            raise ConfigurationError(
+                f"the node's settings have no {cls.__name__}: is its domain installed?"
             )
-        return self
+        return settings
+
+
+@lru_cache
+def _composed(sections: tuple[type[Section], ...]) -> type[Settings]:
+    if not sections:
+        return Settings
+    # The sections first: their validators run, and their fields are the node's too.
+    bases: tuple[type[BaseModel], ...] = (*sections, Settings)
+    composed: Any = create_model("NodeSettings", __base__=bases)
+    return cast(type[Settings], composed)
+
+
+def settings_class() -> type[Settings]:
+    """The node's settings: the kit's and each installed domain's section."""
+    sections = tuple(domain.load(d.settings) for d in domain.installed() if d.settings)
+    return _composed(sections)
 
 
 def _without_password(url: str) -> str:
@@ -142,7 +159,7 @@ def _one_line(exc: ValidationError, source: str) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         if not field:  # a rule across settings (the model validator) names them itself
             if source == "env":
-                for name in Settings.model_fields:
+                for name in settings_class().model_fields:
                     message = re.sub(rf"\b{name}\b", f"ONEWINDOW_{name.upper()}", message)
             parts.append(message)
             continue
@@ -193,7 +210,7 @@ def load(config_file: Path) -> Settings:
             if isinstance(partner, dict) and isinstance(partner.get("certificates"), list):
                 partner["certificates"] = [resolve(str(c)) for c in partner["certificates"]]
     try:
-        return Settings(**raw, config_file=config_file.resolve())
+        return settings_class()(**raw, config_file=config_file.resolve())
     except ValidationError as exc:
         raise InvalidSetting(_one_line(exc, str(config_file))) from exc
     except SettingsSourceError as exc:
@@ -208,7 +225,7 @@ def get_settings() -> Settings:
     if path:
         return load(Path(path))
     try:
-        return Settings()
+        return settings_class()()
     except ValidationError as exc:
         raise InvalidSetting(_one_line(exc, "env")) from exc
     except SettingsSourceError as exc:

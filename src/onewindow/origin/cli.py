@@ -25,6 +25,7 @@ from onewindow.origin import (
     record_certificate,
 )
 from onewindow.origin.models import Certificate, VerificationRequest
+from onewindow.origin.settings import OriginSettings
 
 app = typer.Typer(help="Certificates of origin (ATIGA Form D).", no_args_is_help=True)
 
@@ -330,7 +331,7 @@ def verify_answer(
                 request_id,
                 result,
                 note,
-                authority=s.issuing_authority,
+                authority=OriginSettings.of(s).issuing_authority,
                 now=node.clock.now(),
             )
             data = {"request_id": request_id, "status": request.status}

@@ -35,6 +35,7 @@ DOMAIN = Domain(
     commands={
         "origin": Command("onewindow.origin.cli:app", "Certificates of origin (ATIGA e-Form D)."),
     },
+    settings="onewindow.origin.settings:OriginSettings",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     handlers="onewindow.origin.receiving:register",

@@ -23,6 +23,7 @@ from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, InvalidTra
 from onewindow.logged import log_document, send_logged
 from onewindow.origin.models import Certificate, CertificateSequence
 from onewindow.origin.service import form_d_items
+from onewindow.origin.settings import OriginSettings
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
@@ -52,7 +53,8 @@ class Issuer:
 
     @classmethod
     def of(cls, settings: Settings) -> Issuer:
-        return cls(settings.country, settings.issuing_authority, settings.issuing_place)
+        box12 = OriginSettings.of(settings)
+        return cls(settings.country, box12.issuing_authority, box12.issuing_place)
 
 
 def issue(

@@ -29,6 +29,7 @@ DOMAIN = Domain(
             "onewindow.risk.cli:app", "Risk engine: train, evaluate, simulate, models."
         ),
     },
+    settings="onewindow.risk.settings:RiskSettings",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     on_open=("onewindow.risk.lanes:load",),

@@ -19,13 +19,14 @@ from onewindow.kit.node import Node
 from onewindow.risk import registry
 from onewindow.risk.selectivity import ScoreWindow, Targets
 from onewindow.risk.service import NoModel, Selectivity
+from onewindow.risk.settings import RiskSettings
 
 RecentScores = Callable[[Session, datetime, int], list[float]]
 
 
 class Lanes:
     def __init__(self, node: Node) -> None:
-        s = node.settings
+        s = RiskSettings.of(node.settings)
         targets = Targets(float(s.red_target), float(s.yellow_target), float(s.random_share))
         self.node = node
         self.selectivity = Selectivity(targets)
