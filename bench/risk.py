@@ -23,7 +23,7 @@ import pandas as pd
 
 from onewindow.risk.frame import record_columns
 from onewindow.risk.kcs import read_kcs
-from onewindow.risk.model import train
+from onewindow.risk.learning import train
 
 FILES = ("df_syn_train_eng.csv", "df_syn_valid_eng.csv")
 BATCH_ROWS = 200_000

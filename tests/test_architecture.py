@@ -125,3 +125,28 @@ def test_files_stay_small() -> None:
         str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if len(p.read_text().splitlines()) > 500
     ]
     assert not large
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def test_names_in_a_package_are_told_apart() -> None:
+    """No `model.py` beside `models.py`, no `schemas.py` beside a `schemas/` folder."""
+    confusing = []
+    for package in [SRC, *(p for p in SRC.rglob("*") if p.is_dir() and p.name != "__pycache__")]:
+        modules = sorted(p.stem for p in package.glob("*.py"))
+        folders = {p.name for p in package.iterdir() if p.is_dir()}
+        confusing += [
+            f"{package.relative_to(SRC)}: {a} / {b}"
+            for i, a in enumerate(modules)
+            for b in modules[i + 1 :]
+            if _one_letter_apart(a, b)
+        ]
+        confusing += [f"{package.relative_to(SRC)}: {m}.py / {m}/" for m in modules if m in folders]
+    assert not confusing, confusing

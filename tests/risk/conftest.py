@@ -11,7 +11,7 @@ import pytest
 
 from onewindow.risk import artifact
 from onewindow.risk.kcs import KCS_COLUMNS
-from onewindow.risk.model import RiskModel, train
+from onewindow.risk.learning import RiskModel, train
 
 BAD_IMPORTERS = tuple(f"BAD{i}" for i in range(5))
 BAD_HS = "999999"

@@ -28,7 +28,7 @@ from onewindow.kit.node import Node
 from onewindow.risk import NoModel, Selectivity, Targets, registry
 from onewindow.risk.artifact import save
 from onewindow.risk.lanes import lanes
-from onewindow.risk.model import Settings, train
+from onewindow.risk.learning import Settings, train
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from onewindow.risk import artifact
 from onewindow.risk.evaluate import top_metrics
 from onewindow.risk.features import FEATURE_NAMES
 from onewindow.risk.frame import record_columns
-from onewindow.risk.model import RiskModel, Scores, Settings, search, split_by_date, train
+from onewindow.risk.learning import RiskModel, Scores, Settings, search, split_by_date, train
 
 
 def test_planted_signal_is_learned(trained: RiskModel, later: pd.DataFrame) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from onewindow.risk import Subject, SubjectItem
 from onewindow.risk.features import FEATURE_NAMES, HISTORY_KEYS
-from onewindow.risk.model import RiskModel
+from onewindow.risk.learning import RiskModel
 from onewindow.risk.scoring import KEY_WORDS, ModelScorer, describe
 
 REASON = re.compile(r"^.+: [+-]\d+\.\d\d$")

@@ -28,7 +28,7 @@ import orjson
 
 from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.features import FEATURE_NAMES, FeatureStats
-from onewindow.risk.model import RiskModel, Settings
+from onewindow.risk.learning import RiskModel, Settings
 
 FORMAT = "onewindow-risk-model"
 FORMAT_VERSION = 1

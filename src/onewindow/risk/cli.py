@@ -27,7 +27,7 @@ from onewindow.kit.node import Node
 from onewindow.risk import artifact, registry, sources
 from onewindow.risk.evaluate import report, rounded
 from onewindow.risk.frame import require_labels
-from onewindow.risk.model import train
+from onewindow.risk.learning import train
 from onewindow.risk.models import RegisteredModel
 from onewindow.risk.schemas import ModelRead
 from onewindow.risk.simulate import simulate

@@ -19,7 +19,7 @@ import numpy as np
 
 from onewindow.risk import artifact
 from onewindow.risk.features import CATEGORY_COLUMNS
-from onewindow.risk.model import RiskModel
+from onewindow.risk.learning import RiskModel
 from onewindow.risk.service import Opinion, Subject, canonical_rows
 
 # Contributions shown per declaration, and the smallest worth showing (log-odds).

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from onewindow.risk.evaluate import auc, top_order
-from onewindow.risk.model import RiskModel, Settings, train
+from onewindow.risk.learning import RiskModel, Settings, train
 
 # Weekly retraining must stay cheap: a fixed, modest model instead of the settings search.
 SIMULATION_SETTINGS = Settings(num_leaves=31, n_estimators=150)
