@@ -312,7 +312,7 @@ def test_one_refusal_in_a_batch_costs_only_its_own_writes(
     with db.transaction(sessions) as s:
         assert s.scalars(select(audit.AuditEvent.entity_id)).all() == ["TH-1", "TH-3"]
         stored = s.execute(select(IncomingMessage.document_id, IncomingMessage.status))
-        assert sorted(stored.tuples()) == [
+        assert sorted(tuple(row) for row in stored) == [
             ("TH-1", "processed"), ("TH-2-REFUSED", "rejected"), ("TH-3", "processed")
         ]  # fmt: skip
 
