@@ -26,7 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from onewindow.kit import db
+from onewindow import domains
+from onewindow.kit import db, migrate
 from onewindow.ledger import merkle, service
 from onewindow.ledger.encoding import LeafEntry, leaf_data
 
@@ -83,7 +84,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ow-bench-ledger-") as tmp:
         path = Path(tmp) / "ledger.db"
         engine = db.make_engine(f"sqlite:///{path}")
-        db.upgrade(engine)
+        domains.install()  # migrations run every installed domain's branch
+        migrate.upgrade(engine)
         sessions = db.session_factory(engine)
 
         append_seconds = append_cpu_seconds = baseline_seconds = 0.0

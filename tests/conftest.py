@@ -22,7 +22,7 @@ from onewindow.exchange import documents
 from onewindow.exchange.handlers import Incoming, handler_for
 from onewindow.exchange.models import OutgoingMessage
 from onewindow.exchange.service import sync_partners
-from onewindow.kit import auth, db
+from onewindow.kit import auth, db, migrate
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, settings_class
 from onewindow.kit.node import Node
@@ -50,7 +50,7 @@ def _pg_url(schema: str) -> str:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
+    migrate.upgrade(engine)
     engine.dispose()
     return path
 
@@ -65,7 +65,7 @@ def pg_engine(worker_id: str, testrun_uid: str) -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine = db.make_engine(_pg_url(schema))
-    db.upgrade(engine)
+    migrate.upgrade(engine)
     yield engine
     engine.dispose()
     with admin.begin() as conn:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from onewindow.app import create_app
 from onewindow.cli.main import app
-from onewindow.kit import auth, db
+from onewindow.kit import auth, db, migrate
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import get_settings
@@ -215,7 +215,7 @@ def test_user_changes_are_audited(env: Path) -> None:
 
 
 def test_tokens_made_before_0009_keep_working_with_an_expiry(engine: Engine) -> None:
-    cfg = db.alembic_config(engine)
+    cfg = migrate.alembic_config(engine)
     command.downgrade(cfg, "0007_witness_acks")
     try:
         with engine.begin() as conn:
@@ -226,7 +226,7 @@ def test_tokens_made_before_0009_keep_working_with_an_expiry(engine: Engine) -> 
                 {"h": auth._digest("ow_old")},
             )
     finally:
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
     with db.transaction(db.session_factory(engine)) as s:
         actor = auth.authenticate(s, "ow_old")
         (row,) = auth.tokens_of(s, "old")

@@ -12,14 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from onewindow.declarations.models import AmendmentRequest
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 
 BEFORE = "0007_witness_acks"
 TABLE = "declaration_amendment_requests"
 
 
 def test_upgrade_keeps_declarations_and_adds_requests(empty_engine: Engine) -> None:
-    command.upgrade(db.alembic_config(empty_engine), BEFORE)
+    command.upgrade(migrate.alembic_config(empty_engine), BEFORE)
     at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     with empty_engine.begin() as conn:
         conn.execute(
@@ -42,8 +42,8 @@ def test_upgrade_keeps_declarations_and_adds_requests(empty_engine: Engine) -> N
             ),
             {"at": at},
         )
-    db.upgrade(empty_engine)
-    assert db.current_revision(empty_engine) == db.head_revision(empty_engine)
+    migrate.upgrade(empty_engine)
+    assert migrate.current_heads(empty_engine) == migrate.script_heads()
     with empty_engine.begin() as conn:
         kept = conn.execute(text("SELECT number, status FROM declarations")).all()
         assert [tuple(r) for r in kept] == [("VNHPH-2026-0000001", "inspection")]

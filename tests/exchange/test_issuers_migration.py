@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from onewindow.exchange import documents, envelope
 from onewindow.exchange.envelope import Signer
 from onewindow.exchange.models import DocumentIssuer, IncomingMessage
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 
 from .conftest import NOW, Federation, form_d
 
@@ -26,7 +26,7 @@ PG_URL = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
 @pytest.fixture
 def old_database(empty_engine: Engine) -> Engine:
     """A database migrated up to the revision before this one."""
-    command.upgrade(db.alembic_config(empty_engine), BEFORE)
+    command.upgrade(migrate.alembic_config(empty_engine), BEFORE)
     return empty_engine
 
 
@@ -55,7 +55,7 @@ def test_upgrade_binds_each_reference_to_its_first_issuer(
     ]
     with old_database.begin() as conn:
         conn.execute(IncomingMessage.__table__.insert(), rows)
-    assert db.upgrade(old_database)[0] == BEFORE
+    assert migrate.upgrade(old_database)[0] == (BEFORE,)
     with db.transaction(db.session_factory(old_database)) as s:
         bound = s.execute(select(DocumentIssuer.reference, DocumentIssuer.issuer)).all()
         assert sorted(tuple(r) for r in bound) == [("SG-1", "SG"), ("SG-2", "SG")]

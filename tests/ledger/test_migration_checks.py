@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 from onewindow.ledger import selfcheck, service
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.models import LedgerEntry, LedgerNode, SignedTreeHead
@@ -22,7 +22,7 @@ PG_URL = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
 
 
 def test_a_ledger_is_kept_through_0011(empty_engine: Engine) -> None:
-    command.upgrade(db.alembic_config(empty_engine), BEFORE)
+    command.upgrade(migrate.alembic_config(empty_engine), BEFORE)
     assert "ledger_checks" not in inspect(empty_engine).get_table_names()
     sessions = db.session_factory(empty_engine)
     with db.transaction(sessions) as session:
@@ -31,7 +31,7 @@ def test_a_ledger_is_kept_through_0011(empty_engine: Engine) -> None:
         session.add(SignedTreeHead(**_head(session)))
     before = _counts(empty_engine)
 
-    db.upgrade(empty_engine)
+    migrate.upgrade(empty_engine)
     assert "ledger_checks" in inspect(empty_engine).get_table_names()
     assert _counts(empty_engine) == before
     with db.transaction(sessions) as session:

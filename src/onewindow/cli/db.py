@@ -1,10 +1,12 @@
-"""`onewindow db`: the node's database."""
+"""`onewindow db`: the node's database, its migrations branch by branch (the frozen base
+chain, then one branch per domain)."""
 
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 from onewindow.kit.cli import console, emit_json
 from onewindow.kit.config import get_settings
 
@@ -17,25 +19,49 @@ def upgrade(json_output: bool = JSON) -> None:
     """Apply all database migrations (commands also do this themselves on first use)."""
     settings = get_settings()
     engine = db.make_engine(settings.database_url)
-    before, after = db.upgrade(engine)
+    before = {b.name: b.current for b in migrate.branches(engine)}
+    heads_before, heads_after = migrate.upgrade(engine)
+    after = migrate.branches(engine)
     where = engine.url.render_as_string(hide_password=True)
     if json_output:
-        emit_json({"database": where, "before": before, "after": after})
-    elif before == after:
-        console.print(f"{where}: already at revision {after}")
-    else:
-        console.print(f"{where}: upgraded from {before or 'empty'} to {after}")
+        emit_json(
+            {
+                "database": where,
+                "before": list(heads_before),
+                "after": list(heads_after),
+                "branches": {b.name: {"before": before[b.name], "after": b.current} for b in after},
+            }
+        )
+        return
+    done = "already up to date" if heads_before == heads_after else "upgraded"
+    console.print(f"database: {where}: {done}", soft_wrap=True, highlight=False)
+    table = Table("branch", "before", "after")
+    for b in after:
+        table.add_row(b.name, before[b.name] or "-", b.current or "-")
+    console.print(table)
 
 
 @app.command()
 def status(json_output: bool = JSON) -> None:
-    """Show the database URL and its migration revision."""
+    """Show the database URL and the migration revision of each branch."""
     settings = get_settings()
     engine = db.make_engine(settings.database_url)
-    current, head = db.current_revision(engine), db.head_revision(engine)
+    found = migrate.branches(engine)
+    where = engine.url.render_as_string(hide_password=True)
     if json_output:
-        where = engine.url.render_as_string(hide_password=True)
-        emit_json({"database": where, "revision": current, "latest": head})
+        emit_json(
+            {
+                "database": where,
+                "revision": list(migrate.current_heads(engine)),
+                "latest": list(migrate.script_heads()),
+                "branches": {b.name: {"revision": b.current, "latest": b.head} for b in found},
+            }
+        )
         return
-    console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
-    console.print(f"revision: {current or 'empty'} (latest: {head})")
+    behind = [b.name for b in found if b.current != b.head]
+    state = f"behind on {', '.join(behind)}" if behind else "up to date"
+    console.print(f"database: {where}: {state}", soft_wrap=True, highlight=False)
+    table = Table("branch", "revision", "latest")
+    for b in found:
+        table.add_row(b.name, b.current or "-", b.head or "-")
+    console.print(table)

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.declarations.models import Control, Declaration, DeclarationItem, TaxLineRow
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.risk.frame import conform
 from onewindow.risk.service import Subject, SubjectItem, canonical_rows
@@ -79,7 +79,7 @@ def read_native(path: Path) -> pd.DataFrame:
         raise InvalidInput([FieldError(str(path), "not_found", "no such database file")])
     engine = db.make_engine(f"sqlite:///{path}")
     try:
-        if db.current_revision(engine) is None:
+        if not migrate.current_heads(engine):
             raise InvalidInput(
                 [FieldError(str(path), "not_a_node", "not a OneWindow node database")]
             )

@@ -1,4 +1,4 @@
-"""Database engine, sessions and migrations.
+"""Database engine and sessions (migrations: `kit.migrate`).
 
 One request, task or CLI command is one transaction: `transaction()` commits at the edge and
 rolls back on any error, so a failed command leaves no partial data.
@@ -16,15 +16,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event, insert
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -163,35 +157,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-
-
-def upgrade(engine: Engine) -> tuple[str | None, str | None]:
-    """Apply all migrations; return (revision before, revision after)."""
-    before = current_revision(engine)
-    command.upgrade(alembic_config(engine), "head")
-    return before, current_revision(engine)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Every command that needs the database migrates it itself on first use."""
-    if current_revision(engine) != head_revision(engine):
-        upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow.kit import db, domain
+from onewindow.kit import db, domain, migrate
 from onewindow.kit.clock import Clock, SystemClock
 from onewindow.kit.config import Settings, get_settings
 
@@ -36,7 +36,7 @@ class Node:
             raise RuntimeError("no domains installed: call onewindow.domains.install() first")
         settings = settings or get_settings()
         engine = db.make_engine(settings.database_url)
-        db.ensure_schema(engine)
+        migrate.ensure_schema(engine)
         node = cls(settings, engine, db.session_factory(engine), clock or SystemClock())
         for each in domain.installed():
             if each.handlers:
