@@ -56,6 +56,7 @@ DOMAIN = Domain(
     commands={
         "declaration": Command("onewindow.declarations.cli:app", "Import and export declarations."),
     },
+    documents="onewindow.declarations.documents:DOCUMENT_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     handlers="onewindow.declarations.acdd:register",

@@ -35,6 +35,7 @@ DOMAIN = Domain(
     commands={
         "origin": Command("onewindow.origin.cli:app", "Certificates of origin (ATIGA e-Form D)."),
     },
+    documents="onewindow.origin.documents:DOCUMENT_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     handlers="onewindow.origin.receiving:register",
