@@ -3,6 +3,7 @@ on PostgreSQL (one schema per test worker, emptied between tests); a node with s
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import shutil
@@ -11,11 +12,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from tests.samples import acdd, form_d
 
 from onewindow import domains
 from onewindow.exchange import documents
@@ -38,6 +41,20 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 def sample(name: str) -> str:
     return (DATA / name).read_text()
+
+
+FORM_D = form_d()
+ACDD = acdd()
+
+
+@pytest.fixture(scope="session")
+def sample_form_d() -> Callable[[], dict[str, Any]]:
+    return lambda: copy.deepcopy(FORM_D)
+
+
+@pytest.fixture(scope="session")
+def sample_acdd() -> Callable[[], dict[str, Any]]:
+    return lambda: copy.deepcopy(ACDD)
 
 
 def _pg_url(schema: str) -> str:

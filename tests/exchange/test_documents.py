@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from onewindow.declarations.documents import acdd_from_xml, acdd_to_xml
 from onewindow.exchange import documents
 from onewindow.kit.errors import InvalidInput
+from onewindow.origin.documents import form_d_from_xml, form_d_to_xml
 
 Sample = Callable[[], dict[str, Any]]
 ISSUED = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
@@ -66,13 +68,13 @@ def errors_of(exc: pytest.ExceptionInfo[InvalidInput]) -> list[tuple[str, str]]:
     return [(e.path, e.code) for e in exc.value.errors]
 
 
-@pytest.mark.parametrize("schema", sorted({t.schema for t in documents.DOCUMENT_TYPES.values()}))
+@pytest.mark.parametrize("schema", sorted({t.schema for t in documents.document_types().values()}))
 def test_every_schema_loads_once(schema: str) -> None:
     assert documents.schema(schema) is documents.schema(schema)
 
 
 def test_registry_names() -> None:
-    assert set(documents.DOCUMENT_TYPES) == {
+    assert set(documents.document_types()) == {
         "FORM_D", "FORM_D_STATUS", "FORM_D_VERIFICATION_REQUEST", "FORM_D_VERIFICATION_RESPONSE",
         "ACDD", "ACDD_RESPONSE", "ACDD_CANCELLATION", "RECEIPT",
     }  # fmt: skip
@@ -84,17 +86,17 @@ def test_registry_names() -> None:
 
 def test_form_d_round_trip(sample_form_d: Sample) -> None:
     data = sample_form_d()
-    xml = documents.form_d_to_xml(data)
+    xml = form_d_to_xml(data)
     assert xml.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<FormD ")
-    assert documents.form_d_from_xml(xml) == data
-    again = documents.form_d_to_xml(documents.form_d_from_xml(xml))
+    assert form_d_from_xml(xml) == data
+    again = form_d_to_xml(form_d_from_xml(xml))
     assert again == xml
 
 
 def test_acdd_round_trip(sample_acdd: Sample) -> None:
     data = sample_acdd()
-    xml = documents.acdd_to_xml(data)
-    assert documents.acdd_from_xml(xml) == data
+    xml = acdd_to_xml(data)
+    assert acdd_from_xml(xml) == data
     assert b"<BorderTransportMeans><ModeCode>1</ModeCode></BorderTransportMeans>" in xml
 
 
@@ -107,7 +109,7 @@ def test_box_13_flags_default_to_false(sample_form_d: Sample) -> None:
     data = sample_form_d()
     del data["flags"]
     data["flags"] = {"back_to_back": True}
-    back = documents.form_d_from_xml(documents.form_d_to_xml(data))
+    back = form_d_from_xml(form_d_to_xml(data))
     assert back["flags"]["back_to_back"] is True
     assert back["flags"]["issued_retroactively"] is False
     assert len(back["flags"]) == 7
@@ -118,7 +120,7 @@ def test_strings_for_typed_values_are_accepted(sample_form_d: Sample) -> None:
     data["transport"]["departure_date"] = "2026-11-06"
     data["items"][0]["quantity"] = "300"
     data["items"][0]["item_number"] = "1"
-    back = documents.form_d_from_xml(documents.form_d_to_xml(data))
+    back = form_d_from_xml(form_d_to_xml(data))
     assert back == sample_form_d()
 
 
@@ -132,7 +134,7 @@ def test_builder_reports_every_problem_with_its_dict_path(sample_form_d: Sample)
     data["flags"]["de_minimis"] = "yes"
     data["colour"] = "blue"
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_to_xml(data)
+        form_d_to_xml(data)
     assert sorted(errors_of(exc)) == sorted(
         [
             ("colour", "unknown_field"),
@@ -151,10 +153,10 @@ def test_builder_refuses_wrong_shapes(sample_form_d: Sample) -> None:
     data["items"] = []
     data["exporter"] = "Siam Devices"
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_to_xml(data)
+        form_d_to_xml(data)
     assert sorted(errors_of(exc)) == [("exporter", "invalid_type"), ("items", "invalid_type")]
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_to_xml([])
+        form_d_to_xml([])
     assert errors_of(exc) == [("", "invalid_type")]
 
 
@@ -180,14 +182,14 @@ def test_schema_rejections_name_the_element(
     data = sample_form_d()
     change(data)
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_to_xml(data)
+        form_d_to_xml(data)
     paths = [e.path for e in exc.value.errors]
     assert any(p.startswith(element) for p in paths), paths
     assert {e.code for e in exc.value.errors} == {"schema_violation"}
 
 
 def test_validation_of_received_bytes(sample_form_d: Sample, sample_acdd: Sample) -> None:
-    xml = documents.form_d_to_xml(sample_form_d())
+    xml = form_d_to_xml(sample_form_d())
     bad = xml.replace(b"<Description>Smartphones</Description>", b"")
     with pytest.raises(InvalidInput) as exc:
         documents.parse("FORM_D", bad)
@@ -198,7 +200,7 @@ def test_validation_of_received_bytes(sample_form_d: Sample, sample_acdd: Sample
         documents.parse("FORM_D", extra)
     assert "Phone" in exc.value.errors[0].message
     with pytest.raises(InvalidInput) as exc:
-        documents.parse("FORM_D", documents.acdd_to_xml(sample_acdd()))
+        documents.parse("FORM_D", acdd_to_xml(sample_acdd()))
     assert errors_of(exc) == [("/ACDD", "wrong_root_element")]
     other_ns = xml.replace(b"urn:onewindow:xsd:form-d:1", b"urn:elsewhere")
     with pytest.raises(InvalidInput) as exc:
@@ -209,7 +211,7 @@ def test_validation_of_received_bytes(sample_form_d: Sample, sample_acdd: Sample
 def test_hostile_bytes_never_reach_the_schema() -> None:
     attack = b'<!DOCTYPE FormD [<!ENTITY x SYSTEM "file:///etc/passwd">]><FormD>&x;</FormD>'
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_from_xml(attack)
+        form_d_from_xml(attack)
     assert errors_of(exc) == [("document", "forbidden_dtd")]
     with pytest.raises(InvalidInput) as exc:
         documents.parse("ACDD", b"<ACDD>" + b" " * 100 + b"</ACDD>", max_bytes=50)
@@ -217,13 +219,13 @@ def test_hostile_bytes_never_reach_the_schema() -> None:
 
 
 def test_schema_location_hints_are_ignored(sample_acdd: Sample) -> None:
-    xml = documents.acdd_to_xml(sample_acdd()).replace(
+    xml = acdd_to_xml(sample_acdd()).replace(
         b'<ACDD xmlns="urn:onewindow:xsd:acdd:1"',
         b'<ACDD xmlns="urn:onewindow:xsd:acdd:1" '
         b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         b'xsi:schemaLocation="urn:onewindow:xsd:acdd:1 http://127.0.0.1:9/evil.xsd"',
     )
-    assert documents.acdd_from_xml(xml) == sample_acdd()
+    assert acdd_from_xml(xml) == sample_acdd()
 
 
 def test_receipt_has_no_dict_mapping() -> None:
@@ -279,9 +281,9 @@ def test_generated_form_d_round_trips(
     data["certification"]["place"] = place
     data["transport"]["departure_date"] = shipped
     data["flags"] = dict(zip(data["flags"], flags, strict=True))
-    xml = documents.form_d_to_xml(data)
-    assert documents.form_d_from_xml(xml) == data
-    assert documents.form_d_from_xml(etree.fromstring(xml)) == data
+    xml = form_d_to_xml(data)
+    assert form_d_from_xml(xml) == data
+    assert form_d_from_xml(etree.fromstring(xml)) == data
 
 
 @pytest.mark.parametrize(
@@ -353,7 +355,7 @@ def test_builder_refuses_loose_ends(sample_form_d: Sample) -> None:
     data = sample_form_d()
     del data["items"][0]["fob_value"]  # the currency is left without its amount
     with pytest.raises(InvalidInput) as exc:
-        documents.form_d_to_xml(data)
+        form_d_to_xml(data)
     assert errors_of(exc) == [("items[0].fob_currency", "unexpected")]
     naive = {**OTHERS["ACDD_RESPONSE"], "issued_at": datetime(2026, 11, 21, 9, 30)}
     with pytest.raises(InvalidInput) as exc:

@@ -12,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from onewindow.declarations.documents import acdd_from_xml, acdd_to_xml
 from onewindow.exchange import documents, envelope, pki
 from onewindow.exchange.envelope import Reason, Receipt, ReceiptStatus, Signer
 from onewindow.kit.errors import ConfigurationError, FieldError, InvalidInput
+from onewindow.origin.documents import form_d_to_xml
 
 Sample = Callable[[], dict[str, Any]]
 E = "{urn:onewindow:xsd:envelope:1}"
@@ -99,11 +101,11 @@ def test_seal_accepts_bytes_and_embeds_certificate(
 ) -> None:
     signer = federation.signer("VN", embed=True)
     head = envelope.new_header("VN", "SG", "ACDD", "VN-EX-2026-0004711", 3, now)
-    data = envelope.seal(head, documents.acdd_to_xml(sample_acdd()), signer)
+    data = envelope.seal(head, acdd_to_xml(sample_acdd()), signer)
     assert b"BEGIN CERTIFICATE" in data
     opened = envelope.open_envelope(data, federation.trust(accept_embedded=True), now=now)
     assert opened.header.version == 3
-    assert documents.acdd_from_xml(opened.document) == sample_acdd()
+    assert acdd_from_xml(opened.document) == sample_acdd()
 
 
 def test_seal_refuses_what_a_partner_would_refuse(
@@ -116,7 +118,7 @@ def test_seal_refuses_what_a_partner_would_refuse(
     with pytest.raises(InvalidInput) as exc:
         envelope.seal(header(now, document_type="ACDD"), form_d, federation.th)
     assert codes(exc) == ["wrong_root_element"]
-    broken = documents.form_d_to_xml(sample_form_d()).replace(b"851713", b"85X")
+    broken = form_d_to_xml(sample_form_d()).replace(b"851713", b"85X")
     with pytest.raises(InvalidInput) as exc:
         envelope.seal(header(now), broken, federation.th)
     assert codes(exc) == ["schema_violation"]

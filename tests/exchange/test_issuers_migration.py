@@ -11,13 +11,14 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from tests.samples import form_d
 
 from onewindow.exchange import documents, envelope
 from onewindow.exchange.envelope import Signer
 from onewindow.exchange.models import DocumentIssuer, IncomingMessage
 from onewindow.kit import db, migrate
 
-from .conftest import NOW, Federation, form_d
+from .conftest import NOW, Federation
 
 BEFORE = "0007_witness_acks"
 PG_URL = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")

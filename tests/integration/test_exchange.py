@@ -41,7 +41,7 @@ from sqlalchemy import text
 from onewindow import domains
 from onewindow.kit import db
 from onewindow.kit.config import get_settings
-from onewindow.exchange import DOCUMENT_TYPES, register_handler
+from onewindow.exchange import document_types, register_handler
 
 def record(session, message):
     session.execute(text("INSERT INTO test_applied VALUES (:m, :d, :v)"),
@@ -53,7 +53,7 @@ def test_handlers():
         conn.execute(text("CREATE TABLE IF NOT EXISTS test_applied "
                           "(message_id TEXT, document_id TEXT, version INTEGER)"))
     engine.dispose()
-    for name in DOCUMENT_TYPES:
+    for name in document_types():
         if name != "RECEIPT":
             register_handler(name, record)
 

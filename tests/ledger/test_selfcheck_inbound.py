@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, insert, select
+from tests.samples import form_d
 
 from onewindow.app import create_app
 from onewindow.exchange import federation
@@ -17,7 +18,6 @@ from onewindow.kit.node import Node
 from onewindow.ledger import service
 from onewindow.ledger.models import LedgerEntry
 
-from ..exchange.conftest import form_d
 from ..exchange.test_service_api import PATH, XML, Fed
 from .test_selfcheck import entry
 

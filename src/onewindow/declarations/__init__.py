@@ -1,5 +1,6 @@
 """Declarations: the customs core, from lodging to release."""
 
+from onewindow.declarations.documents import acdd_from_xml, acdd_to_xml
 from onewindow.declarations.lodging import Context
 from onewindow.declarations.models import (
     AmendmentRequest,
@@ -20,6 +21,8 @@ __all__ = [
     "DeclarationItem",
     "DeclarationRead",
     "TaxLineRow",
+    "acdd_from_xml",
+    "acdd_to_xml",
     "audit_read",
     "clearance_report",
     "to_read",

@@ -57,6 +57,7 @@ DOMAIN = Domain(
         "declaration": Command("onewindow.declarations.cli:app", "Import and export declarations."),
     },
     settings="onewindow.declarations.settings:DeclarationsSettings",
+    documents="onewindow.declarations.documents:DOCUMENT_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     handlers="onewindow.declarations.acdd:register",

@@ -1,32 +1,22 @@
 """Exchange: signed documents between the nodes of the federation.
 
 The exchange knows document types, schemas, envelopes, receipts and certificates; it knows
-nothing of declarations or certificates of origin as business objects. Domains build their
-documents with `documents`, and the exchange carries them: `send` queues a document for a
-partner in the caller's transaction (the outbox), the delivery worker (`tasks`) sends it after
-commit, and `receive` verifies what a partner sent, applies it through the handler a domain
+nothing of declarations or certificates of origin as business objects. Each domain declares
+its document types (`Domain.documents`, with their XSDs) and builds its documents with
+`documents`; the exchange carries them: `send` queues a document for a partner in the
+caller's transaction (the outbox), the delivery worker (`tasks`) sends it after commit, and
+`receive` verifies what a partner sent, applies it through the handler a domain
 registered for its document type (`register_handler`) and answers with a signed receipt.
 """
 
-from onewindow.exchange.criteria import (
-    Criterion,
-    Kind,
-    check_fob,
-    check_form_d,
-    check_retroactive,
-    parse_criterion,
-)
 from onewindow.exchange.documents import (
-    DOCUMENT_TYPES,
-    ISSUANCE,
     DocumentType,
     Issuance,
-    acdd_from_xml,
-    acdd_to_xml,
+    Requires,
     document_type,
-    form_d_from_xml,
-    form_d_to_xml,
+    document_types,
     from_xml,
+    register_document_types,
     to_xml,
     validate,
 )
@@ -83,37 +73,28 @@ from onewindow.exchange.service import (
 from onewindow.exchange.xmlsafe import parse as parse_xml
 
 __all__ = [
-    "DOCUMENT_TYPES",
-    "ISSUANCE",
     "Authority",
-    "Criterion",
     "DocumentType",
     "Handler",
     "Header",
     "Incoming",
     "Issuance",
-    "Kind",
     "Opened",
     "Outcome",
     "Reason",
     "Receipt",
     "ReceiptStatus",
+    "Requires",
     "SignedReceipt",
     "Signer",
     "TrustStore",
-    "acdd_from_xml",
-    "acdd_to_xml",
     "certificate_country",
     "certificate_pem",
-    "check_fob",
-    "check_form_d",
     "check_freshness",
-    "check_retroactive",
     "create_authority",
     "digest_of",
     "document_type",
-    "form_d_from_xml",
-    "form_d_to_xml",
+    "document_types",
     "from_xml",
     "issue_node_certificate",
     "key_id",
@@ -125,7 +106,6 @@ __all__ = [
     "new_header",
     "open_envelope",
     "open_receipt",
-    "parse_criterion",
     "parse_document",
     "parse_xml",
     "private_key_pem",
@@ -133,6 +113,7 @@ __all__ = [
     "receive",
     "receive_many",
     "register_batch_scope",
+    "register_document_types",
     "register_handler",
     "retry",
     "save_authority",

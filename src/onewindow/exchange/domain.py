@@ -41,6 +41,7 @@ DOMAIN = Domain(
             "Create and grow a federation of nodes (CA, keys, configs).",
         ),
     },
+    documents="onewindow.exchange.documents:OWN_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
 )

@@ -27,7 +27,7 @@ from onewindow.exchange import documents, pki, xmlsafe
 from onewindow.kit.errors import ConfigurationError, InvalidInput, invalid
 
 ENVELOPE_NS = documents.ENVELOPE.namespace
-RECEIPT = documents.DOCUMENT_TYPES["RECEIPT"]
+RECEIPT = documents.RECEIPT
 # A sender retries the same signed bytes until its time to live runs out, so the window must
 # be longer than that TTL; a receiver keeps message ids at least this long, so any replay is
 # either a known duplicate or too old.

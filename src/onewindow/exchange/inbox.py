@@ -113,7 +113,8 @@ def _refused(
 
 def _payload(name: str, document: etree._Element) -> dict[str, Any]:
     """The document as a dict. It passed its schema in `open_envelope`: not validated again."""
-    spec = documents.MAPPINGS.get(name)
+    kind = documents.document_types().get(name)
+    spec = kind.mapping if kind else None
     if spec is None:
         raise invalid("document_type", "no_mapping", f"{name} documents are not exchanged")
     try:

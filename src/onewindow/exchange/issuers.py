@@ -2,7 +2,7 @@
 
 The envelope already binds the sender to the signer's certificate: a TH key cannot send for
 SG. What a document says is checked here, for every document type alike, from the fields
-each type declares (`documents.ISSUANCE`), before any handler runs:
+each type declares (`DocumentType.issuance`), before any handler runs:
 - the country a document names as its author is the signer's;
 - the document it is about was issued by the sender (a new version, a status, a
   cancellation, an answer) or by this node (a request or a notice addressed to its issuer),
@@ -34,13 +34,18 @@ def _field(payload: Mapping[str, Any], path: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _issuance(document_type: str) -> documents.Issuance | None:
+    kind = documents.document_types().get(document_type)
+    return kind.issuance if kind else None
+
+
 def _not_issuer(path: str, message: str) -> InvalidInput:
     return invalid(path, "not_issuer", message)
 
 
 def key_of(document_type: str, payload: Mapping[str, Any]) -> Key | None:
     """The bound reference a message is about, if its type's references are bound."""
-    spec = documents.ISSUANCE.get(document_type)
+    spec = _issuance(document_type)
     if spec is None or not spec.bound:
         return None
     reference = _field(payload, spec.reference)
@@ -59,7 +64,7 @@ def check(
     doc); `bound` holds the issuer bound to each reference concerned. Returns the reference
     to bind to `sender` once the message is applied: that of a document issued here for
     the first time, else None."""
-    spec = documents.ISSUANCE.get(document_type)
+    spec = _issuance(document_type)
     if spec is None:  # fail closed: a new exchanged type must say who issues it
         raise invalid("document_type", "no_issuer_rule", f"{document_type}: no issuer declared")
     if spec.author is not None:

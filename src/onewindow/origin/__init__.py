@@ -1,5 +1,14 @@
 """Origin: certificates of origin (ATIGA Form D) and preference decisions."""
 
+from onewindow.origin.criteria import (
+    Criterion,
+    Kind,
+    check_fob,
+    check_form_d,
+    check_retroactive,
+    parse_criterion,
+)
+from onewindow.origin.documents import form_d_from_xml, form_d_to_xml
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate, CertificateRead
 from onewindow.origin.service import (
@@ -17,9 +26,17 @@ __all__ = [
     "CertificateItem",
     "CertificateRead",
     "Claim",
+    "Criterion",
     "Decision",
+    "Kind",
+    "check_fob",
+    "check_form_d",
+    "check_retroactive",
     "decide",
+    "form_d_from_xml",
+    "form_d_to_xml",
     "get_certificate",
+    "parse_criterion",
     "record_certificate",
     "use",
 ]

@@ -36,6 +36,7 @@ DOMAIN = Domain(
         "origin": Command("onewindow.origin.cli:app", "Certificates of origin (ATIGA e-Form D)."),
     },
     settings="onewindow.origin.settings:OriginSettings",
+    documents="onewindow.origin.documents:DOCUMENT_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     handlers="onewindow.origin.receiving:register",

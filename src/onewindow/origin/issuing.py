@@ -15,12 +15,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import criteria, documents, send
+from onewindow.exchange import documents, send
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.config import Settings
 from onewindow.kit.db import jsonable
 from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from onewindow.logged import log_document, send_logged
+from onewindow.origin import criteria
 from onewindow.origin.models import Certificate, CertificateSequence
 from onewindow.origin.service import form_d_items
 from onewindow.origin.settings import OriginSettings

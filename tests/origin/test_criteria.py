@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onewindow.exchange import criteria, documents
-from onewindow.exchange.criteria import Criterion, Kind
 from onewindow.kit.errors import InvalidInput
+from onewindow.origin import criteria
+from onewindow.origin.criteria import Criterion, Kind
+from onewindow.origin.documents import form_d_from_xml, form_d_to_xml
 
 Sample = Callable[[], dict[str, Any]]
 
@@ -112,7 +113,7 @@ def test_spelling_variants_mean_the_same(
 def test_canonical_codes_pass_the_schema(sample_form_d: Sample, criterion: Criterion) -> None:
     form = sample_form_d()
     form["items"][0]["origin_criterion"] = criterion.code
-    assert documents.form_d_from_xml(documents.form_d_to_xml(form)) == form
+    assert form_d_from_xml(form_d_to_xml(form)) == form
 
 
 @given(VALID, st.one_of(st.none(), st.just(Decimal(0)), st.decimals(min_value=1, max_value=10**6)))
