@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow import node as node_module
+from onewindow import domains
 from onewindow.cli import main as cli_main
 from onewindow.cli import serve as serve_module
 from onewindow.exchange import federation, register_handler, service, transport
@@ -160,8 +161,11 @@ def bench_app(node: Node) -> FastAPI:
 
 
 def run_node(config: str, handler: str) -> None:
-    if handler == "stand-in":
-        node_module.register_handlers = bench_handlers
+    if handler == "stand-in":  # every FORM_D applied by bench_handlers' stand-in instead
+        domains.DOMAINS = tuple(
+            replace(d, handlers=f"{__name__}:bench_handlers" if d.name == "exchange" else None)
+            for d in domains.DOMAINS
+        )
     serve_module.create_app = bench_app  # type: ignore[assignment]
     sys.argv = ["onewindow", "serve", "--config", config]
     cli_main.main()
