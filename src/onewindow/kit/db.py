@@ -168,6 +168,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    # The node's chain and each domain's own branch (`onewindow/<domain>/migrations/`).
+    domains = sorted(MIGRATIONS.parent.glob("*/migrations"))
+    cfg.set_main_option("path_separator", "newline")
+    cfg.set_main_option(
+        "version_locations", "\n".join(map(str, [MIGRATIONS / "versions", *domains]))
+    )
     cfg.attributes["engine"] = engine
     return cfg
 
