@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from onewindow.kit import db
+from onewindow.kit import db, migrate
 from onewindow.reference import ReferenceEntry
 
 BASE = "0011_ledger_checks"
@@ -17,7 +17,7 @@ TABLE = ReferenceEntry.__tablename__
 
 
 def test_the_branch_upgrades_a_node_and_matches_the_model(empty_engine: Engine) -> None:
-    cfg = db.alembic_config(empty_engine)
+    cfg = migrate.alembic_config(empty_engine)
     command.upgrade(cfg, BASE)
     assert TABLE not in inspect(empty_engine).get_table_names()
     command.upgrade(cfg, "reference@head")
