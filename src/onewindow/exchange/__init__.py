@@ -51,22 +51,7 @@ from onewindow.exchange.envelope import (
     sign_receipt,
     verify_envelope,
 )
-from onewindow.exchange.pki import (
-    Authority,
-    TrustStore,
-    certificate_country,
-    certificate_pem,
-    create_authority,
-    issue_node_certificate,
-    key_id,
-    load_authority,
-    load_certificate,
-    load_certificates,
-    load_private_key,
-    private_key_pem,
-    save_authority,
-    verify_node_certificate,
-)
+from onewindow.exchange.federation import load_authority, save_authority
 from onewindow.exchange.service import (
     Handler,
     Incoming,
@@ -80,12 +65,12 @@ from onewindow.exchange.service import (
     sync_partners,
     unregister_handler,
 )
+from onewindow.exchange.trust import TrustStore
 from onewindow.exchange.xmlsafe import parse as parse_xml
 
 __all__ = [
     "DOCUMENT_TYPES",
     "ISSUANCE",
-    "Authority",
     "Criterion",
     "DocumentType",
     "Handler",
@@ -103,24 +88,16 @@ __all__ = [
     "TrustStore",
     "acdd_from_xml",
     "acdd_to_xml",
-    "certificate_country",
-    "certificate_pem",
     "check_fob",
     "check_form_d",
     "check_freshness",
     "check_retroactive",
-    "create_authority",
     "digest_of",
     "document_type",
     "form_d_from_xml",
     "form_d_to_xml",
     "from_xml",
-    "issue_node_certificate",
-    "key_id",
     "load_authority",
-    "load_certificate",
-    "load_certificates",
-    "load_private_key",
     "message_id_of",
     "new_header",
     "open_envelope",
@@ -128,7 +105,6 @@ __all__ = [
     "parse_criterion",
     "parse_document",
     "parse_xml",
-    "private_key_pem",
     "reasons_from",
     "receive",
     "receive_many",
@@ -145,5 +121,4 @@ __all__ = [
     "unregister_handler",
     "validate",
     "verify_envelope",
-    "verify_node_certificate",
 ]
