@@ -9,41 +9,39 @@ from typing import Any
 
 import pytest
 
-from onewindow.exchange import pki
 from onewindow.exchange.envelope import Signer
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import keys
+from onewindow.kit.authority import Authority, create_authority, issue_node_certificate
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Federation:
-    authority: pki.Authority
+    authority: Authority
     th: Signer
     vn: Signer
 
-    def trust(self, *, accept_embedded: bool = False) -> pki.TrustStore:
+    def trust(self, *, accept_embedded: bool = False) -> TrustStore:
         certificates = [self.th.certificate, self.vn.certificate]
-        return pki.TrustStore(
-            self.authority.certificate, certificates, accept_embedded=accept_embedded
-        )
+        return TrustStore(self.authority.certificate, certificates, accept_embedded=accept_embedded)
 
     def signer(self, country: str, *, embed: bool = False, **options: Any) -> Signer:
         """A new key for `country`, certified by this federation's root."""
-        key = pki.generate_private_key()
+        key = keys.generate_private_key()
         options.setdefault("now", NOW - timedelta(days=1))
-        certificate = pki.issue_node_certificate(
-            self.authority, country, key.public_key(), **options
-        )
+        certificate = issue_node_certificate(self.authority, country, key.public_key(), **options)
         return Signer(key, certificate, embed_certificate=embed)
 
 
-def make_federation(algorithm: str = pki.ED25519) -> Federation:
+def make_federation(algorithm: str = keys.ED25519) -> Federation:
     start = NOW - timedelta(days=30)
-    authority = pki.create_authority(algorithm=algorithm, now=start)
+    authority = create_authority(algorithm=algorithm, now=start)
     signers = []
     for country in ("TH", "VN"):
-        key = pki.generate_private_key(algorithm)
-        certificate = pki.issue_node_certificate(authority, country, key.public_key(), now=start)
+        key = keys.generate_private_key(algorithm)
+        certificate = issue_node_certificate(authority, country, key.public_key(), now=start)
         signers.append(Signer(key, certificate))
     return Federation(authority, *signers)
 
@@ -61,7 +59,7 @@ def other_federation() -> Federation:
 
 @pytest.fixture(scope="session")
 def ecdsa_federation() -> Federation:
-    return make_federation(pki.ECDSA_P256)
+    return make_federation(keys.ECDSA_P256)
 
 
 @pytest.fixture(scope="session")

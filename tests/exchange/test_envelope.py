@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from onewindow.declarations.documents import acdd_from_xml, acdd_to_xml
-from onewindow.exchange import documents, envelope, pki
+from onewindow.exchange import documents, envelope
 from onewindow.exchange.envelope import Reason, Receipt, ReceiptStatus, Signer
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import keys
+from onewindow.kit.certificates import certificate_pem
 from onewindow.kit.errors import ConfigurationError, FieldError, InvalidInput
 from onewindow.origin.documents import form_d_to_xml
 
@@ -31,7 +34,7 @@ def codes(exc: pytest.ExceptionInfo[InvalidInput]) -> list[str]:
     return [e.code for e in exc.value.errors]
 
 
-def refused(data: bytes, trust: pki.TrustStore, now: datetime, **options: Any) -> list[str]:
+def refused(data: bytes, trust: TrustStore, now: datetime, **options: Any) -> list[str]:
     with pytest.raises(InvalidInput) as exc:
         envelope.open_envelope(data, trust, now=now, **options)
     return codes(exc)
@@ -49,7 +52,7 @@ def resign(
     root = etree.fromstring(data)
     root.remove(root.find(f"{E}Signature"))
     mutate(root)
-    algorithm, value = pki.sign_bytes(signer.private_key, envelope.canonical(root))
+    algorithm, value = keys.sign_bytes(signer.private_key, envelope.canonical(root))
     signature = etree.SubElement(root, f"{E}Signature")
     parts = [("Algorithm", algorithm), ("KeyID", signer.key_id)]
     parts += [("Certificate", certificate)] if certificate is not None else []
@@ -241,7 +244,7 @@ def test_rotated_key(federation: Any, sample_form_d: Sample, now: datetime) -> N
 def test_embedded_certificate_must_match_and_parse(
     sealed: bytes, federation: Any, now: datetime
 ) -> None:
-    vn_pem = pki.certificate_pem(federation.vn.certificate).decode()
+    vn_pem = certificate_pem(federation.vn.certificate).decode()
     mismatched = resign(sealed, federation.th, certificate=vn_pem)
     assert refused(mismatched, federation.trust(), now) == ["key_id_mismatch"]
     garbage = resign(sealed, federation.th, certificate="-----BEGIN CERTIFICATE-----\nAA==")

@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from onewindow.cli.main import app
-from onewindow.exchange import documents, envelope, federation, pki, repository
+from onewindow.exchange import documents, envelope, federation, repository
 from onewindow.exchange.gateway import Gateway
-from onewindow.kit import db, tls
+from onewindow.kit import db, keys, tls
+from onewindow.kit.certificates import (
+    certificate_country,
+    load_certificate,
+    verify_node_certificate,
+)
 from onewindow.kit.config import load, settings_class
 from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 
@@ -43,11 +49,11 @@ def test_init_writes_what_a_node_needs(fed_dir: Path) -> None:
     assert settings.database_url == f"sqlite:///{(fed_dir / 'VN' / 'node.db').resolve()}"
     assert settings.partners["TH"].endpoint == "https://127.0.0.1:9101"
     assert settings.partners["SG"].certificates == [(fed_dir / "SG" / "cert.pem").resolve()]
-    ca = pki.load_certificate((fed_dir / "ca.pem").read_bytes())
+    ca = load_certificate((fed_dir / "ca.pem").read_bytes())
     assert settings.cert_file is not None
-    cert = pki.load_certificate(settings.cert_file.read_bytes())
-    assert pki.verify_node_certificate(cert, ca, country="VN", now=NOW) == "VN"
-    key = pki.load_private_key(settings.key_file.read_bytes())
+    cert = load_certificate(settings.cert_file.read_bytes())
+    assert verify_node_certificate(cert, ca, country="VN", now=NOW) == "VN"
+    key = keys.load_private_key(settings.key_file.read_bytes())
     assert envelope.Signer(key, cert).country == "VN"
     assert oct(settings.key_file.stat().st_mode & 0o777) == "0o600"
 
@@ -57,9 +63,10 @@ def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_di
     assert settings.tls_cert_file is not None and settings.tls_key_file is not None
     assert oct(settings.tls_key_file.stat().st_mode & 0o777) == "0o600"
     certificate = x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes())
-    ca = pki.load_certificate((fed_dir / "ca.pem").read_bytes())
+    ca = load_certificate((fed_dir / "ca.pem").read_bytes())
     certificate.verify_directly_issued_by(ca)
-    assert pki.certificate_country(certificate) == "VN" == tls.certificate_country(certificate)
+    der = certificate.public_bytes(Encoding.DER)
+    assert certificate_country(certificate) == "VN" == tls.check_peer(der, tls.CLIENT_AUTH, None)
     purposes = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(purposes) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -67,10 +74,10 @@ def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_di
     assert [str(a) for a in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
     signing = load(fed_dir / "VN" / "node.json").cert_file
     assert signing is not None
-    assert pki.key_id(certificate) != pki.key_id(pki.load_certificate(signing.read_bytes()))
+    assert keys.key_id(certificate) != keys.key_id(load_certificate(signing.read_bytes()))
     # A TLS certificate never signs messages, even though the CA issued it for VN.
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(certificate, ca, country="VN", now=NOW)
+        verify_node_certificate(certificate, ca, country="VN", now=NOW)
     assert [e.code for e in exc.value.errors] == ["not_for_signing"]
 
 

@@ -12,10 +12,19 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
-from onewindow.exchange import pki
+from onewindow.exchange.federation import load_authority, save_authority
 from onewindow.kit import keys
+from onewindow.kit.authority import Authority, create_authority, issue_node_certificate
+from onewindow.kit.certificates import (
+    certificate_country,
+    certificate_pem,
+    load_certificate,
+    load_certificates,
+    verify_node_certificate,
+)
 from onewindow.kit.errors import ConfigurationError, InvalidInput
 
 
@@ -40,7 +49,7 @@ def test_node_certificate_names_its_country(federation: Any) -> None:
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature and not usage.value.key_cert_sign
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert pki.certificate_country(cert) == "TH"
+    assert certificate_country(cert) == "TH"
 
 
 def test_key_id_is_sha256_of_spki_and_matches_node_keys(federation: Any) -> None:
@@ -49,7 +58,7 @@ def test_key_id_is_sha256_of_spki_and_matches_node_keys(federation: Any) -> None
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     expected = hashlib.sha256(spki).hexdigest()[:16]
-    assert pki.key_id(public) == pki.key_id(federation.th.certificate) == expected
+    assert keys.key_id(public) == keys.key_id(federation.th.certificate) == expected
     assert keys.key_id(public) == expected  # the ledger's key ids and ours agree
 
 
@@ -58,8 +67,8 @@ def test_valid_certificate_verifies(fixture: str, request: pytest.FixtureRequest
     fed = request.getfixturevalue(fixture)
     ca = fed.authority.certificate
     now = ca.not_valid_before_utc + timedelta(days=31)
-    assert pki.verify_node_certificate(fed.vn.certificate, ca, country="VN", now=now) == "VN"
-    assert pki.verify_node_certificate(fed.vn.certificate, ca, country=None, now=now) == "VN"
+    assert verify_node_certificate(fed.vn.certificate, ca, country="VN", now=now) == "VN"
+    assert verify_node_certificate(fed.vn.certificate, ca, country=None, now=now) == "VN"
 
 
 def test_certificate_from_another_ca_is_refused(
@@ -67,9 +76,7 @@ def test_certificate_from_another_ca_is_refused(
 ) -> None:
     foreign = other_federation.th.certificate
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(
-            foreign, federation.authority.certificate, country="TH", now=now
-        )
+        verify_node_certificate(foreign, federation.authority.certificate, country="TH", now=now)
     assert code_of(exc) == "untrusted_certificate"
     with pytest.raises(InvalidInput) as exc:
         federation.trust().add(foreign)
@@ -78,19 +85,17 @@ def test_certificate_from_another_ca_is_refused(
 
 def test_same_subject_different_key_is_refused(federation: Any, now: datetime) -> None:
     """A look-alike root (same name, other key) cannot vouch for anyone."""
-    impostor = pki.create_authority(now=now - timedelta(days=30))
-    cert = pki.issue_node_certificate(
-        impostor, "TH", pki.generate_private_key().public_key(), now=now
-    )
+    impostor = create_authority(now=now - timedelta(days=30))
+    cert = issue_node_certificate(impostor, "TH", keys.generate_private_key().public_key(), now=now)
     assert cert.issuer == federation.authority.certificate.subject
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(cert, federation.authority.certificate, country="TH", now=now)
+        verify_node_certificate(cert, federation.authority.certificate, country="TH", now=now)
     assert code_of(exc) == "untrusted_certificate"
 
 
 def test_wrong_country_is_refused(federation: Any, now: datetime) -> None:
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(
+        verify_node_certificate(
             federation.th.certificate, federation.authority.certificate, country="VN", now=now
         )
     assert code_of(exc) == "wrong_country"
@@ -100,28 +105,26 @@ def test_validity_period_is_enforced(federation: Any, now: datetime) -> None:
     short = federation.signer("TH", now=now - timedelta(days=10), valid_days=5).certificate
     ca = federation.authority.certificate
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(short, ca, country="TH", now=now)
+        verify_node_certificate(short, ca, country="TH", now=now)
     assert code_of(exc) == "certificate_expired"
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(short, ca, country="TH", now=now - timedelta(days=11))
+        verify_node_certificate(short, ca, country="TH", now=now - timedelta(days=11))
     assert code_of(exc) == "certificate_not_yet_valid"
-    assert pki.verify_node_certificate(short, ca, country="TH", now=now - timedelta(days=7))
+    assert verify_node_certificate(short, ca, country="TH", now=now - timedelta(days=7))
 
 
 def test_expired_root_fails_everything(now: datetime) -> None:
-    authority = pki.create_authority(now=now - timedelta(days=20), valid_days=10)
-    key = pki.generate_private_key()
-    cert = pki.issue_node_certificate(
-        authority, "SG", key.public_key(), now=now - timedelta(days=19)
-    )
+    authority = create_authority(now=now - timedelta(days=20), valid_days=10)
+    key = keys.generate_private_key()
+    cert = issue_node_certificate(authority, "SG", key.public_key(), now=now - timedelta(days=19))
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(cert, authority.certificate, country="SG", now=now)
+        verify_node_certificate(cert, authority.certificate, country="SG", now=now)
     assert code_of(exc) == "certificate_expired"
 
 
-def _hand_made(authority: pki.Authority, **extensions: Any) -> x509.Certificate:
+def _hand_made(authority: Authority, **extensions: Any) -> x509.Certificate:
     """A certificate the root signed but that breaks one of the node rules."""
-    key = pki.generate_private_key()
+    key = keys.generate_private_key()
     start = authority.certificate.not_valid_before_utc
     builder = (
         x509.CertificateBuilder()
@@ -134,7 +137,7 @@ def _hand_made(authority: pki.Authority, **extensions: Any) -> x509.Certificate:
     )
     for extension, critical in extensions.values():
         builder = builder.add_extension(extension, critical)
-    assert isinstance(authority.private_key, pki.Ed25519PrivateKey)
+    assert isinstance(authority.private_key, Ed25519PrivateKey)
     return builder.sign(authority.private_key, None)
 
 
@@ -189,25 +192,25 @@ def test_node_rules(federation: Any, extensions: dict[str, Any], code: str) -> N
     cert = _hand_made(federation.authority, subject=_subject("TH"), **extensions)
     ca = federation.authority.certificate
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(cert, ca, country="TH", now=cert.not_valid_before_utc)
+        verify_node_certificate(cert, ca, country="TH", now=cert.not_valid_before_utc)
     assert code_of(exc) == code
 
 
 def test_the_root_cannot_sign_messages(federation: Any, now: datetime) -> None:
     ca = federation.authority.certificate
     with pytest.raises(InvalidInput) as exc:
-        pki.verify_node_certificate(ca, ca, country=None, now=now)
+        verify_node_certificate(ca, ca, country=None, now=now)
     assert code_of(exc) == "not_a_node_certificate"
 
 
 def test_issuing_checks_country_and_key_type(federation: Any) -> None:
-    key = pki.generate_private_key()
+    key = keys.generate_private_key()
     with pytest.raises(InvalidInput) as exc:
-        pki.issue_node_certificate(federation.authority, "XX", key.public_key())
+        issue_node_certificate(federation.authority, "XX", key.public_key())
     assert code_of(exc) == "unknown_country"
     other = ec.generate_private_key(ec.SECP384R1())
     with pytest.raises(ValueError, match="unsupported key"):
-        pki.issue_node_certificate(federation.authority, "TH", other.public_key())
+        issue_node_certificate(federation.authority, "TH", other.public_key())
 
 
 def test_rotation_keeps_both_keys_valid_until_revoked(federation: Any, now: datetime) -> None:
@@ -215,7 +218,7 @@ def test_rotation_keeps_both_keys_valid_until_revoked(federation: Any, now: date
     old = federation.th
     new = federation.signer("TH")
     assert trust.add(new.certificate) == new.key_id
-    assert {pki.key_id(c) for c in trust.for_country("TH")} == {old.key_id, new.key_id}
+    assert {keys.key_id(c) for c in trust.for_country("TH")} == {old.key_id, new.key_id}
     for signer in (old, new):
         assert trust.resolve(signer.key_id, country="TH", now=now) == signer.certificate
     trust.revoke(old.key_id)
@@ -242,51 +245,51 @@ def test_unknown_and_embedded_keys(federation: Any, now: datetime) -> None:
     assert code_of(exc) == "wrong_country"
 
 
-@pytest.mark.parametrize("algorithm", pki.ALGORITHMS)
+@pytest.mark.parametrize("algorithm", keys.ALGORITHMS)
 def test_sign_and_verify_bytes(algorithm: str) -> None:
-    key = pki.generate_private_key(algorithm)
-    name, signature = pki.sign_bytes(key, b"payload")
+    key = keys.generate_private_key(algorithm)
+    name, signature = keys.sign_bytes(key, b"payload")
     assert name == algorithm
-    assert pki.verify_bytes(key.public_key(), algorithm, signature, b"payload")
-    assert not pki.verify_bytes(key.public_key(), algorithm, signature, b"payloaD")
-    assert not pki.verify_bytes(key.public_key(), algorithm, b"\x00" * len(signature), b"payload")
-    assert not pki.verify_bytes(key.public_key(), algorithm, b"", b"payload")
-    other = next(a for a in pki.ALGORITHMS if a != algorithm)
-    assert not pki.verify_bytes(key.public_key(), other, signature, b"payload")
+    assert keys.verify_bytes(key.public_key(), algorithm, signature, b"payload")
+    assert not keys.verify_bytes(key.public_key(), algorithm, signature, b"payloaD")
+    assert not keys.verify_bytes(key.public_key(), algorithm, b"\x00" * len(signature), b"payload")
+    assert not keys.verify_bytes(key.public_key(), algorithm, b"", b"payload")
+    other = next(a for a in keys.ALGORITHMS if a != algorithm)
+    assert not keys.verify_bytes(key.public_key(), other, signature, b"payload")
 
 
 def test_pem_round_trips(federation: Any, tmp_path: Path) -> None:
     cert = federation.th.certificate
-    assert pki.load_certificate(pki.certificate_pem(cert)) == cert
-    bundle = pki.certificate_pem(cert) + pki.certificate_pem(federation.vn.certificate)
-    assert pki.load_certificates(bundle) == [cert, federation.vn.certificate]
+    assert load_certificate(certificate_pem(cert)) == cert
+    bundle = certificate_pem(cert) + certificate_pem(federation.vn.certificate)
+    assert load_certificates(bundle) == [cert, federation.vn.certificate]
     key = federation.th.private_key
-    loaded = pki.load_private_key(pki.private_key_pem(key))
-    assert pki.key_id(loaded.public_key()) == federation.th.key_id
+    loaded = keys.load_private_key(keys.private_key_pem(key))
+    assert keys.key_id(loaded.public_key()) == federation.th.key_id
 
-    pki.save_authority(federation.authority, tmp_path / "ca")
+    save_authority(federation.authority, tmp_path / "ca")
     assert stat.S_IMODE((tmp_path / "ca" / "ca-key.pem").stat().st_mode) == 0o600
-    again = pki.load_authority(tmp_path / "ca")
+    again = load_authority(tmp_path / "ca")
     assert again.certificate == federation.authority.certificate
-    assert pki.key_id(again.private_key.public_key()) == pki.key_id(again.certificate)
+    assert keys.key_id(again.private_key.public_key()) == keys.key_id(again.certificate)
 
 
 def test_bad_pem_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as exc:
-        pki.load_certificate(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        load_certificate(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     assert code_of(exc) == "malformed_certificate"
     with pytest.raises(InvalidInput):
-        pki.load_certificates(b"not pem")
+        load_certificates(b"not pem")
     with pytest.raises(ConfigurationError):
-        pki.load_private_key(b"garbage")
+        keys.load_private_key(b"garbage")
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem = rsa_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     with pytest.raises(ConfigurationError, match="cannot be a node key"):
-        pki.load_private_key(pem)
+        keys.load_private_key(pem)
     with pytest.raises(ConfigurationError, match="cannot read"):
-        pki.load_authority(tmp_path / "missing")
+        load_authority(tmp_path / "missing")
 
 
 def test_node_key_file_from_keys_module_can_be_certified(
@@ -294,6 +297,6 @@ def test_node_key_file_from_keys_module_can_be_certified(
 ) -> None:
     """The key `onewindow.kit.keys` creates is the one the federation certifies."""
     node_key = keys.load_or_create_key(tmp_path / "node.pem")
-    key = pki.load_private_key((tmp_path / "node.pem").read_bytes())
-    cert = pki.issue_node_certificate(federation.authority, "SG", key.public_key(), now=now)
-    assert pki.key_id(cert) == node_key.key_id
+    key = keys.load_private_key((tmp_path / "node.pem").read_bytes())
+    cert = issue_node_certificate(federation.authority, "SG", key.public_key(), now=now)
+    assert keys.key_id(cert) == node_key.key_id

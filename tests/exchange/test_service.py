@@ -19,11 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import ledger
-from onewindow.exchange import documents, envelope, handlers, pki, repository, service
+from onewindow.exchange import documents, envelope, handlers, repository, service
 from onewindow.exchange.envelope import ReceiptStatus
 from onewindow.exchange.handlers import Incoming
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage, Partner
-from onewindow.kit import audit, db
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import audit, db, keys
 from onewindow.kit.config import PartnerConfig
 from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
 from onewindow.ledger import LedgerEntry
@@ -330,7 +331,7 @@ def _unknown_type(fed: Any, sample: Sample) -> bytes:
     root = etree.fromstring(sealed(fed, sample))
     root.find(f"{E}Header/{E}DocumentType").text = "FORM_Z"
     root.remove(root.find(f"{E}Signature"))
-    algorithm, value = pki.sign_bytes(fed.th.private_key, envelope.canonical(root))
+    algorithm, value = keys.sign_bytes(fed.th.private_key, envelope.canonical(root))
     sig = etree.SubElement(root, f"{E}Signature")
     for tag, text in (
         ("Algorithm", algorithm),
@@ -433,7 +434,7 @@ def test_a_message_id_taken_by_another_sender_gets_a_rejection_not_its_receipt(
     with db.transaction(sessions) as s:
         partners = {c: PartnerConfig(endpoint=f"http://{c.lower()}") for c in ("TH", "VN", "SG")}
         service.sync_partners(s, partners, now=NOW)
-    trust = pki.TrustStore(
+    trust = TrustStore(
         federation.authority.certificate,
         [federation.th.certificate, federation.vn.certificate, sg.certificate],
     )

@@ -14,10 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from onewindow.app import create_app
-from onewindow.exchange import documents, envelope, federation, handlers, pki, transport
+from onewindow.exchange import documents, envelope, federation, handlers, transport
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.models import IncomingMessage
-from onewindow.kit import auth
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import auth, keys
+from onewindow.kit.certificates import load_certificate
 from onewindow.kit.config import load, settings_class
 from onewindow.kit.node import Node
 
@@ -30,14 +32,14 @@ class Fed:
         self.directory = directory
         self.th = self.signer("TH")
         self.vn = load(directory / "VN" / "node.json")
-        ca = pki.load_certificate((directory / "ca.pem").read_bytes())
-        vn_cert = pki.load_certificate((directory / "VN" / "cert.pem").read_bytes())
-        self.trust = pki.TrustStore(ca, [vn_cert])
+        ca = load_certificate((directory / "ca.pem").read_bytes())
+        vn_cert = load_certificate((directory / "VN" / "cert.pem").read_bytes())
+        self.trust = TrustStore(ca, [vn_cert])
 
     def signer(self, country: str) -> Signer:
         folder = self.directory / country
-        key = pki.load_private_key((folder / "key.pem").read_bytes())
-        return Signer(key, pki.load_certificate((folder / "cert.pem").read_bytes()))
+        key = keys.load_private_key((folder / "key.pem").read_bytes())
+        return Signer(key, load_certificate((folder / "cert.pem").read_bytes()))
 
     def envelope(self, sample: dict[str, Any], document_id: str = "TH-2026-000123") -> bytes:
         now = datetime.now(UTC)
@@ -135,8 +137,8 @@ def test_an_unverified_envelope_gets_a_problem_not_a_signed_receipt(
     c, node = client
     stranger = federation.init(fed.directory.parent / "other", ["TH"])[0].directory
     foreign = Signer(  # a TH key, certified by another federation's root
-        pki.load_private_key((stranger / "key.pem").read_bytes()),
-        pki.load_certificate((stranger / "cert.pem").read_bytes()),
+        keys.load_private_key((stranger / "key.pem").read_bytes()),
+        load_certificate((stranger / "cert.pem").read_bytes()),
     )
     fed.th = foreign
     r = c.post(PATH, content=fed.envelope(sample_form_d()), headers=XML)

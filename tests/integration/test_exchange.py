@@ -28,8 +28,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.conftest import NodeProcess, free_ports
 
-from onewindow.exchange import documents, envelope, federation, pki, service
-from onewindow.kit import db
+from onewindow.exchange import documents, envelope, federation, service
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import db, keys
+from onewindow.kit.authority import issue_tls_certificate
+from onewindow.kit.certificates import certificate_pem, load_certificate
 from onewindow.kit.config import load
 
 # One pair of nodes for the whole module (with `--dist loadgroup`, on one worker).
@@ -192,8 +195,8 @@ class Member:
     def signer(self) -> envelope.Signer:
         config = load(self.config)
         assert config.cert_file is not None
-        key = pki.load_private_key(config.key_file.read_bytes())
-        return envelope.Signer(key, pki.load_certificate(config.cert_file.read_bytes()))
+        key = keys.load_private_key(config.key_file.read_bytes())
+        return envelope.Signer(key, load_certificate(config.cert_file.read_bytes()))
 
 
 @dataclass
@@ -240,8 +243,8 @@ def test_a_form_d_flows_with_a_signed_receipt(net: Net) -> None:
     ((receipt, sealed),) = th.query(
         "SELECT receipt, sealed FROM exchange_outgoing WHERE document_id LIKE 'FLOW%'"
     )
-    trust = pki.TrustStore(
-        pki.load_certificate((net.directory / "ca.pem").read_bytes()), [vn.signer().certificate]
+    trust = TrustStore(
+        load_certificate((net.directory / "ca.pem").read_bytes()), [vn.signer().certificate]
     )
     opened = envelope.open_receipt(receipt, trust, now=datetime.now(UTC), receiver="VN")
     assert opened.receipt.status is envelope.ReceiptStatus.RECEIVED
@@ -301,7 +304,7 @@ def _resigned(data: bytes, signer: envelope.Signer, path: str, value: str) -> by
     root = etree.fromstring(data)
     root.find("/".join(f"{E}{tag}" for tag in path.split("/"))).text = value
     root.remove(root.find(f"{E}Signature"))
-    algorithm, signature = pki.sign_bytes(signer.private_key, envelope.canonical(root))
+    algorithm, signature = keys.sign_bytes(signer.private_key, envelope.canonical(root))
     element = etree.SubElement(root, f"{E}Signature")
     for tag, text_value in (
         ("Algorithm", algorithm),
@@ -348,8 +351,8 @@ def test_hostile_envelopes_are_refused_and_nothing_is_applied(net: Net, tmp_path
             None,
         ),
     }
-    trust = pki.TrustStore(
-        pki.load_certificate((net.directory / "ca.pem").read_bytes()), [vn.signer().certificate]
+    trust = TrustStore(
+        load_certificate((net.directory / "ca.pem").read_bytes()), [vn.signer().certificate]
     )
     for case, (data, status, code) in cases.items():
         r = _post(vn, data)
@@ -396,12 +399,12 @@ def test_nodes_talk_mutual_tls_and_refuse_strangers(net: Net, tmp_path: Path) ->
     assert load(th.config).partners["VN"].endpoint == vn.url.replace("http:", "https:")
     header = envelope.new_header("TH", "VN", "FORM_D", "MTLS-1", 1, datetime.now(UTC))
     sealed = envelope.seal(header, documents.build("FORM_D", FORM_D), th.signer())
-    authority = pki.load_authority(net.directory)
+    authority = federation.load_authority(net.directory)
     stranger = tmp_path / "MY"  # a member of the federation, but not VN's partner
-    key = pki.generate_private_key()
-    cert = pki.issue_tls_certificate(authority, "MY", key.public_key(), ["127.0.0.1"])
-    pki.write_pem(stranger / "tls-key.pem", pki.private_key_pem(key), private=True)
-    pki.write_pem(stranger / "tls-cert.pem", pki.certificate_pem(cert))
+    key = keys.generate_private_key()
+    cert = issue_tls_certificate(authority, "MY", key.public_key(), ["127.0.0.1"])
+    federation.write_pem(stranger / "tls-key.pem", keys.private_key_pem(key), private=True)
+    federation.write_pem(stranger / "tls-cert.pem", certificate_pem(cert))
     outsider = federation.init(tmp_path / "outsiders", ["TH"])[0].directory
     no_certificate = httpx.post(
         vn.url + "/exchange/v1/messages", content=sealed, verify=vn.tls(), timeout=10

@@ -23,8 +23,9 @@ from sqlalchemy import delete, update
 from tests.integration.conftest import NodeProcess, free_port
 
 from onewindow.cli import main
-from onewindow.exchange import pki
 from onewindow.kit import db, keys
+from onewindow.kit.authority import create_authority, issue_node_certificate
+from onewindow.kit.certificates import certificate_pem
 from onewindow.ledger import service
 from onewindow.ledger.encoding import LeafEntry
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
@@ -87,16 +88,16 @@ class Node:
 @pytest.fixture
 def federation(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     now = datetime.now(UTC)
-    authority = pki.create_authority(now=now)
+    authority = create_authority(now=now)
     ca = tmp_path / "ca.pem"
-    ca.write_bytes(pki.certificate_pem(authority.certificate))
+    ca.write_bytes(certificate_pem(authority.certificate))
     th = Node("TH", tmp_path / "th", free_port())
     vn = Node("VN", tmp_path / "vn", free_port())
     for node in (th, vn):
         node.home.mkdir()
         key = keys.load_or_create_key(node.home / "key.pem")
-        cert = pki.issue_node_certificate(authority, node.country, key.public_key, now=now)
-        (node.home / "cert.pem").write_bytes(pki.certificate_pem(cert))
+        cert = issue_node_certificate(authority, node.country, key.public_key, now=now)
+        (node.home / "cert.pem").write_bytes(certificate_pem(cert))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")}
     for node, partner, currency in ((th, vn, "THB"), (vn, th, "VND")):
         certificates = [str(partner.home / "cert.pem")]

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onewindow.exchange import pki
 from onewindow.kit import keys
+from onewindow.kit.authority import create_authority, issue_node_certificate
+from onewindow.kit.certificates import certificate_pem
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.errors import PartnerUnreachable
 from onewindow.ledger.encoding import LeafEntry
@@ -24,10 +25,10 @@ from onewindow.ledger.verify import Check, make_verifiable, passed, verify
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 URL = "http://th.test"
 TH_KEY = keys.generate_key()
-AUTHORITY = pki.create_authority(now=NOW - timedelta(days=30))
+AUTHORITY = create_authority(now=NOW - timedelta(days=30))
 CA = AUTHORITY.certificate
-TH_CERT = pki.certificate_pem(
-    pki.issue_node_certificate(AUTHORITY, "TH", TH_KEY.public_key, now=NOW - timedelta(days=1))
+TH_CERT = certificate_pem(
+    issue_node_certificate(AUTHORITY, "TH", TH_KEY.public_key, now=NOW - timedelta(days=1))
 )
 BODY = b"<FormD><Reference>TH-2026-000123</Reference><Exporter>Siam Devices</Exporter></FormD>"
 NAMES = ["format", "certificate", "signature", "hash", "log_head", "inclusion", "not_revoked"]
@@ -171,9 +172,9 @@ def test_other_versions_and_other_documents(th: MemoryLog, fetcher: FakeFetcher)
 
 
 def _other_authority_cert() -> bytes:
-    other = pki.create_authority("Elsewhere", now=NOW - timedelta(days=30))
-    return pki.certificate_pem(
-        pki.issue_node_certificate(other, "TH", TH_KEY.public_key, now=NOW - timedelta(days=1))
+    other = create_authority("Elsewhere", now=NOW - timedelta(days=30))
+    return certificate_pem(
+        issue_node_certificate(other, "TH", TH_KEY.public_key, now=NOW - timedelta(days=1))
     )
 
 
@@ -186,7 +187,7 @@ def _other_authority_cert() -> bytes:
         ({}, {"now": NOW - timedelta(days=10)}, "the certificate is not valid before"),
         ({"issuer_country": "VN"}, {}, "the certificate is for TH, not VN"),
         ({"certificate": _other_authority_cert().decode()}, {}, "not issued by the federation CA"),
-        ({"certificate": pki.certificate_pem(CA).decode()}, {"ca": CA}, "not a node certificate"),
+        ({"certificate": certificate_pem(CA).decode()}, {"ca": CA}, "not a node certificate"),
     ],
 )
 def test_untrusted_certificates(

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from onewindow.app import create_app
-from onewindow.exchange import pki
 from onewindow.kit import keys
+from onewindow.kit.authority import create_authority, issue_node_certificate
+from onewindow.kit.certificates import certificate_pem
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, get_settings, settings_class
 from onewindow.kit.node import Node
@@ -33,14 +34,14 @@ runner = CliRunner()
 
 @pytest.fixture
 def pki_files(tmp_path: Path) -> dict[str, Path]:
-    authority = pki.create_authority(now=NOW - timedelta(days=30))
+    authority = create_authority(now=NOW - timedelta(days=30))
     files = {"ca": tmp_path / "ca.pem", "key": tmp_path / "vn-key.pem"}
-    files["ca"].write_bytes(pki.certificate_pem(authority.certificate))
+    files["ca"].write_bytes(certificate_pem(authority.certificate))
     for country in ("VN", "TH", "LA"):
         key = keys.load_or_create_key(tmp_path / f"{country.lower()}-key.pem")
-        cert = pki.issue_node_certificate(authority, country, key.public_key, now=NOW)
+        cert = issue_node_certificate(authority, country, key.public_key, now=NOW)
         files[country] = tmp_path / f"{country.lower()}.pem"
-        files[country].write_bytes(pki.certificate_pem(cert))
+        files[country].write_bytes(certificate_pem(cert))
     return files
 
 

@@ -16,8 +16,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from onewindow.exchange import pki
 from onewindow.kit import keys
+from onewindow.kit.authority import create_authority, issue_node_certificate
+from onewindow.kit.certificates import certificate_pem
 from onewindow.ledger.cli import verify_command
 from onewindow.ledger.verify import make_verifiable
 
@@ -97,11 +98,9 @@ def test_a_forged_certificate_sends_nobody_to_its_endpoint(
 ) -> None:
     """The forger made its own CA and a certificate for TH, a configured partner, and names
     its own server as TH's log."""
-    rogue = pki.create_authority(now=NOW - timedelta(days=30))
+    rogue = create_authority(now=NOW - timedelta(days=30))
     key = keys.generate_key()
-    certificate = pki.certificate_pem(
-        pki.issue_node_certificate(rogue, "TH", key.public_key, now=NOW)
-    )
+    certificate = certificate_pem(issue_node_certificate(rogue, "TH", key.public_key, now=NOW))
     code, checks = verify(forged(cli_env, "TH", certificate, key, attacker.url))
     assert code == 1
     assert not checks["certificate"]["ok"]

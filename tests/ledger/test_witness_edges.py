@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from onewindow.app import create_app
-from onewindow.exchange import pki
 from onewindow.kit import keys
+from onewindow.kit.authority import create_authority, issue_node_certificate
+from onewindow.kit.certificates import certificate_pem
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, get_settings, settings_class
 from onewindow.kit.node import Node
@@ -46,17 +47,17 @@ runner = CliRunner()
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
-    authority = pki.create_authority(now=NOW - timedelta(days=30))
-    rogue = pki.create_authority("Rogue", now=NOW - timedelta(days=30))
+    authority = create_authority(now=NOW - timedelta(days=30))
+    rogue = create_authority("Rogue", now=NOW - timedelta(days=30))
     out = {"ca": tmp_path / "ca.pem", "th": tmp_path / "th.pem", "bad": tmp_path / "bad.pem"}
-    out["ca"].write_bytes(pki.certificate_pem(authority.certificate))
-    th = pki.issue_node_certificate(authority, "TH", TH_KEY.public_key, now=NOW)
+    out["ca"].write_bytes(certificate_pem(authority.certificate))
+    th = issue_node_certificate(authority, "TH", TH_KEY.public_key, now=NOW)
     wrong = [
-        pki.issue_node_certificate(authority, "VN", keys.generate_key().public_key, now=NOW),
-        pki.issue_node_certificate(rogue, "TH", keys.generate_key().public_key, now=NOW),
+        issue_node_certificate(authority, "VN", keys.generate_key().public_key, now=NOW),
+        issue_node_certificate(rogue, "TH", keys.generate_key().public_key, now=NOW),
     ]
-    out["th"].write_bytes(pki.certificate_pem(th))
-    out["bad"].write_bytes(b"".join(pki.certificate_pem(c) for c in wrong))
+    out["th"].write_bytes(certificate_pem(th))
+    out["bad"].write_bytes(b"".join(certificate_pem(c) for c in wrong))
     return out
 
 

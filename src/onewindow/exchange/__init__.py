@@ -41,22 +41,7 @@ from onewindow.exchange.envelope import (
     sign_receipt,
     verify_envelope,
 )
-from onewindow.exchange.pki import (
-    Authority,
-    TrustStore,
-    certificate_country,
-    certificate_pem,
-    create_authority,
-    issue_node_certificate,
-    key_id,
-    load_authority,
-    load_certificate,
-    load_certificates,
-    load_private_key,
-    private_key_pem,
-    save_authority,
-    verify_node_certificate,
-)
+from onewindow.exchange.federation import load_authority, save_authority
 from onewindow.exchange.service import (
     Handler,
     Incoming,
@@ -70,10 +55,10 @@ from onewindow.exchange.service import (
     sync_partners,
     unregister_handler,
 )
+from onewindow.exchange.trust import TrustStore
 from onewindow.exchange.xmlsafe import parse as parse_xml
 
 __all__ = [
-    "Authority",
     "DocumentType",
     "Handler",
     "Header",
@@ -88,27 +73,18 @@ __all__ = [
     "SignedReceipt",
     "Signer",
     "TrustStore",
-    "certificate_country",
-    "certificate_pem",
     "check_freshness",
-    "create_authority",
     "digest_of",
     "document_type",
     "document_types",
     "from_xml",
-    "issue_node_certificate",
-    "key_id",
     "load_authority",
-    "load_certificate",
-    "load_certificates",
-    "load_private_key",
     "message_id_of",
     "new_header",
     "open_envelope",
     "open_receipt",
     "parse_document",
     "parse_xml",
-    "private_key_pem",
     "reasons_from",
     "receive",
     "receive_many",
@@ -126,5 +102,4 @@ __all__ = [
     "unregister_handler",
     "validate",
     "verify_envelope",
-    "verify_node_certificate",
 ]

@@ -23,7 +23,9 @@ from enum import StrEnum
 from cryptography import x509
 from lxml import etree
 
-from onewindow.exchange import documents, pki, xmlsafe
+from onewindow.exchange import documents, xmlsafe
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import certificates, keys
 from onewindow.kit.errors import ConfigurationError, InvalidInput, invalid
 
 ENVELOPE_NS = documents.ENVELOPE.namespace
@@ -60,18 +62,18 @@ class Signer:
     """A node's key and its certificate. `embed_certificate` sends the certificate along,
     so a partner that accepts embedded certificates learns a rotated key from the message."""
 
-    private_key: pki.SigningKey
+    private_key: keys.SigningKey
     certificate: x509.Certificate
     embed_certificate: bool = False
     key_id: str = field(init=False)
     country: str = field(init=False)
 
     def __post_init__(self) -> None:
-        kid = pki.key_id(self.certificate)
-        if pki.key_id(self.private_key.public_key()) != kid:
+        kid = keys.key_id(self.certificate)
+        if keys.key_id(self.private_key.public_key()) != kid:
             raise ConfigurationError("the node key does not match its certificate")
         object.__setattr__(self, "key_id", kid)
-        object.__setattr__(self, "country", pki.certificate_country(self.certificate))
+        object.__setattr__(self, "country", certificates.certificate_country(self.certificate))
 
 
 @dataclass(frozen=True)
@@ -115,18 +117,20 @@ def canonical(element: etree._Element) -> bytes:
 def _sign(root: etree._Element, ns: str, signer: Signer) -> str:
     """Sign `root` in place; return the digest of the signed bytes."""
     signed = canonical(root)
-    algorithm, value = pki.sign_bytes(signer.private_key, signed)
+    algorithm, value = keys.sign_bytes(signer.private_key, signed)
     signature = etree.SubElement(root, _q(ns, "Signature"))
     _text(signature, ns, "Algorithm", algorithm)
     _text(signature, ns, "KeyID", signer.key_id)
     if signer.embed_certificate:
-        _text(signature, ns, "Certificate", pki.certificate_pem(signer.certificate).decode())
+        _text(
+            signature, ns, "Certificate", certificates.certificate_pem(signer.certificate).decode()
+        )
     _text(signature, ns, "Value", base64.b64encode(value).decode())
     return hashlib.sha256(signed).hexdigest()
 
 
 def _verify(
-    root: etree._Element, ns: str, trust: pki.TrustStore, country: str, now: datetime
+    root: etree._Element, ns: str, trust: TrustStore, country: str, now: datetime
 ) -> tuple[x509.Certificate, str, str]:
     """Check the signature of a schema-valid element and detach it; return the signer's
     certificate, key id and the digest of the signed bytes."""
@@ -135,7 +139,7 @@ def _verify(
     algorithm = signature.findtext(_q(ns, "Algorithm"), "").strip()
     kid = signature.findtext(_q(ns, "KeyID"), "").strip()
     pem = signature.findtext(_q(ns, "Certificate"))
-    embedded = pki.load_certificate(pem.encode()) if pem else None
+    embedded = certificates.load_certificate(pem.encode()) if pem else None
     certificate = trust.resolve(kid, country=country, now=now, embedded=embedded)
     try:
         value = base64.b64decode(signature.findtext(_q(ns, "Value"), ""), validate=True)
@@ -143,7 +147,7 @@ def _verify(
         value = b""
     root.remove(signature)
     signed = canonical(root)
-    if not pki.verify_bytes(pki.public_key_of(certificate), algorithm, value, signed):
+    if not keys.verify_bytes(certificates.public_key_of(certificate), algorithm, value, signed):
         raise invalid("Signature/Value", "signature_invalid", "the signature does not verify")
     return certificate, kid, hashlib.sha256(signed).hexdigest()
 
@@ -238,7 +242,7 @@ class Verified:
 
 def verify_envelope(
     data: bytes,
-    trust: pki.TrustStore,
+    trust: TrustStore,
     *,
     now: datetime,
     receiver: str | None = None,
@@ -276,7 +280,7 @@ def unpack(
 
 def open_envelope(
     data: bytes,
-    trust: pki.TrustStore,
+    trust: TrustStore,
     *,
     now: datetime,
     receiver: str | None = None,
@@ -372,7 +376,7 @@ def sign_receipt(receipt: Receipt, signer: Signer) -> bytes:
 
 def open_receipt(
     data: bytes,
-    trust: pki.TrustStore,
+    trust: TrustStore,
     *,
     now: datetime,
     receiver: str | None = None,

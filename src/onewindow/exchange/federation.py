@@ -26,9 +26,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onewindow.exchange import pki
-from onewindow.kit import tls
-from onewindow.kit.errors import Conflict, NotFound, invalid
+from onewindow.kit import keys, tls
+from onewindow.kit.authority import (
+    Authority,
+    create_authority,
+    issue_node_certificate,
+    issue_tls_certificate,
+)
+from onewindow.kit.certificates import certificate_pem, load_certificate
+from onewindow.kit.errors import ConfigurationError, Conflict, InvalidInput, NotFound, invalid
 
 # ASEAN member states and their currencies: the federation this was built for.
 CURRENCIES = {
@@ -63,6 +69,34 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(temp, path)  # readers see the old file or the new one, never half of it
 
 
+def write_pem(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write atomically; private keys are created readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def save_authority(authority: Authority, directory: Path) -> None:
+    write_pem(directory / "ca.pem", certificate_pem(authority.certificate))
+    write_pem(directory / "ca-key.pem", keys.private_key_pem(authority.private_key), private=True)
+
+
+def load_authority(directory: Path) -> Authority:
+    try:
+        certificate = load_certificate(keys.read_pem(directory / "ca.pem"))
+    except InvalidInput as exc:
+        raise ConfigurationError(f"{directory / 'ca.pem'} is not a PEM certificate") from exc
+    return Authority(certificate, keys.load_private_key(keys.read_pem(directory / "ca-key.pem")))
+
+
 def _country(value: str) -> str:
     country = value.strip().upper()
     if country not in CURRENCIES:
@@ -93,26 +127,26 @@ def _partner_entry(member: Member) -> dict[str, Any]:
 
 
 def _issue(
-    authority: pki.Authority, directory: Path, country: str, suffix: str, now: datetime | None
+    authority: Authority, directory: Path, country: str, suffix: str, now: datetime | None
 ) -> str:
     """A new key and certificate for `country` in directory/key{suffix}.pem and
     cert{suffix}.pem; return the key id."""
-    key = pki.generate_private_key()
-    certificate = pki.issue_node_certificate(authority, country, key.public_key(), now=now)
-    pki.write_pem(directory / f"key{suffix}.pem", pki.private_key_pem(key), private=True)
-    pki.write_pem(directory / f"cert{suffix}.pem", pki.certificate_pem(certificate))
-    return pki.key_id(certificate)
+    key = keys.generate_private_key()
+    certificate = issue_node_certificate(authority, country, key.public_key(), now=now)
+    write_pem(directory / f"key{suffix}.pem", keys.private_key_pem(key), private=True)
+    write_pem(directory / f"cert{suffix}.pem", certificate_pem(certificate))
+    return keys.key_id(certificate)
 
 
 def _issue_tls(
-    authority: pki.Authority, directory: Path, country: str, host: str, now: datetime | None
+    authority: Authority, directory: Path, country: str, host: str, now: datetime | None
 ) -> None:
     """The node's TLS key and certificate, for `host` (and the loopback names with it)."""
     hosts = [host, *(LOOPBACK if tls.is_loopback(host) else ())]
-    key = pki.generate_private_key()
-    certificate = pki.issue_tls_certificate(authority, country, key.public_key(), hosts, now=now)
-    pki.write_pem(directory / "tls-key.pem", pki.private_key_pem(key), private=True)
-    pki.write_pem(directory / "tls-cert.pem", pki.certificate_pem(certificate))
+    key = keys.generate_private_key()
+    certificate = issue_tls_certificate(authority, country, key.public_key(), hosts, now=now)
+    write_pem(directory / "tls-key.pem", keys.private_key_pem(key), private=True)
+    write_pem(directory / "tls-cert.pem", certificate_pem(certificate))
 
 
 def _node_config(country: str, port: int, host: str) -> dict[str, Any]:
@@ -145,8 +179,8 @@ def init(
         raise invalid("countries", "invalid_members", "name each member state once")
     if (directory / "ca.pem").exists():
         raise Conflict(f"{directory} already holds a federation; use add-node to grow it")
-    authority = pki.create_authority(now=now)
-    pki.save_authority(authority, directory)
+    authority = create_authority(now=now)
+    save_authority(authority, directory)
     created = []
     for offset, country in enumerate(chosen):
         node_dir = directory / country
@@ -176,7 +210,7 @@ def add_node(
     existing = members(directory)
     if any(m.country == country for m in existing):
         raise Conflict(f"{country} is already a member of the federation in {directory}")
-    authority = pki.load_authority(directory)
+    authority = load_authority(directory)
     used = [int(m.config["port"]) for m in existing]
     node_dir = directory / country
     node_dir.mkdir(parents=True, exist_ok=True)
@@ -203,7 +237,7 @@ def rotate_key(directory: Path, country: str, *, now: datetime | None = None) ->
     new certificate first, then the node switches to it."""
     country = _country(country)
     member = _member(directory, country)
-    authority = pki.load_authority(directory)
+    authority = load_authority(directory)
     number = 2
     while (member.directory / f"key-{number}.pem").exists():
         number += 1
@@ -228,7 +262,7 @@ def renew_tls(directory: Path, country: str, *, now: datetime | None = None) -> 
     The node serves with it from its next start."""
     country = _country(country)
     member = _member(directory, country)
-    _issue_tls(pki.load_authority(directory), member.directory, country, member.config["host"], now)
+    _issue_tls(load_authority(directory), member.directory, country, member.config["host"], now)
     member.config.update(tls_key_file="tls-key.pem", tls_cert_file="tls-cert.pem")
     _write_json(member.config_file, member.config)
     for other in members(directory):
@@ -243,8 +277,8 @@ def retire_key(directory: Path, country: str, key_id: str) -> int:
     """Stop trusting one of `country`'s older certificates; return how many partners did."""
     country = _country(country)
     member = _member(directory, country)
-    current = pki.load_certificate(pki.read_pem(member.directory / member.config["cert_file"]))
-    if pki.key_id(current) == key_id:
+    current = load_certificate(keys.read_pem(member.directory / member.config["cert_file"]))
+    if keys.key_id(current) == key_id:
         raise Conflict(f"{key_id} is {country}'s current key: rotate it before retiring it")
     changed = 0
     for other in members(directory):
@@ -254,7 +288,7 @@ def retire_key(directory: Path, country: str, key_id: str) -> int:
         kept = [
             c
             for c in entry["certificates"]
-            if pki.key_id(pki.load_certificate(pki.read_pem(other.directory / c))) != key_id
+            if keys.key_id(load_certificate(keys.read_pem(other.directory / c))) != key_id
         ]
         if kept != entry["certificates"]:
             entry["certificates"] = kept

@@ -24,9 +24,10 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow.exchange import pki, service
+from onewindow.exchange import service
 from onewindow.exchange.envelope import Signer
-from onewindow.kit import db
+from onewindow.exchange.trust import TrustStore
+from onewindow.kit import certificates, db, keys
 from onewindow.kit.config import PartnerConfig, Settings, load
 from onewindow.kit.errors import ConfigurationError, InvalidInput
 
@@ -41,7 +42,7 @@ class View:
 
     country: str
     signer: Signer | None
-    trust: pki.TrustStore | None
+    trust: TrustStore | None
     partners: Mapping[str, PartnerConfig]
     key_ids: Mapping[str, list[str]] = field(default_factory=dict)
     problem: str | None = None
@@ -76,17 +77,17 @@ def _read_view(settings: Settings, generation: int) -> View:
         problem = "the exchange is not configured (no cert_file and ca_file for this node)"
         return View(settings.country, None, None, settings.partners, {}, problem, generation)
     try:
-        ca = pki.load_certificate(pki.read_pem(settings.ca_file))
-        certificate = pki.load_certificate(pki.read_pem(settings.cert_file))
-        key = pki.load_private_key(pki.read_pem(settings.key_file))
+        ca = certificates.load_certificate(keys.read_pem(settings.ca_file))
+        certificate = certificates.load_certificate(keys.read_pem(settings.cert_file))
+        key = keys.load_private_key(keys.read_pem(settings.key_file))
         signer = Signer(key, certificate)
-        pki.verify_node_certificate(certificate, ca, country=settings.country, now=_now())
-        trust = pki.TrustStore(ca)
+        certificates.verify_node_certificate(certificate, ca, country=settings.country, now=_now())
+        trust = TrustStore(ca)
         key_ids: dict[str, list[str]] = {}
         for country, partner in settings.partners.items():
             for path in partner.certificates:
-                for cert in pki.load_certificates(pki.read_pem(path)):
-                    if pki.certificate_country(cert) != country:
+                for cert in certificates.load_certificates(keys.read_pem(path)):
+                    if certificates.certificate_country(cert) != country:
                         raise ConfigurationError(f"{path} is not a certificate of {country}")
                     key_ids.setdefault(country, []).append(trust.add(cert))
     except InvalidInput as exc:

@@ -38,7 +38,7 @@ from onewindow.exchange.envelope import (
     Signer,
 )
 from onewindow.exchange.handlers import Incoming, batch_scope, handler_for
-from onewindow.exchange.pki import TrustStore
+from onewindow.exchange.trust import TrustStore
 from onewindow.kit.errors import ConfigurationError, InvalidInput, OneWindowError, invalid
 
 log = logging.getLogger("onewindow.exchange")

@@ -26,7 +26,7 @@ from onewindow.exchange.handlers import (
 )
 from onewindow.exchange.inbox import Outcome, apply_verified, receive_many, verify
 from onewindow.exchange.models import Partner
-from onewindow.exchange.pki import TrustStore
+from onewindow.exchange.trust import TrustStore
 from onewindow.kit.config import PartnerConfig
 from onewindow.kit.errors import FieldError, InvalidInput, NotFound, invalid
 

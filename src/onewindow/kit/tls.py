@@ -31,15 +31,15 @@ import httpx
 import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from onewindow.kit.certificates import named_country
 from onewindow.kit.config import PartnerConfig, Settings
 from onewindow.kit.errors import ConfigurationError
 
 log = logging.getLogger("onewindow.kit.tls")
-NODE_URI_PREFIX = "urn:onewindow:node:"
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 # Where PeerProtocol leaves the client's certificate (DER) in each request's scope["state"].
@@ -52,20 +52,6 @@ class PeerRefused(Exception):
 
 
 # ---- certificates ----
-
-
-def certificate_country(certificate: x509.Certificate) -> str | None:
-    """The country a node certificate names, if its subject and its node URI agree."""
-    subject = [
-        str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    ]
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    named = [u.removeprefix(NODE_URI_PREFIX) for u in uris if u.startswith(NODE_URI_PREFIX)]
-    return subject[0] if len(subject) == 1 and named == subject else None
 
 
 def check_peer(
@@ -84,7 +70,7 @@ def check_peer(
     if usages is None or purpose not in usages:
         what = "server" if purpose == SERVER_AUTH else "client"
         raise PeerRefused(f"the certificate is not a node's TLS {what} certificate")
-    country = certificate_country(certificate)
+    country = named_country(certificate)
     if country is None:
         raise PeerRefused("the certificate does not name one node country")
     if expected is not None and country not in expected:

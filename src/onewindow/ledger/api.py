@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from onewindow.kit import keys
+from onewindow.kit import certificates, keys
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.kit.auth import Role
 from onewindow.kit.fields import MAX_OFFSET
-from onewindow.ledger import alarms, selfcheck, service, trust, verify, witness
+from onewindow.ledger import alarms, selfcheck, service, verify, witness
 from onewindow.ledger.encoding import ledger_origin
 from onewindow.ledger.remote import Fetcher, HttpFetcher, LocalFetcher
 from onewindow.ledger.schemas import (
@@ -183,7 +183,7 @@ def verify_document(
     failed checks, not errors. Only this node's own log and its configured partners' are
     asked: never an endpoint the document names."""
     settings = node.settings
-    ca = trust.read_ca(settings.ca_file) if settings.ca_file else None
+    ca = certificates.read_ca(settings.ca_file) if settings.ca_file else None
     now = node.clock.now()
     doc, parsed = verify.parse_verifiable(document)
     checks = [parsed]

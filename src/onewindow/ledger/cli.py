@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from onewindow.kit import keys
+from onewindow.kit import certificates, keys
 from onewindow.kit.cli import (
     AS,
     EXIT_FAILED,
@@ -27,7 +27,7 @@ from onewindow.kit.clock import SystemClock
 from onewindow.kit.config import Settings, get_settings
 from onewindow.kit.errors import ConfigurationError, invalid
 from onewindow.kit.node import Node
-from onewindow.ledger import alarms, selfcheck, service, tasks, trust, verify, witness
+from onewindow.ledger import alarms, selfcheck, service, tasks, verify, witness
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.schemas import (
@@ -451,7 +451,7 @@ def verify_command(
         raw = _read(file)
         settings = get_settings()
         ca_path = ca or settings.ca_file
-        root = trust.read_ca(ca_path) if ca_path else None
+        root = certificates.read_ca(ca_path) if ca_path else None
         doc, parsed = verify.parse_verifiable(raw)
         checks = [parsed]
         if doc is not None:

@@ -57,8 +57,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from onewindow.kit import keys
-from onewindow.kit.errors import ConfigurationError, PartnerError, PartnerRefused
+from onewindow.kit import certificates, keys
+from onewindow.kit.errors import ConfigurationError, InvalidInput, PartnerError, PartnerRefused
 from onewindow.ledger import merkle, service, trust
 from onewindow.ledger.encoding import LeafEntry, ledger_origin
 from onewindow.ledger.remote import Checkpoint, Fetcher, ProvenEntry, parse_head, parse_proofs
@@ -108,10 +108,11 @@ def make_verifiable(
     """Sign the document's canonical bytes with the node key; with a session, also log it as
     `issued` (at `logged_at`) in the caller's transaction."""
     try:
-        certificates = trust.load_pem_certificates(certificate_pem)
-    except ValueError as exc:
+        certificate = certificates.load_certificates(certificate_pem)[0]
+    except InvalidInput as exc:
         raise ConfigurationError("the node certificate is not a PEM certificate") from exc
-    if trust.certificate_key_id(certificates[0]) != key.key_id:
+    certified = certificates.ed25519_key(certificate)
+    if certified is None or keys.key_id(certified) != key.key_id:
         raise ConfigurationError("the node certificate does not certify the node's signing key")
     digest = hashlib.sha256(document).hexdigest()
     if session is not None:
@@ -135,7 +136,7 @@ def make_verifiable(
             algorithm=ALGORITHM,
             value=base64.b64encode(key.sign(document)).decode(),
         ),
-        certificate=certificates[0].public_bytes(trust.PEM).decode(),
+        certificate=certificates.certificate_pem(certificate).decode(),
     )
 
 
@@ -211,10 +212,10 @@ def _certificate(
     doc: VerifiableDocument, ca: x509.Certificate | None, now: datetime
 ) -> tuple[Check, Ed25519PublicKey | None]:
     try:
-        certificate = trust.load_pem_certificates(doc.certificate.encode())[0]
-    except ValueError:
+        certificate = certificates.load_certificates(doc.certificate.encode())[0]
+    except InvalidInput:
         return Check("certificate", False, "the issuer certificate is not a PEM certificate"), None
-    key = trust.ed25519_key(certificate)
+    key = certificates.ed25519_key(certificate)
     if ca is None:
         detail = "no federation CA certificate to check it against (--ca, or ca_file)"
         return Check("certificate", False, detail), key

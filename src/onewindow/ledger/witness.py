@@ -31,6 +31,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from onewindow.kit import keys
+from onewindow.kit.certificates import read_ca, read_certificates
 from onewindow.kit.config import Settings
 from onewindow.kit.errors import (
     ConfigurationError,
@@ -70,14 +71,14 @@ class Outcome:
 def load_partners(settings: Settings, now: datetime) -> tuple[dict[str, Partner], list[str]]:
     """The partners of the settings with the keys their certificates certify (checked against
     the federation root when `ca_file` is set), and what was left out and why."""
-    ca = trust.read_ca(settings.ca_file) if settings.ca_file else None
+    ca = read_ca(settings.ca_file) if settings.ca_file else None
     partners: dict[str, Partner] = {}
     problems: list[str] = []
     for country, config in sorted(settings.partners.items()):
         certificates = []
         try:
             for path in config.certificates:
-                certificates.extend(trust.read_certificates(path))
+                certificates.extend(read_certificates(path))
         except ConfigurationError as exc:
             problems.append(f"{country}: {exc.detail}")
         found, left_out = trust.trusted_keys(certificates, ca=ca, country=country, now=now)
