@@ -150,3 +150,11 @@ def test_names_in_a_package_are_told_apart() -> None:
         ]
         confusing += [f"{package.relative_to(SRC)}: {m}.py / {m}/" for m in modules if m in folders]
     assert not confusing, confusing
+
+
+def test_tests_mirror_the_source_tree() -> None:
+    """tests/<package>/ for a package's tests; tests/integration/ for several processes."""
+    tests = Path(__file__).parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").exists()}
+    assert folders - {"integration"} <= packages, sorted(folders - packages - {"integration"})

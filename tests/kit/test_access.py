@@ -21,7 +21,7 @@ from onewindow.kit.config import get_settings
 from onewindow.kit.node import Node
 
 DATA = resources.files("onewindow") / "data"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 PARTY = "0101234567"  # the declarant of the sample declaration
 METHODS = {"get", "post", "put", "patch", "delete"}
