@@ -17,6 +17,7 @@ from onewindow.origin.service import (
     decide,
     get_certificate,
     record_certificate,
+    unuse,
     use,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "get_certificate",
     "parse_criterion",
     "record_certificate",
+    "unuse",
     "use",
 ]

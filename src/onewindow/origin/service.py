@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from onewindow.kit.codes import is_country
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput
@@ -18,6 +18,7 @@ from onewindow.origin.schemas import CertificateCreate
 
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
 USABLE = frozenset({"received", "utilised"})
+CHUNK = 900  # ids per IN list: older SQLite allows 999 parameters a statement
 
 
 def record_certificate(session: Session, data: CertificateCreate, now: datetime) -> Certificate:
@@ -118,8 +119,35 @@ def decide(cert: Certificate | None, claim: Claim, already_claimed: Decimal) -> 
     return Decision(False, f"quantity exceeds what is left on certificate {cert.reference}")
 
 
-def use(session: Session, item_id: int, quantity: Decimal) -> None:
-    item = session.get(CertificateItem, item_id)
-    if item is not None:
+def use(session: Session, uses: Iterable[tuple[int, Decimal]]) -> None:
+    """Count granted claims (certificate item id, quantity) against their items: a whole
+    lodging batch at once, so its items are read in one statement, not one per claim."""
+    for item, quantity in _items(session, uses):
         item.used_quantity += quantity
         item.certificate.status = "utilised"
+
+
+def unuse(session: Session, uses: Iterable[tuple[int, Decimal]]) -> None:
+    """Give back what cancelled or amended declarations had claimed. The certificate stays
+    utilised: the issuer has been told so, and a later claim may use what is given back."""
+    for item, quantity in _items(session, uses):
+        item.used_quantity -= quantity
+
+
+def _items(
+    session: Session, uses: Iterable[tuple[int, Decimal]]
+) -> list[tuple[CertificateItem, Decimal]]:
+    totals: dict[int, Decimal] = {}
+    for item_id, quantity in uses:
+        totals[item_id] = totals.get(item_id, Decimal(0)) + quantity
+    ids = sorted(totals)
+    found = [
+        item
+        for start in range(0, len(ids), CHUNK)
+        for item in session.scalars(
+            select(CertificateItem)
+            .where(CertificateItem.id.in_(ids[start : start + CHUNK]))
+            .options(joinedload(CertificateItem.certificate))
+        )
+    ]
+    return [(item, totals[item.id]) for item in found]
