@@ -1,4 +1,5 @@
-"""Origin use cases: record certificates, and decide preference claims against them."""
+"""Origin use cases: record certificates, say who may read them, decide preference claims
+against them and count what the granted claims use."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from onewindow.kit.auth import Principal, Role
 from onewindow.kit.codes import is_country
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate
 
@@ -51,6 +53,23 @@ def record_certificate(session: Session, data: CertificateCreate, now: datetime)
 
 def get_certificate(session: Session, reference: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.reference == reference))
+
+
+def read_certificate(session: Session, actor: Principal, reference: str) -> Certificate:
+    """A certificate for `actor` to read. A trader reads those naming its party as importer
+    or as exporter (box 1 of the Form D); to a trader any other is not found, as one that
+    does not exist, so that references cannot be probed."""
+    cert = get_certificate(session, reference)
+    if cert is None or (actor.role is Role.TRADER and actor.party_id not in parties(cert)):
+        raise NotFound(f"certificate {reference} not found")
+    return cert
+
+
+def parties(cert: Certificate) -> tuple[str, ...]:
+    """The parties a certificate names: its importer and, when its Form D is on record, its
+    exporter."""
+    exporter = (cert.document or {}).get("exporter", {}).get("id")
+    return (cert.importer_id, exporter) if exporter else (cert.importer_id,)
 
 
 def form_d_items(
