@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
+from onewindow import domains
 from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.service import lodge
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1_000)
     args = parser.parse_args()
+    domains.install()  # as every composition root does first
     workdir = Path(tempfile.mkdtemp(prefix="ow-bench-"))
     settings = settings_class()(database_url=f"sqlite:///{workdir / 'node.db'}")
     node = Node.open(settings, FixedClock(datetime(2026, 11, 20, tzinfo=UTC)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.repository import allocate_numbers
 from onewindow.kit.audit import AuditEvent
-from onewindow.kit.db import Base, insert_many
+from onewindow.kit.db import Base, insert_many, session_factory, transaction, write_transaction
 
 
 def _declaration(number: str) -> dict[str, object]:
@@ -102,3 +104,36 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(engine: Eng
         indexes = {i["name"] for i in inspect(conn).get_indexes("declaration_items")}
     assert "ix_declaration_items_declaration_id" not in indexes
     assert "ix_declaration_items_hs_code" in indexes
+
+
+def test_a_write_transaction_commits_or_leaves_nothing_and_sqlite_writers_take_turns(
+    engine: Engine,
+) -> None:
+    sessions = session_factory(engine)
+    with write_transaction(sessions) as s:
+        insert_many(s, Declaration, [_declaration("VNHPH-2026-0000001")])
+    with pytest.raises(RuntimeError), write_transaction(sessions) as s:
+        insert_many(s, Declaration, [_declaration("VNHPH-2026-0000002")])
+        raise RuntimeError("the task failed")
+    with transaction(sessions) as s:
+        assert list(s.scalars(select(Declaration.number))) == ["VNHPH-2026-0000001"]
+
+    inside, most = [0], [0]
+
+    def write(n: int) -> None:
+        with write_transaction(sessions) as s:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            time.sleep(0.01)  # long enough for another thread to come in, if it may
+            insert_many(s, Declaration, [_declaration(f"VNHPH-2026-{n:07d}")])
+            inside[0] -= 1
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(10, 14)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if engine.dialect.name == "sqlite":  # one writer at a time, in this process too
+        assert most[0] == 1
+    with transaction(sessions) as s:
+        assert len(list(s.scalars(select(Declaration.number)))) == 5

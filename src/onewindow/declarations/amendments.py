@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from onewindow import origin
 from onewindow.declarations import acdd, workflow
 from onewindow.declarations.access import (
     act,
@@ -24,10 +25,11 @@ from onewindow.declarations.assessment import Plan, parse
 from onewindow.declarations.lodging import (
     Context,
     child_rows,
+    claims,
     plan_all,
     row_values,
+    stored_claims,
     subject,
-    use_certificates,
 )
 from onewindow.declarations.models import (
     AmendmentRequest,
@@ -44,7 +46,6 @@ from onewindow.declarations.schemas import (
 from onewindow.kit.auth import Principal
 from onewindow.kit.db import insert_many
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
-from onewindow.origin import CertificateItem
 from onewindow.risk.selectivity import RANK
 
 ASK_INSTEAD = "file an amendment request (the amended document and why) for an officer to decide"
@@ -61,11 +62,8 @@ def reassess(
             errors += corrections_kept(decl, doc)
     if errors or doc is None:
         raise InvalidInput(errors)
-    for item in decl.items:
-        if item.preference_granted and item.certificate_item_id is not None:
-            row = session.get(CertificateItem, item.certificate_item_id)
-            if row is not None:
-                row.used_quantity -= item.quantity
+    # What this declaration held is free again while its new version is decided.
+    origin.unuse(session, stored_claims(decl))
     [(plan, errors)] = plan_all(session, [doc], ctx)
     if plan is None:
         raise InvalidInput(errors)
@@ -75,7 +73,7 @@ def reassess(
     insert_many(session, DeclarationItem, items)
     if taxes:
         insert_many(session, TaxLineRow, taxes)
-    use_certificates(session, plan, +1)
+    origin.use(session, claims([plan]))
     for key, value in row_values(plan).items():
         setattr(decl, key, value)
     decl.version += 1

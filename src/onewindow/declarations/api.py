@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
 
 from onewindow.declarations import service, tasks
 from onewindow.declarations.context import context
@@ -20,6 +19,7 @@ from onewindow.declarations.schemas import (
     Cancellation,
     DeclarationCreate,
     DeclarationRead,
+    DeclarationSummary,
     DocumentCheck,
     InspectionFindings,
     Opening,
@@ -30,18 +30,6 @@ from onewindow.kit.fields import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 reports = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-
-
-class DeclarationSummary(BaseModel):
-    number: str
-    type: str
-    status: str
-    channel: str
-    office: str
-    declarant_id: str
-    importer_name: str
-    total_due: str
-    lodged_at: datetime
 
 
 @router.post("", status_code=201, response_model=DeclarationRead)

@@ -4,7 +4,7 @@ time (one transaction, reference data loaded once, rows inserted in bulk)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from onewindow import origin
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.assessment import Plan, assess, parse
-from onewindow.declarations.models import DeclarationItem, PreArrival, TaxLineRow
+from onewindow.declarations.models import Declaration, DeclarationItem, PreArrival, TaxLineRow
 from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
@@ -22,7 +23,7 @@ from onewindow.kit.clock import Clock
 from onewindow.kit.db import insert_many
 from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
 from onewindow.kit.runtime import collector_paused
-from onewindow.origin import Certificate, CertificateItem, get_certificate
+from onewindow.origin import Certificate, get_certificate
 from onewindow.origin.receiving import ClaimOutcome, report_claims
 from onewindow.risk import Selectivity, Subject, SubjectItem
 from onewindow.tariff import TariffBook
@@ -169,13 +170,24 @@ def child_rows(decl_id: int, plan: Plan) -> tuple[list[dict[str, Any]], list[dic
     return items, taxes
 
 
-def use_certificates(session: Session, plan: Plan, sign: int) -> None:
-    for item, p in zip(plan.doc.items, plan.items, strict=True):
-        if p.preference_granted and p.certificate_item_id is not None:
-            row = session.get(CertificateItem, p.certificate_item_id)
-            if row is not None:
-                row.used_quantity += sign * item.quantity
-                row.certificate.status = "utilised" if row.used_quantity > 0 else "received"
+def claims(plans: Iterable[Plan]) -> list[tuple[int, Decimal]]:
+    """The certificate items that granted preferences use, with the quantities (for origin)."""
+    return [
+        (p.certificate_item_id, item.quantity)
+        for plan in plans
+        for item, p in zip(plan.doc.items, plan.items, strict=True)
+        if p.preference_granted and p.certificate_item_id is not None
+    ]
+
+
+def stored_claims(decl: Declaration) -> list[tuple[int, Decimal]]:
+    """What a stored declaration uses of certificates: given back when it is cancelled or
+    amended."""
+    return [
+        (item.certificate_item_id, item.quantity)
+        for item in decl.items
+        if item.preference_granted and item.certificate_item_id is not None
+    ]
 
 
 def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | OneWindowError:
@@ -321,7 +333,7 @@ def _store(
         items += i
         taxes += t
         lodged.append(Lodged(row["number"], row, i, t))
-        use_certificates(session, plan, +1)
+    origin.use(session, claims(plans))
     insert_many(session, DeclarationItem, items)
     if taxes:
         insert_many(session, TaxLineRow, taxes)
@@ -348,7 +360,7 @@ def _tell_partners(
             number,
             bool(p.preference_granted),
             p.preference_reason or "",
-            _cert_item_number(session, p.certificate_item_id),
+            p.certificate_item_id,
             item.quantity,
             item.unit,
         )
@@ -370,10 +382,3 @@ def _tell_partners(
     released = [r["number"] for r in rows if r["type"] == "EX" and r["released_at"] is not None]
     for decl in repository.by_numbers(session, released):
         acdd.on_released(session, decl, ctx.partners, now)
-
-
-def _cert_item_number(session: Session, item_id: int | None) -> int | None:
-    if item_id is None:
-        return None
-    row = session.get(CertificateItem, item_id)
-    return row.item_number if row is not None else None

@@ -231,3 +231,17 @@ class AuditRead(BaseModel):
     from_status: str | None
     to_status: str | None
     detail: dict[str, Any] | None
+
+
+class DeclarationSummary(BaseModel):
+    """A declaration in a search's results."""
+
+    number: str
+    type: str
+    status: str
+    channel: str
+    office: str
+    declarant_id: str
+    importer_name: str
+    total_due: str
+    lodged_at: datetime

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from onewindow import origin
 from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.access import (
     act,
@@ -25,7 +26,7 @@ from onewindow.declarations.amendments import (
     request_amendment,
     requests,
 )
-from onewindow.declarations.lodging import ENTITY, Context, lodge, lodge_each
+from onewindow.declarations.lodging import ENTITY, Context, lodge, lodge_each, stored_claims
 from onewindow.declarations.models import Control, Declaration
 from onewindow.declarations.readmodel import clearance_report
 from onewindow.declarations.schemas import (
@@ -38,7 +39,6 @@ from onewindow.declarations.schemas import (
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.errors import Conflict, Forbidden, invalid
-from onewindow.origin import CertificateItem
 
 __all__ = [
     "Context",
@@ -179,11 +179,7 @@ def cancel(
     decl = act(session, actor, number, "cancel")
     require_declarant(actor, decl, "cancel")
     require_untouched(actor, decl, "cancel", "ask the customs office to cancel it")
-    for item in decl.items:
-        if item.preference_granted and item.certificate_item_id is not None:
-            row = session.get(CertificateItem, item.certificate_item_id)
-            if row is not None:
-                row.used_quantity -= item.quantity
+    origin.unuse(session, stored_claims(decl))
     transition(
         session,
         decl,

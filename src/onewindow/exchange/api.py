@@ -25,8 +25,7 @@ from onewindow.exchange.envelope import Opened
 from onewindow.exchange.gateway import Gateway, View
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.schemas import MessageRead, PartnerRead, StatsRead
-from onewindow.exchange.tasks import write_transaction
-from onewindow.kit import auth
+from onewindow.kit import auth, db
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.kit.errors import OneWindowError
 from onewindow.kit.fields import MAX_OFFSET
@@ -146,7 +145,7 @@ def _receive_one_batch(node: Node, view: View, bodies: Sequence[bytes]) -> list[
     if not any(isinstance(c, Opened) for c in checked):
         return [c for c in checked if isinstance(c, Outcome)]
     try:
-        with write_transaction(node.sessions) as session:
+        with db.write_transaction(node.sessions) as session:
             return inbox.apply_verified(
                 session, list(zip(bodies, checked, strict=True)), node_key=view.signer, now=now
             )

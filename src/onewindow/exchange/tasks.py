@@ -18,8 +18,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,24 +35,6 @@ from onewindow.kit.errors import OneWindowError
 
 log = logging.getLogger("onewindow.exchange")
 EXPIRY_CHECK = timedelta(seconds=5)  # how often messages past their time to live are parked
-
-
-_SQLITE_WRITERS: dict[str, threading.Lock] = {}
-
-
-@contextmanager
-def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction of the gateway's. On SQLite they take turns within the process: SQLite
-    has one writer at a time anyway, and a writer waiting on SQLite's own lock sleeps in steps
-    of up to 100 ms, which is most of the time at a few hundred documents a second."""
-    bind = sessions.kw.get("bind")
-    if bind is None or bind.dialect.name != "sqlite":
-        with db.transaction(sessions) as session:
-            yield session
-        return
-    lock = _SQLITE_WRITERS.setdefault(str(bind.url), threading.Lock())
-    with lock, db.transaction(sessions) as session:
-        yield session
 
 
 class DeliveryPolicy(BaseSettings):
@@ -121,7 +102,7 @@ class DeliveryWorker:
         expire = now - self._expired_at >= EXPIRY_CHECK
         if not expire and (due is None or due > now):
             return 0  # idle: a read, no write transaction
-        with write_transaction(self.sessions) as session:
+        with db.write_transaction(self.sessions) as session:
             if expire:
                 self._expired_at = now
                 expired = repository.expire(session, now - timedelta(seconds=p.ttl), now)
@@ -194,7 +175,7 @@ class DeliveryWorker:
         for (m, _), outcome in zip(ready, outcomes, strict=True):
             change = changes.setdefault(m.message_id, {})
             change.update(self._outcome(view, m, digests[m.message_id], outcome, settled_at))
-        with write_transaction(self.sessions) as session:
+        with db.write_transaction(self.sessions) as session:
             repository.update_outgoing(
                 session, [{"message_id": mid, **c} for mid, c in changes.items()]
             )

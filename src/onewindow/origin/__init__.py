@@ -10,19 +10,22 @@ from onewindow.origin.criteria import (
 )
 from onewindow.origin.documents import form_d_from_xml, form_d_to_xml
 from onewindow.origin.models import Certificate, CertificateItem
-from onewindow.origin.schemas import CertificateCreate, CertificateRead
+from onewindow.origin.schemas import CertificateCreate, CertificateDetail, CertificateRead
 from onewindow.origin.service import (
     Claim,
     Decision,
     decide,
     get_certificate,
+    read_certificate,
     record_certificate,
+    unuse,
     use,
 )
 
 __all__ = [
     "Certificate",
     "CertificateCreate",
+    "CertificateDetail",
     "CertificateItem",
     "CertificateRead",
     "Claim",
@@ -37,6 +40,8 @@ __all__ = [
     "form_d_to_xml",
     "get_certificate",
     "parse_criterion",
+    "read_certificate",
     "record_certificate",
+    "unuse",
     "use",
 ]

@@ -2,87 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
-from onewindow.kit.errors import NotFound
-from onewindow.kit.fields import TEXT
-from onewindow.origin import get_certificate, issuing
+from onewindow.origin import issuing
+from onewindow.origin.schemas import CertificateCancellation, CertificateDetail, FormDApplication
+from onewindow.origin.service import read_certificate
 
 router = APIRouter(prefix="/api/v1/origin", tags=["origin"])
 
 
-def _read(cert: Any) -> dict[str, Any]:
-    return {
-        "reference": cert.reference,
-        "status": cert.status,
-        "source": cert.source,
-        "exporting_country": cert.exporting_country,
-        "importing_country": cert.importing_country,
-        "importer_id": cert.importer_id,
-        "issue_date": cert.issue_date,
-        "valid_until": cert.valid_until,
-        "reason": cert.status_reason,
-        "replaced_by": cert.replaced_by,
-        "document": cert.document,
-        "items": [
-            {
-                "item_number": i.item_number,
-                "hs_code": i.hs_code,
-                "quantity": i.quantity,
-                "used_quantity": i.used_quantity,
-            }
-            for i in cert.items
-        ],
-    }
-
-
-@router.post("/certificates", status_code=201)
-def issue(node: NodeDep, token: TokenDep, application: dict[str, Any] = Body(...)) -> Any:
+@router.post("/certificates", status_code=201, response_model=CertificateDetail)
+def issue(application: FormDApplication, node: NodeDep, token: TokenDep) -> CertificateDetail:
     """The issuing authority issues a Form D from an exporter's application."""
     with node.transaction() as session:
         cert = issuing.issue(
             session,
             principal(session, token),
-            application,
+            application.root,
             issuer=issuing.Issuer.of(node.settings),
             now=node.clock.now(),
         )
-        return _read(cert)
+        return CertificateDetail.model_validate(cert)
 
 
-@router.post("/certificates/{reference}/transmission")
-def transmit(reference: str, node: NodeDep, token: TokenDep) -> Any:
+@router.post("/certificates/{reference}/transmission", response_model=CertificateDetail)
+def transmit(reference: str, node: NodeDep, token: TokenDep) -> CertificateDetail:
     """The exporter authorises transmission to the importing country's node."""
     with node.transaction() as session:
-        return _read(
-            issuing.transmit(session, principal(session, token), reference, now=node.clock.now())
-        )
+        actor = principal(session, token)
+        cert = issuing.transmit(session, actor, reference, now=node.clock.now())
+        return CertificateDetail.model_validate(cert)
 
 
-@router.post("/certificates/{reference}/cancellation")
+@router.post("/certificates/{reference}/cancellation", response_model=CertificateDetail)
 def cancel(
-    reference: str,
-    node: NodeDep,
-    token: TokenDep,
-    reason: str = Body(..., embed=True, max_length=300, pattern=TEXT),
-) -> Any:
+    reference: str, body: CertificateCancellation, node: NodeDep, token: TokenDep
+) -> CertificateDetail:
     with node.transaction() as session:
         actor = principal(session, token)
-        return _read(issuing.cancel(session, actor, reference, reason, now=node.clock.now()))
+        cert = issuing.cancel(session, actor, reference, body.reason, now=node.clock.now())
+        return CertificateDetail.model_validate(cert)
 
 
-@router.get("/certificates/{reference}")
-def read(reference: str, node: NodeDep, token: TokenDep) -> Any:
+@router.get("/certificates/{reference}", response_model=CertificateDetail)
+def read(reference: str, node: NodeDep, token: TokenDep) -> CertificateDetail:
     with node.transaction() as session:
-        actor = principal(session, token)
-        cert = get_certificate(session, reference)
-        if cert is None or (
-            actor.role.value == "trader"
-            and actor.party_id != cert.importer_id
-            and actor.party_id != (cert.document or {}).get("exporter", {}).get("id")
-        ):
-            raise NotFound(f"certificate {reference} not found")
-        return _read(cert)
+        return CertificateDetail.model_validate(
+            read_certificate(session, principal(session, token), reference)
+        )

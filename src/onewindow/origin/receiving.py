@@ -111,7 +111,7 @@ class ClaimOutcome:
     declaration: str
     granted: bool
     reason: str
-    item_number: int | None
+    item_id: int | None  # the certificate item the claim was granted against
     quantity: Decimal
     unit: str
 
@@ -137,7 +137,12 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
         cert = exchanged.get(reference)
         if cert is None:
             continue
-        granted = [o for o in group if o.granted and o.item_number is not None]
+        numbers = {item.id: item.item_number for item in cert.items}
+        granted = [
+            {"item_number": numbers[o.item_id], "quantity": o.quantity, "unit": o.unit}
+            for o in group
+            if o.granted and o.item_id is not None and o.item_id in numbers
+        ]
         notice: dict[str, Any] = {
             "reference": reference,
             "issuer_country": cert.exporting_country,
@@ -146,10 +151,7 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
         }
         if granted:
             notice["status"] = "utilised"
-            notice["items"] = [
-                {"item_number": o.item_number, "quantity": o.quantity, "unit": o.unit}
-                for o in granted
-            ]
+            notice["items"] = granted
         else:
             notice["status"] = "rejected"
             notice["reasons"] = [

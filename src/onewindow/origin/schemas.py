@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from onewindow.kit.fields import (
     CertificateRef,
     Country,
+    FreeText,
     HsCode,
     PartyId,
     Text20,
@@ -56,3 +57,42 @@ class CertificateRead(BaseModel):
     valid_until: date
     status: str
     source: str
+
+
+class FormDApplication(RootModel[dict[str, Any]]):
+    """An exporter's application for a Form D: boxes 1 to 13 but the reference and the
+    certification, which the issuing authority adds. Its shape is the exchange's FORM_D
+    schema, against which issuing checks it (so there is one definition of a Form D and the
+    errors name the same paths as for a Form D received from a partner)."""
+
+
+class CertificateCancellation(BaseModel):
+    reason: Annotated[FreeText, StringConstraints(max_length=300)]
+
+
+class CertificateItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    item_number: int
+    hs_code: str
+    quantity: Decimal
+    used_quantity: Decimal
+
+
+class CertificateDetail(BaseModel):
+    """A certificate as the API shows it: what it certifies, what became of it (`reason`,
+    `replaced_by`), the Form D as exchanged (none for one recorded by hand), and how much of
+    each item declarations have used."""
+
+    model_config = ConfigDict(from_attributes=True)
+    reference: str
+    status: str
+    source: str
+    exporting_country: str
+    importing_country: str
+    importer_id: str
+    issue_date: date
+    valid_until: date
+    reason: str | None = Field(validation_alias="status_reason")
+    replaced_by: str | None
+    document: dict[str, Any] | None
+    items: list[CertificateItemRead]

@@ -1,23 +1,26 @@
-"""Origin use cases: record certificates, and decide preference claims against them."""
+"""Origin use cases: record certificates, say who may read them, decide preference claims
+against them and count what the granted claims use."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from onewindow.kit.auth import Principal, Role
 from onewindow.kit.codes import is_country
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate
 
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
 USABLE = frozenset({"received", "utilised"})
+CHUNK = 900  # ids per IN list: older SQLite allows 999 parameters a statement
 
 
 def record_certificate(session: Session, data: CertificateCreate, now: datetime) -> Certificate:
@@ -50,6 +53,23 @@ def record_certificate(session: Session, data: CertificateCreate, now: datetime)
 
 def get_certificate(session: Session, reference: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.reference == reference))
+
+
+def read_certificate(session: Session, actor: Principal, reference: str) -> Certificate:
+    """A certificate for `actor` to read. A trader reads those naming its party as importer
+    or as exporter (box 1 of the Form D); to a trader any other is not found, as one that
+    does not exist, so that references cannot be probed."""
+    cert = get_certificate(session, reference)
+    if cert is None or (actor.role is Role.TRADER and actor.party_id not in parties(cert)):
+        raise NotFound(f"certificate {reference} not found")
+    return cert
+
+
+def parties(cert: Certificate) -> tuple[str, ...]:
+    """The parties a certificate names: its importer and, when its Form D is on record, its
+    exporter."""
+    exporter = (cert.document or {}).get("exporter", {}).get("id")
+    return (cert.importer_id, exporter) if exporter else (cert.importer_id,)
 
 
 def form_d_items(
@@ -118,8 +138,35 @@ def decide(cert: Certificate | None, claim: Claim, already_claimed: Decimal) -> 
     return Decision(False, f"quantity exceeds what is left on certificate {cert.reference}")
 
 
-def use(session: Session, item_id: int, quantity: Decimal) -> None:
-    item = session.get(CertificateItem, item_id)
-    if item is not None:
+def use(session: Session, uses: Iterable[tuple[int, Decimal]]) -> None:
+    """Count granted claims (certificate item id, quantity) against their items: a whole
+    lodging batch at once, so its items are read in one statement, not one per claim."""
+    for item, quantity in _items(session, uses):
         item.used_quantity += quantity
         item.certificate.status = "utilised"
+
+
+def unuse(session: Session, uses: Iterable[tuple[int, Decimal]]) -> None:
+    """Give back what cancelled or amended declarations had claimed. The certificate stays
+    utilised: the issuer has been told so, and a later claim may use what is given back."""
+    for item, quantity in _items(session, uses):
+        item.used_quantity -= quantity
+
+
+def _items(
+    session: Session, uses: Iterable[tuple[int, Decimal]]
+) -> list[tuple[CertificateItem, Decimal]]:
+    totals: dict[int, Decimal] = {}
+    for item_id, quantity in uses:
+        totals[item_id] = totals.get(item_id, Decimal(0)) + quantity
+    ids = sorted(totals)
+    found = [
+        item
+        for start in range(0, len(ids), CHUNK)
+        for item in session.scalars(
+            select(CertificateItem)
+            .where(CertificateItem.id.in_(ids[start : start + CHUNK]))
+            .options(joinedload(CertificateItem.certificate))
+        )
+    ]
+    return [(item, totals[item.id]) for item in found]

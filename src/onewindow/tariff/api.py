@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
 
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
 from onewindow.tariff import nomenclature, service
+from onewindow.tariff.schemas import TariffLineRead
 
 router = APIRouter(prefix="/api/v1", tags=["tariff"])
-
-
-class TariffLineRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    code: str
-    description: str
-    unit: str
-    mfn_rate: Decimal
-    atiga_rate: Decimal | None
-    vat_rate: Decimal
-    valid_from: date
-    valid_to: date | None
 
 
 @router.get("/tariff/lines/{code}")
