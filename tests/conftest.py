@@ -28,7 +28,7 @@ from onewindow.exchange.service import sync_partners
 from onewindow.kit import auth, db, migrate
 from onewindow.kit.clock import FixedClock
 from onewindow.kit.config import PartnerConfig, settings_class
-from onewindow.kit.node import Node
+from onewindow.kit.node import Node, close_all
 from onewindow.risk import Selectivity, Targets
 from onewindow.risk.lanes import lanes
 from onewindow.tariff import import_rates, import_schedule
@@ -61,6 +61,14 @@ def _pg_url(schema: str) -> str:
     assert PG_URL is not None
     base = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]
     return f"{base}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(autouse=True)
+def _close_nodes() -> Iterator[None]:
+    """Every node a test opened has its connections closed after it (warnings are errors:
+    a connection left to the garbage collector would fail whichever test runs then)."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,5 @@ def test_serve_says_serving_only_once_it_listens(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(30)
+        if process.stdout is not None:
+            process.stdout.close()

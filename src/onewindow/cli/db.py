@@ -17,11 +17,13 @@ JSON = typer.Option(False, "--json", help="Print one JSON document only")
 @app.command()
 def upgrade(json_output: bool = JSON) -> None:
     """Apply all database migrations (commands also do this themselves on first use)."""
-    settings = get_settings()
-    engine = db.make_engine(settings.database_url)
-    before = {b.name: b.current for b in migrate.branches(engine)}
-    heads_before, heads_after = migrate.upgrade(engine)
-    after = migrate.branches(engine)
+    engine = db.make_engine(get_settings().database_url)
+    try:
+        before = {b.name: b.current for b in migrate.branches(engine)}
+        heads_before, heads_after = migrate.upgrade(engine)
+        after = migrate.branches(engine)
+    finally:
+        engine.dispose()
     where = engine.url.render_as_string(hide_password=True)
     if json_output:
         emit_json(
@@ -44,15 +46,18 @@ def upgrade(json_output: bool = JSON) -> None:
 @app.command()
 def status(json_output: bool = JSON) -> None:
     """Show the database URL and the migration revision of each branch."""
-    settings = get_settings()
-    engine = db.make_engine(settings.database_url)
-    found = migrate.branches(engine)
+    engine = db.make_engine(get_settings().database_url)
+    try:
+        found = migrate.branches(engine)
+        revision = list(migrate.current_heads(engine))
+    finally:
+        engine.dispose()
     where = engine.url.render_as_string(hide_password=True)
     if json_output:
         emit_json(
             {
                 "database": where,
-                "revision": list(migrate.current_heads(engine)),
+                "revision": revision,
                 "latest": list(migrate.script_heads()),
                 "branches": {b.name: {"revision": b.current, "latest": b.head} for b in found},
             }

@@ -20,6 +20,7 @@ import typer.main
 from onewindow import domains
 from onewindow.kit.domain import Command, load
 from onewindow.kit.errors import InvalidSetting, OneWindowError
+from onewindow.kit.node import close_all
 from onewindow.kit.runtime import tune_collector
 
 
@@ -71,8 +72,9 @@ app = typer.Typer(cls=Root, no_args_is_help=True, pretty_exceptions_enable=False
 
 
 @app.callback()
-def onewindow() -> None:
+def onewindow(ctx: typer.Context) -> None:
     """OneWindow: a National Single Window node and its gateway to partner nodes."""
+    ctx.call_on_close(close_all)  # the nodes the command opened, whatever its outcome
 
 
 def main() -> None:

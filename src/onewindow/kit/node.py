@@ -38,6 +38,7 @@ class Node:
         engine = db.make_engine(settings.database_url)
         migrate.ensure_schema(engine)
         node = cls(settings, engine, db.session_factory(engine), clock or SystemClock())
+        _opened.append(node)
         for each in domain.installed():
             if each.handlers:
                 domain.load(each.handlers)()
@@ -56,3 +57,18 @@ class Node:
     def transaction(self) -> Iterator[Session]:
         with db.transaction(self.sessions) as session:
             yield session
+
+    def close(self) -> None:
+        """Close its database connections (the node may be used again: they reopen)."""
+        self.engine.dispose()
+
+
+# Nodes this process opened and has not closed: a CLI command opens its node where it
+# needs it, and the CLI closes it when the command ends (connections left to the garbage
+# collector are closed at a random moment, with a ResourceWarning).
+_opened: list[Node] = []
+
+
+def close_all() -> None:
+    while _opened:
+        _opened.pop().close()
