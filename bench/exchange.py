@@ -332,6 +332,7 @@ def restart_run(th: Member, vn: Member, n: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    domains.install()  # as every composition root does first: the driver sends Form D itself
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--kill-n", type=int, default=5000)
