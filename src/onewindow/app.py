@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from onewindow import __version__, domains
-from onewindow.kit import api_edge
+from onewindow.kit import api_edge, web
 from onewindow.kit.api_deps import authorize
 from onewindow.kit.domain import load
 from onewindow.kit.node import Node
@@ -62,5 +62,10 @@ def create_app(node: Node) -> FastAPI:
     for each in reversed(installed):
         for router in each.routers:
             app.include_router(load(router), dependencies=[Depends(authorize)])
+    # The portals' pages check their signed-in user against the same rules (kit.web).
+    for each in installed:
+        for router in each.views:
+            app.include_router(load(router))
     api_edge.install(app, node.settings.max_body_bytes)
+    web.install(app)
     return app

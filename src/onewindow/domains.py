@@ -14,11 +14,14 @@ from onewindow.kit.access import HOST, PUBLIC, Rules
 from onewindow.kit.domain import Command, Domain
 from onewindow.ledger.domain import DOMAIN as LEDGER
 from onewindow.origin.domain import DOMAIN as ORIGIN
+from onewindow.portal.domain import DOMAIN as PORTAL
 from onewindow.reference.domain import DOMAIN as REFERENCE
 from onewindow.risk.domain import DOMAIN as RISK
 from onewindow.tariff.domain import DOMAIN as TARIFF
 
-DOMAINS: tuple[Domain, ...] = (EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS)
+DOMAINS: tuple[Domain, ...] = (
+    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS, PORTAL
+)  # fmt: skip
 
 # The node's own commands and endpoints, beside the domains': users, database, serving.
 COMMANDS: dict[str, Command] = {

@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from typer._click.core import Command
 from typer.core import TyperGroup as Group
 from typer.testing import CliRunner
 
+from onewindow import domains
 from onewindow.app import create_app
 from onewindow.cli.main import _load, app, commands
-from onewindow.kit import access, auth
+from onewindow.kit import access, auth, web
 from onewindow.kit.config import get_settings
+from onewindow.kit.domain import load
 from onewindow.kit.node import Node
 
 DATA = resources.files("onewindow") / "data"
@@ -29,12 +32,25 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def operations(node: Node) -> list[tuple[str, str]]:
+    """The API's operations, from its OpenAPI document."""
     spec = create_app(node).openapi()
     return [
         (method.upper(), path)
         for path, item in spec["paths"].items()
         for method in item
         if method in METHODS
+    ]
+
+
+def pages() -> list[tuple[str, str]]:
+    """The portals' pages, from every domain's views (they are not in the OpenAPI document)."""
+    return [
+        (method, route.path)
+        for each in domains.DOMAINS
+        for target in each.views
+        for route in load(target).routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods)
     ]
 
 
@@ -62,7 +78,7 @@ def takes_as(command: Command) -> bool:
 
 
 def test_every_operation_has_a_rule_and_every_rule_an_operation(node: Node) -> None:
-    ops = operations(node)
+    ops = operations(node) + pages()
     missing = [op for op in ops if op not in access.API]
     assert missing == [], f"add these to onewindow.kit.access.API: {missing}"
     stale = [op for op in access.API if op not in ops]
@@ -137,6 +153,42 @@ def test_every_operation_with_every_role(node: Node, users: dict[auth.Role, str]
             elif not rule.allows(role) and (
                 r.status_code != 403 or r.json()["code"] != "forbidden"
             ):
+                wrong.append(f"{method} {path} as {role.value}: {r.status_code}, not 403")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_every_page_with_every_role(node: Node) -> None:
+    """Signed in (a session cookie, a form with its CSRF token), each role gets its pages and
+    403 elsewhere; signed out, every page but the public ones sends to the sign-in page."""
+    client = TestClient(create_app(node), raise_server_exceptions=False)
+    with node.transaction() as s:
+        for role in auth.Role:
+            party = PARTY if role is auth.Role.TRADER else None
+            auth.create_user(s, f"page-{role.value}", role, party)
+
+    def session_of(role: auth.Role) -> str:  # a new one each time: signing out revokes it
+        with node.transaction() as s:
+            return auth.issue_token(s, auth.get_user(s, f"page-{role.value}"), days=1)[0]
+
+    wrong: list[str] = []
+    for method, path in pages():
+        rule = access.API[(method, path)]
+        url = re.sub(r"\{[a-z_]+\}", "X1", path)
+        client.cookies.clear()
+        anonymous = client.request(method, url, follow_redirects=False)
+        to_sign_in = anonymous.status_code == 303 and anonymous.headers["location"].startswith(
+            "/sign-in?"
+        )
+        if not rule.public and not to_sign_in:
+            wrong.append(f"{method} {path} signed out: {anonymous.status_code}")
+        for role in auth.Role:
+            token = session_of(role)
+            client.cookies.set(web.COOKIE, token)
+            form = {web.CSRF_FIELD: web.csrf(token)} if method == "POST" else None
+            r = client.request(method, url, data=form, follow_redirects=False)
+            if r.status_code >= 500 or (rule.allows(role) and r.status_code == 403):
+                wrong.append(f"{method} {path} as {role.value}: {r.status_code}")
+            elif not rule.allows(role) and r.status_code != 403:
                 wrong.append(f"{method} {path} as {role.value}: {r.status_code}, not 403")
     assert wrong == [], "\n".join(wrong)
 

@@ -258,6 +258,13 @@ def revoke_token(
     return row
 
 
+def revoke(session: Session, token: str, now: datetime | None = None) -> None:
+    """Revoke a token its holder presents (signing out of a portal); unknown: nothing to do."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = _now(now)
+
+
 def rotate_token(
     session: Session,
     username: str,

@@ -37,6 +37,7 @@ class Domain:
     uses: tuple[str, ...] = ()
     tables: str | None = None  # the module defining its SQLAlchemy tables
     routers: tuple[str, ...] = ()  # its FastAPI routers
+    views: tuple[str, ...] = ()  # its routers of pages (the portals; see kit.web)
     commands: Mapping[str, Command] = field(default_factory=dict)
     api_rules: Mapping[tuple[str, str], access.Rule] = field(default_factory=dict)
     cli_rules: Mapping[str, access.Rule] = field(default_factory=dict)

@@ -1,0 +1,92 @@
+"""The portals' shell: signing in and out, and each role's start page."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from onewindow.kit import web
+from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated
+from onewindow.portal import service
+
+router = APIRouter(include_in_schema=False)
+PRE_SESSION = "ow_pre"  # the sign-in form's CSRF cookie, before there is a session
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never an address elsewhere (an open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    return parts.path or "/"
+
+
+def _sign_in_page(request: Request, status: int = 200, **context: Any) -> Response:
+    token = request.cookies.get(PRE_SESSION) or secrets.token_urlsafe(24)
+    response = web.render(
+        request, "portal/sign_in.html", {"pre_token": web.csrf(token), **context}, status=status
+    )
+    response.set_cookie(PRE_SESSION, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")  # fmt: skip
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request, next: str = "/") -> Response:
+    return _sign_in_page(request, next=_safe_next(next), errors={}, username="")
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    username, password = fields.get("username", ""), fields.get("password", "")
+    target = _safe_next(fields.get("next"))
+    pre = request.cookies.get(PRE_SESSION, "")
+    if not pre or fields.get(web.CSRF_FIELD) != web.csrf(pre):
+        error = FieldError("username", "csrf", "the form expired: sign in again")
+        return _sign_in_page(request, 400, next=target, errors={"username": error},
+                             username=username)  # fmt: skip
+    missing = [
+        FieldError(name, "required", f"enter your {name}")
+        for name in ("username", "password")
+        if not fields.get(name)
+    ]
+    node = web.node_of(request)
+    try:
+        if missing:
+            raise InvalidInput(missing)
+        with node.transaction() as session:
+            token = service.sign_in(session, username, password, node.clock.now())
+    except InvalidInput as exc:
+        return _sign_in_page(request, 400, next=target, errors=web.errors_by_field(exc),
+                             username=username)  # fmt: skip
+    except NotAuthenticated as exc:
+        error = FieldError("username", "not_authenticated", exc.detail)
+        return _sign_in_page(request, 401, next=target, errors={"username": error},
+                             username=username)  # fmt: skip
+    response = web.redirect(target)
+    response.set_cookie(web.COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https")  # fmt: skip
+    response.delete_cookie(PRE_SESSION)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, user: web.PageUser, form: web.Form) -> Response:
+    node = web.node_of(request)
+    with node.transaction() as session:
+        service.sign_out(session, request.cookies.get(web.COOKIE, ""), node.clock.now())
+    response = web.redirect("/sign-in")
+    response.delete_cookie(web.COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(request: Request, user: web.PageUser) -> Response:
+    node = web.node_of(request)
+    return web.render(request, "portal/home.html", {"country": node.settings.country}, user=user)
