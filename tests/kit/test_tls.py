@@ -193,7 +193,7 @@ def test_plain_http_only_to_loopback_unless_allowed(
 ) -> None:
     plain = serve({})
     sender = HttpTransport(5, security=tls.ClientSecurity(), partners=dict)
-    with caplog.at_level(logging.WARNING, "onewindow.kit.tls"):
+    with caplog.at_level(logging.WARNING, "onewindow.tls"):
         assert sender.post(plain.url, [b"<a/>"]) == [b"<r/>"]
     assert "tls.plain_http" in caplog.text
     with pytest.raises(TransportError, match="refusing plain HTTP"):

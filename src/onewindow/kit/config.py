@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     country: str = Field("VN", description="ISO 3166 alpha-2 code of this node's member state")
     currency: str = Field("VND", description="National currency (ISO 4217)")
     database_url: str = Field(
-        default_factory=lambda: f"sqlite:///{ROOT / 'var' / 'onewindow.kit.db'}",
+        default_factory=lambda: f"sqlite:///{ROOT / 'var' / 'onewindow.db'}",
         description="SQLAlchemy URL; SQLite by default, postgresql+psycopg:// in production",
     )
     host: str = Field("127.0.0.1", min_length=1)

@@ -39,11 +39,11 @@ from onewindow.kit.certificates import named_country
 from onewindow.kit.config import PartnerConfig, Settings
 from onewindow.kit.errors import ConfigurationError
 
-log = logging.getLogger("onewindow.kit.tls")
+log = logging.getLogger("onewindow.tls")
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 # Where PeerProtocol leaves the client's certificate (DER) in each request's scope["state"].
-PEER_CERTIFICATE = "onewindow.kit.tls.peer_certificate"
+PEER_CERTIFICATE = "onewindow.tls.peer_certificate"
 _warned: set[str] = set()
 
 
