@@ -119,9 +119,10 @@ def node_of(request: Request) -> Node:
     return node
 
 
-async def page_user(request: Request) -> auth.Principal:
+def page_user(request: Request) -> auth.Principal:
     """The signed-in user, allowed by the route's rule in kit.access; else the sign-in page
-    (no session, or one that no longer authenticates) or 403 (a role the rule refuses)."""
+    (no session, or one that no longer authenticates) or 403 (a role the rule refuses).
+    A plain function: FastAPI runs it in the thread pool, so its query blocks no request."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise SignInRequired
