@@ -25,7 +25,7 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
-from onewindow.kit.api_deps import Caller, NodeDep, TokenDep, principal
+from onewindow.kit.api_deps import Caller, NodeDep, TokenDep, node_of, principal
 from onewindow.kit.fields import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
@@ -37,7 +37,7 @@ async def lodge(body: DeclarationCreate, request: Request, token: TokenDep) -> A
     """Lodge a declaration: it is validated, numbered, assessed and given a channel."""
     # The node from the app itself, not through NodeDep: the busiest route solves no more
     # dependencies than it must.
-    read = await tasks.writer(request.app.state.node).lodge(token.principal or token.token, body)
+    read = await tasks.writer(node_of(request)).lodge(token.principal or token.token, body)
     # Serialised once here rather than validated again against the response model.
     return Response(
         read.model_dump_json(),

@@ -37,10 +37,20 @@ class Caller:
     at: datetime | None = None  # the node's time when the request came in
 
 
-async def get_node(request: Request) -> Node:
-    # async: a plain function would cost every request a trip to the thread pool.
+def node_of(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
+
+
+async def get_node(request: Request) -> Node:
+    # async: a plain function would cost every request a trip to the thread pool.
+    return node_of(request)
+
+
+def route_path(request: Request) -> str:
+    """The route's path as kit.access names it (`/api/v1/declarations/{number}`)."""
+    route = request.scope.get("route")
+    return getattr(route, "path_format", request.url.path)
 
 
 async def authorize(
@@ -48,8 +58,7 @@ async def authorize(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     token = credentials.credentials if credentials else None
-    route = request.scope.get("route")
-    path = getattr(route, "path_format", request.url.path)
+    path = route_path(request)
     rule = access.api_rule(request.method, path)
     if rule is None:  # fails closed; tests/test_roles.py keeps this from happening
         raise Forbidden(f"{request.method} {path} has no access rule")
@@ -59,7 +68,7 @@ async def authorize(
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
     checker: Authenticator | None = getattr(request.app.state, "authenticator", None)
     if checker is None:
-        checker = request.app.state.authenticator = Authenticator(request.app.state.node)
+        checker = request.app.state.authenticator = Authenticator(node_of(request))
     at = checker.node.clock.now()
     recent = checker.recently(token)
     if recent is not None:

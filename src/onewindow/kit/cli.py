@@ -6,6 +6,8 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -87,6 +89,26 @@ def read_error(exc: Exception) -> str:
     if isinstance(exc, ValueError):  # JSON decoding errors among them
         return f"not valid JSON: {exc}"
     return str(exc)
+
+
+def read_text(path: Path) -> str:
+    """A text file's content (a UTF-8 byte order mark dropped), or exit 2 saying why not."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {path}: {read_error(exc)}")
+    raise AssertionError  # fail() exits
+
+
+def iso_day(value: str | None, option: str) -> date | None:
+    """An option's day (YYYY-MM-DD), None if not given, or exit 2 naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO date (YYYY-MM-DD)")
+    raise AssertionError  # fail() exits
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> None:

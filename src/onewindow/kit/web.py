@@ -28,8 +28,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.staticfiles import StaticFiles
 
 from onewindow.kit import access, auth, domain
+from onewindow.kit.api_deps import node_of, route_path
 from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated
-from onewindow.kit.node import Node
 
 COOKIE = "ow_session"
 CSRF_FIELD = "csrf_token"
@@ -114,11 +114,6 @@ def csrf(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"onewindow-csrf", hashlib.sha256).hexdigest()
 
 
-def node_of(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
 def page_user(request: Request) -> auth.Principal:
     """The signed-in user, allowed by the route's rule in kit.access; else the sign-in page
     (no session, or one that no longer authenticates) or 403 (a role the rule refuses).
@@ -132,22 +127,27 @@ def page_user(request: Request) -> auth.Principal:
             user = auth.authenticate(session, token, node.clock.now())
     except NotAuthenticated:
         raise SignInRequired from None
-    route = request.scope.get("route")
-    path = getattr(route, "path_format", request.url.path)
-    access.check_api(user, request.method, path)
+    access.check_api(user, request.method, route_path(request))
     return user
 
 
 PageUser = Annotated[auth.Principal, Depends(page_user)]
 
 
+def csrf_matches(sent: str, cookie_token: str | None) -> bool:
+    return bool(cookie_token) and hmac.compare_digest(sent, csrf(cookie_token or ""))
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields (files aside)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form's fields, after its CSRF token was checked against the session."""
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    token = request.cookies.get(COOKIE) or ""
-    sent = fields.pop(CSRF_FIELD, "")
-    if not token or not hmac.compare_digest(sent, csrf(token)):
+    fields = await form_fields(request)
+    if not csrf_matches(fields.pop(CSRF_FIELD, ""), request.cookies.get(COOKIE)):
         raise Forbidden("the form's CSRF token is missing or does not match this session")
     return fields
 

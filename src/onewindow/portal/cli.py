@@ -37,7 +37,8 @@ def password_command(
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            service.set_password(session, username, password, node.clock.now())
+            operator = f"cli:{getpass.getuser()}"
+            service.set_password(session, username, password, node.clock.now(), actor=operator)
     if json_output:
         emit_json({"username": username, "password": "set"})
     else:

@@ -24,7 +24,9 @@ def _digest(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=64)
 
 
-def set_password(session: Session, username: str, password: str, now: datetime) -> None:
+def set_password(
+    session: Session, username: str, password: str, now: datetime, *, actor: str = "system"
+) -> None:
     if len(password) < MIN_LENGTH:
         raise invalid("password", "too_short", f"at least {MIN_LENGTH} characters")
     user = auth.get_user(session, username)
@@ -35,7 +37,7 @@ def set_password(session: Session, username: str, password: str, now: datetime) 
                              changed_at=now))  # fmt: skip
     else:
         row.salt, row.digest, row.changed_at = salt, _digest(password, salt), now
-    audit.record(session, at=now, actor="cli", action="portal.password_set",
+    audit.record(session, at=now, actor=actor, action="portal.password_set",
                  entity_type="user", entity_id=username)  # fmt: skip
 
 

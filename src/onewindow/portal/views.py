@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from onewindow.kit import web
+from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated
 from onewindow.portal import service
 
@@ -42,12 +43,10 @@ def sign_in_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await web.form_fields(request)
     username, password = fields.get("username", ""), fields.get("password", "")
     target = _safe_next(fields.get("next"))
-    pre = request.cookies.get(PRE_SESSION, "")
-    if not pre or fields.get(web.CSRF_FIELD) != web.csrf(pre):
+    if not web.csrf_matches(fields.get(web.CSRF_FIELD, ""), request.cookies.get(PRE_SESSION)):
         error = FieldError("username", "csrf", "the form expired: sign in again")
         return _sign_in_page(request, 400, next=target, errors={"username": error},
                              username=username)  # fmt: skip
@@ -56,7 +55,7 @@ async def sign_in(request: Request) -> Response:
         for name in ("username", "password")
         if not fields.get(name)
     ]
-    node = web.node_of(request)
+    node = node_of(request)
     try:
         if missing:
             raise InvalidInput(missing)
@@ -78,7 +77,7 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/sign-out")
 def sign_out(request: Request, user: web.PageUser, form: web.Form) -> Response:
-    node = web.node_of(request)
+    node = node_of(request)
     with node.transaction() as session:
         service.sign_out(session, request.cookies.get(web.COOKIE, ""), node.clock.now())
     response = web.redirect("/sign-in")
@@ -88,5 +87,5 @@ def sign_out(request: Request, user: web.PageUser, form: web.Form) -> Response:
 
 @router.get("/")
 def home(request: Request, user: web.PageUser) -> Response:
-    node = web.node_of(request)
+    node = node_of(request)
     return web.render(request, "portal/home.html", {"country": node.settings.country}, user=user)

@@ -3,13 +3,19 @@ supporting documents), loaded by the host's operator and shown to anyone on the 
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from onewindow.kit.cli import acting, console, emit_json, fail, handled, read_error
+from onewindow.kit.cli import (
+    acting,
+    console,
+    emit_json,
+    handled,
+    iso_day,
+    read_text,
+)
 from onewindow.kit.node import Node
 from onewindow.reference import lists, service
 from onewindow.reference.schemas import ListEntries
@@ -18,16 +24,6 @@ app = typer.Typer(
     help="National reference lists: customs offices, packages, documents.", no_args_is_help=True
 )
 JSON = typer.Option(False, "--json", help="Print JSON only")
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not an ISO date (YYYY-MM-DD)")
-    raise AssertionError
 
 
 @app.command("import")
@@ -41,11 +37,8 @@ def import_list(
 ) -> None:
     """Load an edition of a whole list: entries left out are closed the day before, changed
     ones get a new version. A file with any bad row is refused whole, every problem listed."""
-    start = _day(valid_from, "--from")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {file}: {read_error(exc)}")
+    start = iso_day(valid_from, "--from")
+    text = read_text(file)
     with handled(json_output):
         node = Node.open()
         now = node.clock.now()
@@ -69,7 +62,7 @@ def show_lists(
     json_output: bool = JSON,
 ) -> None:
     """The lists the node keeps, with the number of entries in force on a date."""
-    day = _day(on, "--date")
+    day = iso_day(on, "--date")
     node = Node.open()
     with node.transaction() as session:
         found = service.summaries(session, day or node.clock.now().date())
@@ -90,7 +83,7 @@ def show(
     json_output: bool = JSON,
 ) -> None:
     """The entries of a list in force on a date, by code."""
-    day = _day(on, "--date")
+    day = iso_day(on, "--date")
     with handled(json_output):
         node = Node.open()
         day = day or node.clock.now().date()

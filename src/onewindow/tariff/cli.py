@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow.kit.cli import console, emit_json, fail, handled, read_error
+from onewindow.kit.cli import console, emit_json, handled, iso_day, read_text
 from onewindow.kit.node import Node
 from onewindow.tariff import nomenclature, service
 
@@ -20,22 +20,8 @@ rates_app = typer.Typer(help="Official exchange rates.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON only")
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {read_error(exc)}")
-    raise AssertionError
-
-
 def _day(value: str | None) -> date:
-    if value is None:
-        return datetime.now().date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"--date {value!r} is not an ISO date (YYYY-MM-DD)")
-    raise AssertionError
+    return iso_day(value, "--date") or datetime.now().date()
 
 
 @app.command("import")
@@ -46,7 +32,7 @@ def import_schedule(
     json_output: bool = JSON,
 ) -> None:
     """Load a schedule file. A file with any bad row is rejected whole, every problem listed."""
-    text = _read(file)
+    text = read_text(file)
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
@@ -141,7 +127,7 @@ def import_rates(
     json_output: bool = JSON,
 ) -> None:
     """Load official exchange rates (national currency per unit of foreign currency)."""
-    text = _read(file)
+    text = read_text(file)
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
