@@ -6,6 +6,7 @@ from onewindow.kit.access import HOST, OFFICIALS, READERS, TRADERS_OFFICIALS, TR
 from onewindow.kit.domain import Command, Domain
 
 DECLARATION = "/api/v1/declarations/{number}"
+PAGE = "/declarations/{number}"
 
 API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/declarations"): TRADERS_OFFICIALS,
@@ -23,6 +24,17 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{DECLARATION}/amendment-requests"): TRADERS_READERS,
     ("POST", f"{DECLARATION}/amendment-requests/{{request_id}}/decision"): OFFICIALS,
     ("GET", "/api/v1/reports/clearance"): READERS,
+    # the portals' pages
+    ("GET", "/declarations"): TRADERS_READERS,
+    ("GET", "/declarations/new"): TRADERS_OFFICIALS,
+    ("POST", "/declarations/new"): TRADERS_OFFICIALS,
+    ("POST", "/declarations/upload"): TRADERS_OFFICIALS,
+    ("GET", PAGE): TRADERS_READERS,
+    ("GET", f"{PAGE}/amendment"): TRADERS_OFFICIALS,
+    ("POST", f"{PAGE}/amendment"): TRADERS_OFFICIALS,
+    ("POST", f"{PAGE}/payment"): TRADERS_OFFICIALS,
+    ("POST", f"{PAGE}/cancellation"): TRADERS_OFFICIALS,
+    ("GET", f"{PAGE}/release-note"): TRADERS_READERS,
 }
 CLI_RULES: dict[str, Rule] = {
     "declaration submit": TRADERS_OFFICIALS,
@@ -53,6 +65,7 @@ DOMAIN = Domain(
         "onewindow.declarations.api:router",
         "onewindow.declarations.api:reports",
     ),
+    views=("onewindow.declarations.views:router",),
     commands={
         "declaration": Command("onewindow.declarations.cli:app", "Import and export declarations."),
     },
@@ -65,5 +78,6 @@ DOMAIN = Domain(
     contributes={
         "risk.training_sources": {"native": "onewindow.declarations.history:NATIVE"},
         "risk.recent_scores": {"declarations": "onewindow.declarations.repository:recent_scores"},
+        "web.navigation": {"declarations": "onewindow.declarations.views:LINKS"},
     },
 )

@@ -239,6 +239,18 @@ def _lodge_each(
     return [next(stored) if r is None else r for r in results]
 
 
+def preview(session: Session, actor: Principal, raw: Any, ctx: Context) -> Plan:
+    """What lodging `raw` would compute (value, preference, duties and taxes), storing
+    nothing: the trader's check before submitting. Bad input raises as lodging would."""
+    checked = _check_one(actor, raw, ctx)
+    if isinstance(checked, OneWindowError):
+        raise checked
+    plan, errors = plan_all(session, [checked], ctx)[0]
+    if plan is None:
+        raise InvalidInput(errors)
+    return plan
+
+
 def lodge(session: Session, actor: Principal, raws: Sequence[Any], ctx: Context) -> list[str]:
     """Lodge declarations; all are stored or, on any error, none. Returns their numbers."""
     results = lodge_each(session, [(actor, raw) for raw in raws], ctx)

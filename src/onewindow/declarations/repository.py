@@ -63,12 +63,12 @@ def search(
     session: Session,
     *,
     party_id: str | None,
-    status: str | None,
-    channel: str | None,
-    type_: str | None,
-    office: str | None,
-    limit: int,
-    offset: int,
+    status: str | None = None,
+    channel: str | None = None,
+    type_: str | None = None,
+    office: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Declaration]:
     stmt = select(Declaration).order_by(Declaration.id.desc()).limit(limit).offset(offset)
     if party_id is not None:
@@ -84,6 +84,15 @@ def search(
         if value is not None:
             stmt = stmt.where(column == value)
     return list(session.scalars(stmt))
+
+
+def count_by_status(session: Session, party_id: str | None) -> dict[str, int]:
+    stmt = select(Declaration.status, func.count()).group_by(Declaration.status)
+    if party_id is not None:
+        stmt = stmt.where(
+            (Declaration.declarant_id == party_id) | (Declaration.importer_id == party_id)
+        )
+    return {status: count for status, count in session.execute(stmt)}
 
 
 def released_between(session: Session, start: datetime, end: datetime) -> list[Any]:

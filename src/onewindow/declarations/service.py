@@ -14,6 +14,7 @@ from onewindow.declarations import acdd, repository, workflow
 from onewindow.declarations.access import (
     act,
     get,
+    officer_acted,
     require_declarant,
     require_reader,
     require_untouched,
@@ -26,7 +27,14 @@ from onewindow.declarations.amendments import (
     request_amendment,
     requests,
 )
-from onewindow.declarations.lodging import ENTITY, Context, lodge, lodge_each, stored_claims
+from onewindow.declarations.lodging import (
+    ENTITY,
+    Context,
+    lodge,
+    lodge_each,
+    preview,
+    stored_claims,
+)
 from onewindow.declarations.models import Control, Declaration
 from onewindow.declarations.readmodel import clearance_report
 from onewindow.declarations.schemas import (
@@ -39,6 +47,7 @@ from onewindow.declarations.schemas import (
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.errors import Conflict, Forbidden, invalid
+from onewindow.kit.money import round_money
 
 __all__ = [
     "Context",
@@ -47,6 +56,7 @@ __all__ = [
     "get",
     "lodge",
     "lodge_each",
+    "preview",
     "request_amendment",
     "requests",
 ]
@@ -56,6 +66,32 @@ def search(session: Session, actor: Principal, **filters: Any) -> list[Declarati
     require_reader(actor)
     party = actor.party_id if actor.role is Role.TRADER else None
     return repository.search(session, party_id=party, **filters)
+
+
+def actions(actor: Principal, decl: Declaration) -> frozenset[str]:
+    """What `actor` may do to `decl` now (its status, the role, whether an officer acted):
+    the pages offer these and no other."""
+    allowed = set()
+    for name, action in workflow.ACTIONS.items():
+        if decl.status in action.allowed_from and actor.role in action.roles:
+            allowed.add(name)
+    if actor.role is Role.TRADER:
+        if actor.party_id != decl.declarant_id:
+            return frozenset()
+        if officer_acted(decl):
+            allowed -= {"amend", "cancel"}
+        else:
+            allowed -= {"request_amendment"}
+    if any(c.kind == "opened" and c.result == decl.status for c in decl.controls):
+        allowed.discard("open")
+    return frozenset(allowed)
+
+
+def counts(session: Session, actor: Principal) -> dict[str, int]:
+    """How many declarations `actor` may read are in each status."""
+    require_reader(actor)
+    party = actor.party_id if actor.role is Role.TRADER else None
+    return repository.count_by_status(session, party)
 
 
 def _after_controls(decl: Declaration) -> str:
@@ -139,14 +175,11 @@ def pay(
     session: Session, actor: Principal, number: str, data: Payment, ctx: Context
 ) -> Declaration:
     decl = act(session, actor, number, "pay")
+    due = f"{round_money(decl.total_due, decl.national_currency)} {decl.national_currency}"
     if data.method == "paid" and data.amount != decl.total_due:
-        raise invalid(
-            "amount", "wrong_amount", f"the amount due is {decl.total_due} {decl.national_currency}"
-        )
+        raise invalid("amount", "wrong_amount", f"the amount due is {due}")
     if data.method == "guarantee" and data.amount < decl.total_due:
-        raise invalid(
-            "amount", "insufficient_guarantee", f"the guarantee must cover {decl.total_due}"
-        )
+        raise invalid("amount", "insufficient_guarantee", f"the guarantee must cover {due}")
     now = ctx.clock.now()
     decl.payment_method, decl.payment_reference = data.method, data.reference
     transition(

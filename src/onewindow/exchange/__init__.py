@@ -42,6 +42,7 @@ from onewindow.exchange.envelope import (
     verify_envelope,
 )
 from onewindow.exchange.federation import load_authority, save_authority
+from onewindow.exchange.repository import messages
 from onewindow.exchange.service import (
     Handler,
     Incoming,
@@ -80,6 +81,7 @@ __all__ = [
     "from_xml",
     "load_authority",
     "message_id_of",
+    "messages",
     "new_header",
     "open_envelope",
     "open_receipt",

@@ -17,24 +17,40 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from onewindow.kit import access, auth, domain
 from onewindow.kit.api_deps import node_of, route_path
-from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated
+from onewindow.kit.errors import (
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    OneWindowError,
+    from_validation,
+    invalid,
+)
+from onewindow.kit.money import minor_unit
 
 COOKIE = "ow_session"
 CSRF_FIELD = "csrf_token"
 STATIC = "/static"
 _KIT = Path(__file__).parent
+M = TypeVar("M", bound=BaseModel)
 
 
 class SignInRequired(Exception):
@@ -59,12 +75,38 @@ def templates() -> Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        env.filters.update(money=money, when=when, field_id=field_id, plain=plain)
         _ENVS.clear()
         _ENVS[key] = env
     return env
 
 
 _ENVS: dict[tuple[int, ...], Environment] = {}
+
+
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    """1234567.5 VND -> "1,234,568 VND": grouped, to the currency's minor unit."""
+    if amount is None or amount == "":
+        return ""
+    value = Decimal(amount)
+    places = minor_unit(currency) if currency else 2
+    text = f"{value:,.{places}f}"
+    return f"{text} {currency}" if currency else text
+
+
+def plain(value: Decimal | str) -> str:
+    """10.0000 -> 10, 0.50 -> 0.5: a rate or quantity as people write it."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as officers write it, in UTC: 2026-12-02 09:15 UTC."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+
+
+def field_id(path: str) -> str:
+    """The HTML id of the field for an API error path: items.0.hs_code -> items-0-hs_code."""
+    return path.replace(".", "-")
 
 
 @dataclass(frozen=True)
@@ -139,9 +181,24 @@ def csrf_matches(sent: str, cookie_token: str | None) -> bool:
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form's text fields (files aside)."""
+    """The posted form's text fields. Its files are read (the body's size is limited) and
+    closed at once; `uploaded` gives their content."""
     form = await request.form()
+    try:
+        request.state.files = {
+            name: await value.read()
+            for name, value in form.items()
+            if isinstance(value, UploadFile)
+        }
+    finally:
+        await form.close()
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def uploaded(request: Request, name: str) -> bytes:
+    """The content of the file posted as field `name` (empty if none was)."""
+    files: dict[str, bytes] = getattr(request.state, "files", {})
+    return files.get(name, b"")
 
 
 async def checked_form(request: Request) -> dict[str, str]:
@@ -163,6 +220,57 @@ def errors_by_field(exc: InvalidInput) -> dict[str, FieldError]:
     return found
 
 
+def nested(fields: Mapping[str, str]) -> dict[str, Any]:
+    """A form's flat fields named by API paths (`invoice.currency`, `items.0.hs_code`) as the
+    document the API takes; empty fields are left out, as a JSON client would leave them."""
+    document: dict[str, Any] = {}
+    for name, raw in fields.items():
+        value = raw.strip()
+        if not value:
+            continue
+        *parents, last = name.split(".")
+        node = document
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise invalid(name, "unknown_field", f"{name} is not a field of this form")
+        node[last] = value
+    return _lists(document)
+
+
+def _lists(node: Any) -> Any:
+    """Objects whose keys are all numbers become lists, in their numbers' order."""
+    if not isinstance(node, dict):
+        return node
+    node = {key: _lists(value) for key, value in node.items()}
+    if node and all(key.isdigit() for key in node):
+        return [node[key] for key in sorted(node, key=int)]
+    return node
+
+
+def flat(document: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """The inverse of `nested`: a document as a form's flat fields."""
+    out: dict[str, str] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out |= flat(value, f"{name}.")
+        elif isinstance(value, list):
+            out |= flat({str(n): v for n, v in enumerate(value)}, f"{name}.")
+        elif value is not None:
+            out[name] = str(value)
+    return out
+
+
+def validated(model: type[M], document: Mapping[str, Any]) -> M:
+    """A document (a form's fields `nested`) as the API's input model, or InvalidInput naming
+    each bad field."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput(from_validation(exc.errors())) from None
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -171,7 +279,39 @@ def _sign_in(request: Request, exc: SignInRequired) -> Response:
     return redirect(f"/sign-in?next={quote(request.url.path)}")
 
 
+def is_page(request: Request) -> bool:
+    """A person's page, not the API (nor its docs): errors are shown as pages."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/docs"))
+
+
 def install(app: FastAPI) -> None:
-    """The stylesheet and scripts under /static, and the sign-in redirect for pages."""
+    """The stylesheet and scripts under /static, the sign-in redirect for pages, and errors
+    on pages shown as a page (the API's stay problem+json: the handlers already installed)."""
     app.mount(STATIC, StaticFiles(directory=str(_KIT / "static")), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
+    for kind in (OneWindowError, HTTPException, RequestValidationError):
+        api_handler = app.exception_handlers[kind]
+
+        async def handle(request: Request, exc: Exception, api_handler: Any = api_handler) -> Any:
+            if not is_page(request):
+                return await api_handler(request, exc)
+            return _error_page(request, exc)
+
+        app.add_exception_handler(kind, handle)
+
+
+def _error_page(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OneWindowError):
+        status, title, detail = exc.status, exc.title, exc.detail
+    elif isinstance(exc, RequestValidationError):
+        errors = from_validation(exc.errors(), skip="query")
+        status, title = 422, "The address is not valid"
+        detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
+    else:
+        assert isinstance(exc, HTTPException)
+        status = exc.status_code
+        title = "Page not found" if status == 404 else "Request failed"
+        detail = "There is no such page." if status == 404 else str(exc.detail)
+    context = {"title": title, "detail": detail, "status": status}
+    return render(request, "error.html", context, status=status)

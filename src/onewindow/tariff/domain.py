@@ -9,6 +9,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/tariff/lines"): ANY_USER,
     ("GET", "/api/v1/tariff/lines/{code}"): ANY_USER,
     ("GET", "/api/v1/rates/{currency}"): ANY_USER,
+    ("GET", "/tariff/lookup"): ANY_USER,
 }
 CLI_RULES: dict[str, Rule] = {
     "tariff import": HOST,
@@ -24,6 +25,7 @@ DOMAIN = Domain(
     name="tariff",
     tables="onewindow.tariff.models",
     routers=("onewindow.tariff.api:router",),
+    views=("onewindow.tariff.views:router",),
     commands={
         "tariff": Command(
             "onewindow.tariff.cli:app", "The national tariff schedule (AHTN lines over HS 2022)."
@@ -32,4 +34,5 @@ DOMAIN = Domain(
     },
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
+    contributes={"web.navigation": {"tariff": "onewindow.tariff.views:LINKS"}},
 )

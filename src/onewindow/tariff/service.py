@@ -76,6 +76,25 @@ def list_lines(session: Session, prefix: str = "", limit: int = 100) -> list[Tar
     return list(session.scalars(stmt))
 
 
+def look_up(session: Session, text: str, on: date, limit: int = 20) -> list[TariffLine]:
+    """Lines in force on `on` whose code starts with `text` (digits, dots and spaces are
+    ignored: 0901.21 finds 09012100) or whose description holds every word of it."""
+    digits = text.replace(".", "").replace(" ", "")
+    stmt = select(TariffLine).where(
+        TariffLine.valid_from <= on, or_(TariffLine.valid_to.is_(None), TariffLine.valid_to >= on)
+    )
+    if digits.isdigit():
+        stmt = stmt.where(TariffLine.code.startswith(digits[:8]))
+    else:
+        for word in text.split()[:5]:
+            stmt = stmt.where(TariffLine.description.ilike(f"%{_like(word)}%", escape="\\"))
+    return list(session.scalars(stmt.order_by(TariffLine.code).limit(limit)))
+
+
+def _like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def list_rates(session: Session) -> list[ExchangeRate]:
     stmt = select(ExchangeRate).order_by(ExchangeRate.currency, ExchangeRate.valid_from)
     return list(session.scalars(stmt))
