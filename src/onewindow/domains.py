@@ -7,6 +7,7 @@ each domain's own `domain.py`. Shared services first, then each domain after tho
 
 from __future__ import annotations
 
+from onewindow.analytics.domain import DOMAIN as ANALYTICS
 from onewindow.declarations.domain import DOMAIN as DECLARATIONS
 from onewindow.exchange.domain import DOMAIN as EXCHANGE
 from onewindow.kit import domain
@@ -20,7 +21,7 @@ from onewindow.risk.domain import DOMAIN as RISK
 from onewindow.tariff.domain import DOMAIN as TARIFF
 
 DOMAINS: tuple[Domain, ...] = (
-    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS, PORTAL
+    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS, ANALYTICS, PORTAL
 )  # fmt: skip
 
 # The node's own commands and endpoints, beside the domains': users, database, serving.

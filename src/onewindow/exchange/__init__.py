@@ -42,7 +42,7 @@ from onewindow.exchange.envelope import (
     verify_envelope,
 )
 from onewindow.exchange.federation import load_authority, save_authority
-from onewindow.exchange.repository import messages
+from onewindow.exchange.repository import messages, stats
 from onewindow.exchange.service import (
     Handler,
     Incoming,
@@ -99,6 +99,7 @@ __all__ = [
     "seal_with_digest",
     "send",
     "sign_receipt",
+    "stats",
     "sync_partners",
     "to_xml",
     "unregister_handler",

@@ -1,0 +1,1 @@
+"""Analytics: the analysts' dashboards, drawn from the other domains' figures."""
