@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from onewindow import exchange
 from onewindow.declarations import statistics
 from onewindow.declarations.statistics import Period
+from onewindow.kit.i18n import N_
 from onewindow.origin.statistics import utilisation
 
 
@@ -27,6 +28,7 @@ class Table:
     rows: list[tuple[Any, ...]]
     bars: list[tuple[str, float]]
     over_time: bool = False  # columns by day rather than bars by name
+    unit: str = ""  # shown after the title, untranslated (a currency)
 
 
 def _hours(seconds: float) -> Decimal:
@@ -44,8 +46,8 @@ def per_day(session: Session, period: Period, currency: str) -> Table:
         totals[day] += count
     return Table(
         "per-day",
-        "Declarations lodged per day",
-        ("Day", "Office", "Declarations"),
+        N_("Declarations lodged per day"),
+        (N_("Day"), N_("Office"), N_("Declarations")),
         rows,
         [(day, float(n)) for day, n in totals.items()],
         over_time=True,
@@ -57,7 +59,7 @@ def lanes(session: Session, period: Period, currency: str) -> Table:
     total = sum(n for _, n in found) or 1
     rows = [(lane, n, _percent(n / total)) for lane, n in found]
     return Table(
-        "lanes", "Declarations by lane", ("Lane", "Declarations", "Share %"), rows,
+        "lanes", N_("Declarations by lane"), (N_("Lane"), N_("Declarations"), N_("Share %")), rows,
         [(lane, float(n)) for lane, n in found],
     )  # fmt: skip
 
@@ -65,7 +67,7 @@ def lanes(session: Session, period: Period, currency: str) -> Table:
 def _hit_table(name: str, title: str, key: str, found: dict[str, statistics.Hits]) -> Table:
     rows = [(k, h.controlled, h.hits, _percent(h.rate)) for k, h in found.items()]
     return Table(
-        name, title, (key, "Controlled", "Irregularities", "Hit rate %"), rows,
+        name, title, (key, N_("Controlled"), N_("Irregularities"), N_("Hit rate %")), rows,
         [(k, float(_percent(h.rate))) for k, h in found.items()],
     )  # fmt: skip
 
@@ -74,14 +76,14 @@ def hits_by_lane(session: Session, period: Period, currency: str) -> Table:
     by_lane, _ = statistics.hit_rates(session, period)
     lanes: tuple[str, ...] = ("green", "yellow", "red", "blue")
     ordered = {k: by_lane[k] for k in lanes if k in by_lane}
-    return _hit_table("hits-by-lane", "Hit rate of controls by lane", "Lane", ordered)
+    return _hit_table("hits-by-lane", N_("Hit rate of controls by lane"), N_("Lane"), ordered)
 
 
 def hits_by_source(session: Session, period: Period, currency: str) -> Table:
     _, by_source = statistics.hit_rates(session, period)
     return _hit_table(
-        "hits-by-source", "Hit rate by what targeted it (profile, model, random)",
-        "Targeted by", by_source,
+        "hits-by-source", N_("Hit rate by what targeted it (profile, model, random)"),
+        N_("Targeted by"), by_source,
     )  # fmt: skip
 
 
@@ -92,9 +94,9 @@ def revenue(session: Session, period: Period, currency: str) -> Table:
         by_chapter[chapter] += amount
     top = sorted(by_chapter.items(), key=lambda kv: -kv[1])[:15]
     return Table(
-        "revenue", f"Revenue by tax and HS chapter ({currency})",
-        ("Tax", "HS chapter", f"Amount ({currency})"), rows,
-        [(f"chapter {ch}", float(v)) for ch, v in top],
+        "revenue", N_("Revenue by tax and HS chapter"),
+        (N_("Tax"), N_("HS chapter"), N_("Amount")), rows,
+        [(ch, float(v)) for ch, v in top], unit=currency,
     )  # fmt: skip
 
 
@@ -105,8 +107,8 @@ def clearance(session: Session, period: Period, currency: str) -> Table:
         for lane, r in report.items()
     ]
     return Table(
-        "clearance", "Clearance time, lodged to released (hours)",
-        ("Lane", "Released", "Median h", "90th percentile h", "Mean h"), rows,
+        "clearance", N_("Clearance time, lodged to released (hours)"),
+        (N_("Lane"), N_("Released"), N_("Median h"), N_("90th percentile h"), N_("Mean h")), rows,
         [(lane, float(p90)) for lane, _, _, p90, _ in rows],
     )  # fmt: skip
 
@@ -115,8 +117,8 @@ def form_d(session: Session, period: Period, currency: str) -> Table:
     found = utilisation(session, period.start.date(), period.end.date())
     rows = [(country, status, n, _percent(share)) for country, status, n, share in found]
     return Table(
-        "form-d", "Form D issued in the period: quantities used",
-        ("Exporting country", "Status", "Certificates", "Used %"), rows,
+        "form-d", N_("Form D issued in the period: quantities used"),
+        (N_("Exporting country"), N_("Status"), N_("Certificates"), N_("Used %")), rows,
         [(f"{c} {s}", float(used)) for c, s, _, used in rows],
     )  # fmt: skip
 
@@ -127,8 +129,8 @@ def messages(session: Session, period: Period, currency: str) -> Table:
     for row in rows:
         per_partner[row[0]] += row[-1]
     return Table(
-        "messages", "Messages exchanged per partner (all time)",
-        ("Partner", "Document", "Direction", "Status", "Messages"), rows,
+        "messages", N_("Messages exchanged per partner (all time)"),
+        (N_("Partner"), N_("Document"), N_("Direction"), N_("Status"), N_("Messages")), rows,
         [(p, float(n)) for p, n in per_partner.items()],
     )  # fmt: skip
 

@@ -17,9 +17,10 @@ from onewindow.declarations.statistics import Period
 from onewindow.kit import charts, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput, NotFound
+from onewindow.kit.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Analytics", "/analytics")]
+LINKS = [web.Link(N_("Analytics"), "/analytics")]
 MAX_DAYS = 366
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]

@@ -29,10 +29,14 @@ from onewindow.declarations.schemas import AmendmentRequestCreate, Cancellation,
 from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput, invalid
+from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Declarations", "/declarations"), web.Link("Lodge", "/declarations/new")]
+LINKS = [
+    web.Link(N_("Declarations"), "/declarations"),
+    web.Link(N_("Lodge"), "/declarations/new"),
+]
 PAGE_SIZE = 50
 STATUSES = (
     workflow.REGISTERED,
@@ -44,17 +48,24 @@ STATUSES = (
     workflow.CANCELLED,
 )
 DONE = {
-    "lodged": "The declaration is lodged.",
-    "paid": "The payment is recorded.",
-    "amended": "The declaration is amended and assessed again.",
-    "requested": "Your amendment request is with customs.",
-    "cancelled": "The declaration is cancelled.",
+    "lodged": N_("The declaration is lodged."),
+    "paid": N_("The payment is recorded."),
+    "amended": N_("The declaration is amended and assessed again."),
+    "requested": N_("Your amendment request is with customs."),
+    "cancelled": N_("The declaration is cancelled."),
 }
 TRANSPORT_MODES = [
     ("1", "1 Sea"), ("2", "2 Rail"), ("3", "3 Road"), ("4", "4 Air"), ("5", "5 Post"),
     ("7", "7 Fixed installation"), ("8", "8 Inland waterway"), ("9", "9 Own propulsion"),
     ("0", "0 Not known"),
 ]  # fmt: skip
+# Words the pages show from data (statuses, lanes, taxes), marked for `make messages`.
+SHOWN = (
+    N_("registered"), N_("document check"), N_("inspection"), N_("awaiting payment"),
+    N_("paid"), N_("released"), N_("cancelled"), N_("green"), N_("yellow"), N_("red"),
+    N_("blue"), N_("IMPORT DUTY"), N_("VAT"), N_("pending"), N_("accepted"), N_("refused"),
+    N_("not received"),
+)  # fmt: skip
 NUMBER = Path(max_length=20, pattern=r"^[A-Z0-9-]+$")
 _ITEM = re.compile(r"^items\.(\d+)\.")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from onewindow.kit.auth import Role
 from onewindow.kit.errors import InvalidTransition
+from onewindow.kit.i18n import N_
 
 REGISTERED = "registered"
 DOCUMENT_CHECK = "document_check"
@@ -57,14 +58,16 @@ _LANE_STATUS = {"yellow": DOCUMENT_CHECK, "red": INSPECTION}
 
 # What a trader does next, by status: the lane is theirs to know, the reasons are not.
 NEXT_STEP = {
-    REGISTERED: "Wait for the channel to be assigned.",
-    DOCUMENT_CHECK: "Customs checks the documents: keep the supporting documents ready and "
-    "wait for the officer's decision.",
-    INSPECTION: "Present the goods for physical inspection at the customs office.",
-    AWAITING_PAYMENT: "Pay the amount due (or lodge a guarantee covering it).",
-    PAID: "Wait for an officer to release the goods.",
-    RELEASED: "Nothing: the goods are released.",
-    CANCELLED: "Nothing: the declaration is cancelled.",
+    REGISTERED: N_("Wait for the channel to be assigned."),
+    DOCUMENT_CHECK: N_(
+        "Customs checks the documents: keep the supporting documents ready and "
+        "wait for the officer's decision."
+    ),
+    INSPECTION: N_("Present the goods for physical inspection at the customs office."),
+    AWAITING_PAYMENT: N_("Pay the amount due (or lodge a guarantee covering it)."),
+    PAID: N_("Wait for an officer to release the goods."),
+    RELEASED: N_("Nothing: the goods are released."),
+    CANCELLED: N_("Nothing: the declaration is cancelled."),
 }
 
 

@@ -33,7 +33,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
-from onewindow.kit import access, auth, domain
+from onewindow.kit import access, auth, domain, i18n
 from onewindow.kit.api_deps import node_of, route_path
 from onewindow.kit.errors import (
     FieldError,
@@ -76,6 +76,7 @@ def templates() -> Environment:
             lstrip_blocks=True,
         )
         env.filters.update(money=money, when=when, field_id=field_id, plain=plain)
+        env.globals.update(_=i18n.gettext, languages=i18n.LANGUAGES)
         _ENVS.clear()
         _ENVS[key] = env
     return env
@@ -85,12 +86,11 @@ _ENVS: dict[tuple[int, ...], Environment] = {}
 
 
 def money(amount: Decimal | str | None, currency: str = "") -> str:
-    """1234567.5 VND -> "1,234,568 VND": grouped, to the currency's minor unit."""
+    """1234567.5 VND -> "1,234,568 VND" (in Vietnamese "1.234.568 VND"): grouped as the
+    language groups, to the currency's minor unit."""
     if amount is None or amount == "":
         return ""
-    value = Decimal(amount)
-    places = minor_unit(currency) if currency else 2
-    text = f"{value:,.{places}f}"
+    text = i18n.number(Decimal(amount), minor_unit(currency) if currency else 2)
     return f"{text} {currency}" if currency else text
 
 
@@ -100,8 +100,8 @@ def plain(value: Decimal | str) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    """A moment as officers write it, in UTC: 2026-12-02 09:15 UTC."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+    """A moment in UTC as the language writes dates: 2026-12-02 09:15 UTC, 02/12/2026 ..."""
+    return i18n.moment(moment) if moment is not None else ""
 
 
 def field_id(path: str) -> str:
@@ -140,8 +140,11 @@ def render(
     user: auth.Principal | None = None,
 ) -> HTMLResponse:
     token = request.cookies.get(COOKIE)
+    language = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    i18n.use(language)
     values = {
         "request": request,
+        "lang": language,
         "user": user,
         "csrf_token": csrf(token) if token else "",
         "static": STATIC,
@@ -306,12 +309,12 @@ def _error_page(request: Request, exc: Exception) -> Response:
         status, title, detail = exc.status, exc.title, exc.detail
     elif isinstance(exc, RequestValidationError):
         errors = from_validation(exc.errors(), skip="query")
-        status, title = 422, "The address is not valid"
+        status, title = 422, i18n.N_("The address is not valid")
         detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
     else:
         assert isinstance(exc, HTTPException)
         status = exc.status_code
-        title = "Page not found" if status == 404 else "Request failed"
-        detail = "There is no such page." if status == 404 else str(exc.detail)
+        title = i18n.N_("Page not found") if status == 404 else i18n.N_("Request failed")
+        detail = i18n.gettext("There is no such page.") if status == 404 else str(exc.detail)
     context = {"title": title, "detail": detail, "status": status}
     return render(request, "error.html", context, status=status)

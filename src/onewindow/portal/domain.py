@@ -10,6 +10,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
     ("POST", "/sign-out"): ANY_USER,
+    ("GET", "/language/{language}"): PUBLIC,
 }
 CLI_RULES: dict[str, Rule] = {
     "portal password": HOST,

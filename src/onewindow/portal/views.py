@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from onewindow.kit import web
+from onewindow.kit import i18n, web
 from onewindow.kit.api_deps import node_of
-from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated
+from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated, NotFound
 from onewindow.portal import service
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +82,17 @@ def sign_out(request: Request, user: web.PageUser, form: web.Form) -> Response:
         service.sign_out(session, request.cookies.get(web.COOKIE, ""), node.clock.now())
     response = web.redirect("/sign-in")
     response.delete_cookie(web.COOKIE, path="/")
+    return response
+
+
+@router.get("/language/{language}")
+def language(request: Request, language: str, next: str = "/") -> Response:
+    """Switch the portals' language (a cookie for a year), and go back to the page."""
+    if language not in i18n.LANGUAGES:
+        raise NotFound(f"no language {language!r}: one of {', '.join(i18n.LANGUAGES)}")
+    response = web.redirect(_safe_next(next))
+    response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https")  # fmt: skip
     return response
 
 

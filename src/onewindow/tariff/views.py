@@ -7,10 +7,11 @@ from fastapi.responses import Response
 
 from onewindow.kit import web
 from onewindow.kit.api_deps import node_of
+from onewindow.kit.i18n import N_
 from onewindow.tariff import service
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Tariff", "/tariff/lookup")]
+LINKS = [web.Link(N_("Tariff"), "/tariff/lookup")]
 
 
 @router.get("/tariff/lookup")
