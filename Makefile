@@ -3,12 +3,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# The browser tests' tools: Debian's Chromium, and axe-core from npm (package-lock.json).
+CHROMIUM := /usr/bin/chromium
+NPM_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get --yes --quiet
+# A Debian package; the package lists (stale or absent on a new machine) are updated only if
+# the install fails without.
+apt_install = $(APT) install $(1) || { $(APT) update && $(APT) install $(1); }
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck pytest bench clean
+.PHONY: help install browser-tools demo serve test lint typecheck pytest screenshots bench clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +25,16 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv and install OneWindow with pinned dependencies
+
+$(CHROMIUM):
+	$(call apt_install,chromium)
+
+$(NPM_STAMP): package-lock.json
+	@command -v npm >/dev/null || { $(call apt_install,npm); }
+	npm ci --no-audit --no-fund
+	@rm -f node_modules/.installed-* && touch $@
+
+browser-tools: $(CHROMIUM) $(NPM_STAMP) ## Install Chromium (Debian) and axe-core (npm) if missing
 
 demo: $(STAMP) ## A federation of three nodes (TH, VN, SG) on SQLite under var/, a scenario across them, then serving
 	$(BIN)/onewindow demo
@@ -31,14 +49,17 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy on src/
 	$(BIN)/mypy src
 
-pytest: $(STAMP) ## The pytest suite only
+pytest: $(STAMP) browser-tools ## The pytest suite only
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck pytest ## Everything CI runs: lint, types, tests (PostgreSQL too if ONEWINDOW_TEST_POSTGRES_URL is set)
+test: lint typecheck pytest ## Everything CI runs: lint, types, tests (installs Chromium and axe-core if missing; PostgreSQL too if ONEWINDOW_TEST_POSTGRES_URL is set)
+
+screenshots: $(STAMP) browser-tools ## Run the browser tests, saving each page's screenshot in docs/portals/
+	ONEWINDOW_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist tests/integration/browser
 
 bench: $(STAMP) ## Run the benchmarks (each prints JSON)
 	$(BIN)/python bench/declarations.py
 	$(BIN)/python bench/api.py
 
 clean: ## Remove the virtual environment and local data
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -1,14 +1,23 @@
 """The README's main command, end to end: three nodes as real processes on loopback, a Form D
-from TH used in VN and reported back, an ACDD from VN to SG. Checked through each node's CLI."""
+from TH used in VN and reported back, an ACDD from VN to SG. Checked through each node's CLI;
+the sign-ins it prints open the portal of a node served again from the same folder."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
+
+import httpx
+from tests.integration.conftest import NodeProcess
+
+from onewindow.cli.demo import DEMO_PASSWORD
+from onewindow.kit.auth import Role
 
 BIN = Path(sys.executable).parent / "onewindow"
 
@@ -41,8 +50,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_demo_runs_the_scenario_across_three_node_processes(tmp_path: Path) -> None:
     directory = tmp_path / "federation"
+    base_port = free_block(3)
     result = run("demo", "--dir", str(directory), "--no-serve", "--count", "10",
-                 "--base-port", str(free_block(3)))  # fmt: skip
+                 "--base-port", str(base_port))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "preference granted" in result.stdout
     assert "TH shows TH-2026-000001 as utilised" in result.stdout
@@ -62,3 +72,43 @@ def test_demo_runs_the_scenario_across_three_node_processes(tmp_path: Path) -> N
     assert isinstance(received, list) and received[0]["items"][0]["used"] == "100"
     pre_arrivals = at("SG", "declaration", "pre-arrivals")
     assert isinstance(pre_arrivals, list) and pre_arrivals[0]["from"] == "VN"
+
+    # a user of every role on each node, with the portal's address and the demo password
+    sign_ins = _sign_ins(result.stdout)
+    for n, country in enumerate(("TH", "VN", "SG")):
+        url = f"https://127.0.0.1:{base_port + n}"
+        assert {role for _, role in sign_ins[f"{country}: {url}/sign-in"]} == set(Role)
+    # and one of them signs in, over the real socket, to the VN node served again
+    ca = ssl.create_default_context(cafile=str(directory / "ca.pem"))
+    url = f"https://127.0.0.1:{base_port + 1}"
+    officer = next(name for name, role in sign_ins[f"VN: {url}/sign-in"] if role == "officer")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")}
+    vn = NodeProcess([str(BIN), "serve", "--config", str(directory / "VN" / "node.json")],
+                     env, url, tmp_path / "vn-again.log", cwd=tmp_path,
+                     country="VN", verify=ca)  # fmt: skip
+    try:
+        vn.start()
+        with httpx.Client(base_url=url, verify=ca, timeout=60) as client:
+            form = client.get("/sign-in")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert form.status_code == 200 and token is not None
+            data = {"csrf_token": token.group(1), "username": officer, "password": DEMO_PASSWORD}
+            signed = client.post("/sign-in", data=data)
+        assert signed.status_code == 303, signed.text
+        assert signed.headers["location"] == "/"
+        assert "ow_session=" in signed.headers["set-cookie"]
+    finally:
+        vn.stop()
+
+
+def _sign_ins(stdout: str) -> dict[str, list[tuple[str, str]]]:
+    """The (username, role) rows printed with the demo password, by title ("VN: URL")."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    rows: list[tuple[str, str]] = []
+    for line in stdout.splitlines():
+        if title := re.match(r"([A-Z]{2}: https?://\S+/sign-in)\s*$", line):
+            rows = found.setdefault(title.group(1), [])
+        cells = [c.strip() for c in re.split(r"[│|]", line)[1:-1]]
+        if len(cells) == 4 and cells[1] == DEMO_PASSWORD:
+            rows.append((cells[0], cells[2]))
+    return found

@@ -1,8 +1,9 @@
 """`onewindow demo`: a federation of three nodes (TH, VN, SG) on SQLite, each a process of its
 own, and a scenario across them: a Form D issued in Thailand is used by a Vietnamese import
 declaration at the ATIGA rate and reported back as utilised; a Vietnamese export sends its
-ACDD to Singapore; a day of declarations is cleared at the VN node. Then the nodes keep
-serving until Ctrl-C."""
+ACDD to Singapore; a day of declarations is cleared at the VN node. Each node has a demo
+user of every role, and the demo prints their portal sign-ins (one fixed demo password). Then
+the nodes keep serving until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from onewindow.kit.config import load
 from onewindow.kit.node import Node
 from onewindow.ledger import head
 from onewindow.origin import get_certificate, issuing
+from onewindow.portal import set_password
 from onewindow.risk import create_profile, list_profiles
 from onewindow.tariff import import_rates, import_schedule
 
@@ -47,22 +49,34 @@ COUNTRIES = ("TH", "VN", "SG")
 OFFICER = Principal("demo-officer", Role.OFFICER)
 AUTHORITY = Principal("demo-moc", Role.ISSUING_AUTHORITY)
 EXPORTER = Principal("siam-devices", Role.TRADER, "0105551234567")
+# The portals' sign-in of every demo user. Fixed, printed, and for these demo nodes only.
+DEMO_PASSWORD = "onewindow-demo"
+_STAFF: list[tuple[str, Role, str | None]] = [
+    ("officer", Role.OFFICER, None),
+    ("supervisor", Role.SUPERVISOR, None),
+    ("admin", Role.ADMINISTRATOR, None),
+    ("analyst", Role.ANALYST, None),
+]
+# A user of every role on each node: (username, role, party id of a trader).
+USERS: dict[str, list[tuple[str, Role, str | None]]] = {
+    "TH": [("siam", Role.TRADER, "0105551234567"), ("moc", Role.ISSUING_AUTHORITY, None), *_STAFF],
+    "VN": [("trader", Role.TRADER, "0101234567"), ("moit", Role.ISSUING_AUTHORITY, None), *_STAFF],
+    "SG": [("lioncity", Role.TRADER, "201912345K"), ("mti", Role.ISSUING_AUTHORITY, None), *_STAFF],
+}
 
 
 def _setup(nodes: dict[str, Node]) -> dict[str, str]:
-    """Sample data (SAMPLE FIGURES, not a real schedule) and demo users, once."""
+    """Sample data (SAMPLE FIGURES, not a real schedule) and the demo users with their portal
+    password; API tokens for the users made now."""
     tokens: dict[str, str] = {}
-    users: dict[str, list[tuple[str, Role, str | None]]] = {
-        "TH": [("moc", Role.ISSUING_AUTHORITY, None), ("siam", Role.TRADER, "0105551234567")],
-        "VN": [("trader", Role.TRADER, "0101234567"), ("officer", Role.OFFICER, None)],
-        "SG": [("officer", Role.OFFICER, None)],
-    }
     for country, node in nodes.items():
         with node.transaction() as s:
             existing = {u.username for u in auth.list_users(s)}
-            for name, role, party in users[country]:
+            now = node.clock.now()
+            for name, role, party in USERS[country]:
                 if name not in existing:
                     tokens[f"{country} {name}"] = auth.create_user(s, name, role, party)
+                set_password(s, name, DEMO_PASSWORD, now, actor="demo")
     with nodes["VN"].transaction() as s:
         import_schedule(s, (DATA / "sample_tariff.csv").read_text())
         import_rates(s, (DATA / "sample_rates.csv").read_text())
@@ -283,6 +297,28 @@ def _report(nodes: dict[str, Node]) -> None:
     console.print(table)
 
 
+def _sign_ins(urls: dict[str, str], ca: Path | None) -> None:
+    console.rule("Portals")
+    console.print(
+        f"Every demo user signs in with the password [bold]{DEMO_PASSWORD}[/]: a demo "
+        "password, for these demo nodes only.",
+        highlight=False,
+    )
+    if ca is not None:
+        console.print(
+            f"The portals use the nodes' TLS certificates: a browser trusts them once {ca} "
+            "is added to its certificate authorities (else it warns).",
+            highlight=False,
+        )
+    roles = list(Role)
+    for country, url in urls.items():
+        table = Table("username", "password", "role", "party", title=f"{country}: {url}/sign-in",
+                      title_justify="left", highlight=False)  # fmt: skip
+        for name, role, party in sorted(USERS[country], key=lambda u: roles.index(u[1])):
+            table.add_row(name, DEMO_PASSWORD, role.value, party or "")
+        console.print(table)
+
+
 def demo(
     directory: Path = typer.Option(Path("var/federation"), "--dir", help="Federation folder"),
     count: int = typer.Option(200, help="Declarations in the day cleared at VN"),
@@ -320,6 +356,7 @@ def demo(
         _acdd_flow(nodes)
         _clear_a_day(nodes["VN"], count, seed)
         _report(nodes)
+        _sign_ins(urls, directory / "ca.pem" if secure else None)
         if not serve_after:
             return
         console.rule("Serving")
