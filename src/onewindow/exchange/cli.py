@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,8 @@ def retry(
         node, _ = _open()
         with node.transaction() as session:
             ids = list(message_ids or []) + (repository.failed_ids(session) if all_failed else [])
-            done = service.retry(session, sorted(set(ids)), now=node.clock.now())
+            operator = f"cli:{getpass.getuser()}"
+            done = service.retry(session, sorted(set(ids)), now=node.clock.now(), by=operator)
     if json_output:
         emit_json({"requeued": done})
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onewindow.kit.access import HOST, OFFICIALS, PUBLIC, READERS, Rule
+from onewindow.kit.access import HOST, OFFICIALS, PUBLIC, READERS, SENIOR, Rule
 from onewindow.kit.domain import Command, Domain
 
 API_RULES: dict[tuple[str, str], Rule] = {
@@ -10,6 +10,10 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/exchange/messages"): OFFICIALS,
     ("GET", "/api/v1/exchange/stats"): READERS,
     ("GET", "/api/v1/exchange/partners"): OFFICIALS,
+    # the portals' page: the messages and their counts, as the API's messages; a retry (the
+    # host's `exchange retry`) for supervisors and administrators
+    ("GET", "/exchange/messages"): OFFICIALS,
+    ("POST", "/exchange/messages/{message_id}/retry"): SENIOR,
 }
 CLI_RULES: dict[str, Rule] = {
     "exchange messages": HOST,
@@ -31,6 +35,7 @@ DOMAIN = Domain(
     name="exchange",
     tables="onewindow.exchange.models",
     routers=("onewindow.exchange.api:router",),
+    views=("onewindow.exchange.views:router",),
     commands={
         "exchange": Command(
             "onewindow.exchange.cli:app",
@@ -44,4 +49,5 @@ DOMAIN = Domain(
     documents="onewindow.exchange.documents:OWN_TYPES",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
+    contributes={"web.navigation": {"exchange": "onewindow.exchange.views:LINKS"}},
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from onewindow.exchange.models import Partner
+from onewindow.kit.fields import Country
 
 
 class ReasonRead(BaseModel):
@@ -80,3 +81,14 @@ class PartnerRead(BaseModel):
             key_ids=partner.key_ids or [],
             last_received_at=partner.last_received_at,
         )
+
+
+class MessageFilter(BaseModel):
+    """Which messages a list shows (GET /api/v1/exchange/messages's filters, in a page's
+    address)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partner: Country | None = None
+    status: Annotated[str, StringConstraints(max_length=20)] | None = None
+    direction: Literal["out", "in"] | None = None

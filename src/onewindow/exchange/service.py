@@ -27,6 +27,7 @@ from onewindow.exchange.handlers import (
 from onewindow.exchange.inbox import Outcome, apply_verified, receive_many, verify
 from onewindow.exchange.models import Partner
 from onewindow.exchange.trust import TrustStore
+from onewindow.kit import audit
 from onewindow.kit.config import PartnerConfig
 from onewindow.kit.errors import FieldError, InvalidInput, NotFound, invalid
 
@@ -151,9 +152,12 @@ def send(
     return message_id
 
 
-def retry(session: Session, message_ids: Sequence[str], *, now: datetime) -> list[str]:
-    """Queue failed messages again with a fresh time to live. They are sealed anew: the old
-    envelope may be older than partners accept, and the message id keeps retries idempotent."""
+def retry(
+    session: Session, message_ids: Sequence[str], *, now: datetime, by: str = "system"
+) -> list[str]:
+    """Queue failed messages again with a fresh time to live, on the audit trail under `by`.
+    They are sealed anew: the old envelope may be older than partners accept, and the message
+    id keeps retries idempotent."""
     done = []
     for message_id in message_ids:
         message = repository.outgoing(session, message_id)
@@ -169,6 +173,12 @@ def retry(session: Session, message_ids: Sequence[str], *, now: datetime) -> lis
         message.sealed = message.sealed_at = message.completed_at = None
         message.attempts = 0
         done.append(message_id)
+    audit.record_many(session, [
+        {"at": now, "actor": by, "action": "exchange.message_retried",
+         "entity_type": "exchange_message", "entity_id": message_id,
+         "from_status": "failed", "to_status": "queued", "detail": None}
+        for message_id in done
+    ])  # fmt: skip
     session.flush()
     return done
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onewindow.kit.access import HOST, PUBLIC, SENIOR, Rule
+from onewindow.kit.access import HOST, PUBLIC, READERS, SENIOR, Rule
 from onewindow.kit.domain import Command, Domain
 
 API_RULES: dict[tuple[str, str], Rule] = {
@@ -16,6 +16,10 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/ledger/verify"): PUBLIC,
     ("POST", "/api/v1/ledger/witnesses/{country}/acknowledgement"): SENIOR,
     ("POST", "/api/v1/ledger/check"): SENIOR,
+    # the portals' page: what the public GETs show, for officials and analysts; acknowledging
+    # as the API's acknowledgement
+    ("GET", "/ledger"): READERS,
+    ("POST", "/ledger/acknowledgement"): SENIOR,
 }
 CLI_RULES: dict[str, Rule] = {
     "ledger acknowledge": SENIOR,
@@ -37,6 +41,7 @@ DOMAIN = Domain(
     name="ledger",
     tables="onewindow.ledger.models",
     routers=("onewindow.ledger.api:router",),
+    views=("onewindow.ledger.views:router",),
     commands={
         "ledger": Command(
             "onewindow.ledger.cli:app", "The tamper-evident log: heads, proofs, witnesses."
@@ -49,4 +54,5 @@ DOMAIN = Domain(
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
     lifespan="onewindow.ledger.tasks:lifespan",
+    contributes={"web.navigation": {"ledger": "onewindow.ledger.views:LINKS"}},
 )

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.kit.fields import FreeText
+from onewindow.kit.fields import Country, FreeText
 from onewindow.kit.keys import NodeKey
 from onewindow.ledger.encoding import tree_head_message
 from onewindow.ledger.models import LedgerCheck, LedgerEntry, SignedTreeHead, WitnessedHead
@@ -181,6 +181,14 @@ class Acknowledgement(BaseModel):
     note: FreeText = Field(
         max_length=2000, description="What was found when the alarm was looked into"
     )
+
+
+class PartnerAcknowledgement(Acknowledgement):
+    """The portal's form: the partner is a field, and a blank note is the service's to refuse
+    (with its own words)."""
+
+    partner: Country
+    note: FreeText = Field("", max_length=2000)
 
 
 class CosignatureRead(BaseModel):

@@ -65,3 +65,13 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> st
 def sign_out(session: Session, token: str, now: datetime) -> None:
     """Revoke the session's token: the cookie, if kept, opens nothing any more."""
     auth.revoke(session, token, now)
+
+
+def passwords_set(session: Session) -> dict[str, datetime]:
+    """When each user that has a portal password last had it set, by username."""
+    rows = session.execute(
+        select(auth.User.username, Password.changed_at).join(
+            Password, Password.user_id == auth.User.id
+        )
+    )
+    return {username: changed for username, changed in rows}

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.kit import audit
 from onewindow.kit.codes import is_country
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.risk.columns import SCORING_COLUMNS
 from onewindow.risk.models import RiskProfile
 from onewindow.risk.selectivity import ScoreWindow, Selection, Targets
@@ -185,6 +186,8 @@ class Selectivity:
 
 
 LANES = ("yellow", "red", "blue")
+CRITERIA = ("hs_prefix", "origin", "importer_id", "office", "min_value_per_kg", "max_value_per_kg")
+PROFILE = "risk_profile"  # the audit trail's entity type
 
 
 def create_profile(session: Session, **values: Any) -> RiskProfile:
@@ -200,15 +203,7 @@ def create_profile(session: Session, **values: Any) -> RiskProfile:
     prefix = values.get("hs_prefix")
     if prefix and not (prefix.isdigit() and 2 <= len(prefix) <= 8):
         errors.append(FieldError("hs_prefix", "format", "an HS prefix is 2 to 8 digits"))
-    criteria = (
-        "hs_prefix",
-        "origin",
-        "importer_id",
-        "office",
-        "min_value_per_kg",
-        "max_value_per_kg",
-    )
-    if not any(values.get(c) is not None for c in criteria):
+    if not any(values.get(c) is not None for c in CRITERIA):
         errors.append(FieldError("criteria", "required", "a profile needs at least one criterion"))
     if errors:
         raise InvalidInput(errors)
@@ -222,3 +217,32 @@ def create_profile(session: Session, **values: Any) -> RiskProfile:
 
 def list_profiles(session: Session) -> list[RiskProfile]:
     return list(session.scalars(select(RiskProfile).order_by(RiskProfile.name)))
+
+
+def add_profile(
+    session: Session, values: Mapping[str, Any], *, by: str, now: datetime
+) -> RiskProfile:
+    """`create_profile`, put on the audit trail under the name of who wrote it."""
+    profile = create_profile(session, **values)
+    criteria = {c: str(values[c]) for c in CRITERIA if values.get(c) is not None}
+    audit.record(
+        session, at=now, actor=by, action="risk.profile_created", entity_type=PROFILE,
+        entity_id=profile.name, detail={"lane": profile.lane, "criteria": criteria},
+    )  # fmt: skip
+    return profile
+
+
+def expire_profile(session: Session, profile_id: int, *, by: str, now: datetime) -> RiskProfile:
+    """Stop using a profile for lanes; it stays on record (declarations name it in their
+    reasons). Expiring an expired profile changes nothing."""
+    profile = session.get(RiskProfile, profile_id, with_for_update=True)
+    if profile is None:
+        raise NotFound(f"no risk profile {profile_id}")
+    if profile.active:
+        profile.active = False
+        audit.record(
+            session, at=now, actor=by, action="risk.profile_expired", entity_type=PROFILE,
+            entity_id=profile.name, from_status="active", to_status="expired",
+        )  # fmt: skip
+        session.flush()
+    return profile

@@ -1,0 +1,198 @@
+"""Risk in the portals: a supervisor activates a registered model and rolls back (the running
+node scores with it at once), writes a rule profile (bad criteria named next to their field,
+nothing saved) and expires it; officials and analysts read; traders see nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import func, select
+
+from onewindow.app import create_app
+from onewindow.kit import auth, web
+from onewindow.kit.audit import AuditEvent
+from onewindow.kit.node import Node
+from onewindow.risk import RiskProfile, registry
+from onewindow.risk.artifact import save
+from onewindow.risk.lanes import lanes
+from onewindow.risk.learning import Settings, train
+
+
+@pytest.fixture(scope="module")
+def small_model(history: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second artifact (fewer trees, so another version), trained without a search: it
+    has no internal validation to show."""
+    directory = tmp_path_factory.mktemp("small") / "artifact"
+    save(train(history, settings=Settings(n_estimators=30)), directory)
+    return directory
+
+
+@pytest.fixture
+def client(node: Node) -> TestClient:
+    return TestClient(create_app(node), raise_server_exceptions=False)
+
+
+def form_token(html: str, action: str) -> str:
+    """The CSRF token in the page's form that posts to `action` (not the sign-out's)."""
+    found = re.search(
+        rf'action="{re.escape(action)}"[^>]*>\s*<input type="hidden" name="csrf_token" '
+        r'value="([^"]+)"',
+        html,
+    )
+    assert found is not None, f"no form posting to {action} with its CSRF token"
+    return found.group(1)
+
+
+def post(client: TestClient, path: str, data: dict[str, str], page: str | None = None) -> Response:
+    """Post the form of `page` that goes to `path`; without a page (its form is not shown),
+    with the session's token."""
+    if page is None:
+        token = web.csrf(client.cookies[web.COOKIE])
+    else:
+        token = form_token(client.get(page).text, path)
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def register(node: Node, source: Path, store: Path) -> str:
+    with node.transaction() as s:
+        return registry.register(s, source, store, by="analyst", now=node.clock.now()).version
+
+
+def active(node: Node) -> str | None:
+    with node.transaction() as s:
+        found = registry.active_model(s)
+        return found.version if found is not None else None
+
+
+def profiles(node: Node) -> list[RiskProfile]:
+    with node.transaction() as s:
+        return list(s.scalars(select(RiskProfile)))
+
+
+def test_a_supervisor_activates_a_model_and_rolls_back(
+    node: Node,
+    client: TestClient,
+    tokens: dict[str, str],
+    model_dir: Path,
+    small_model: Path,
+    tmp_path: Path,
+) -> None:
+    first = register(node, model_dir, tmp_path / "models")
+    second = register(node, small_model, tmp_path / "models")
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    page = client.get("/risk/models")
+    assert page.status_code == 200 and "No model is active" in page.text
+    assert first in page.text and second in page.text
+    assert "Precision top 5 %" in page.text
+    # The searched model shows its internal validation: AUC and precision at each top-n %.
+    assert re.search(r'<td class="number">0\.\d{3}<br><span class="muted">recall', page.text)
+
+    done = post(client, f"/risk/models/{first}/activation", {}, "/risk/models")
+    assert done.status_code == 303 and done.headers["location"] == "/risk/models?done=activated"
+    assert active(node) == first
+    assert lanes(node).model is not None and lanes(node).model[0] == first  # no restart
+    shown = client.get(done.headers["location"]).text
+    assert "The model is active" in shown and f"<strong>{first}</strong>" in shown
+    assert "Roll back" not in shown  # nothing was active before it
+
+    post(client, f"/risk/models/{second}/activation", {}, "/risk/models")
+    assert active(node) == second and lanes(node).model[0] == second  # type: ignore[index]
+    assert f"Roll back to {first}" in client.get("/risk/models").text
+    back = post(client, "/risk/models/rollback", {}, "/risk/models")
+    assert back.status_code == 303 and active(node) == first
+    assert lanes(node).model[0] == first  # type: ignore[index]
+    with node.transaction() as s:
+        actors = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor == "super1").order_by(AuditEvent.id)
+        ).all()
+    assert actors == ["risk.model_activated", "risk.model_activated", "risk.model_rolled_back"]
+
+    missing = post(client, "/risk/models/nope/activation", {})
+    assert missing.status_code == 404 and "<html" in missing.text and active(node) == first
+
+
+def test_who_may_read_and_who_may_change_models(
+    node: Node, client: TestClient, tokens: dict[str, str], model_dir: Path, tmp_path: Path
+) -> None:
+    version = register(node, model_dir, tmp_path / "models")
+    client.cookies.set(web.COOKIE, tokens["officer"])
+    read = client.get("/risk/models")
+    assert read.status_code == 200 and version in read.text
+    assert "/activation" not in read.text  # no button for a role that may not press it
+    refused = client.post(f"/risk/models/{version}/activation",
+                          data={"csrf_token": web.csrf(tokens["officer"])})  # fmt: skip
+    assert refused.status_code == 403 and active(node) is None
+    client.cookies.set(web.COOKIE, tokens["trader"])
+    assert client.get("/risk/models").status_code == 403
+    assert client.get("/risk/profiles").status_code == 403
+    home = client.get("/").text
+    assert "/risk/" not in home  # nor in a trader's navigation
+
+
+def test_a_supervisor_writes_a_profile_and_expires_it(
+    node: Node, client: TestClient, tokens: dict[str, str]
+) -> None:
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    page = "/risk/profiles"
+    good = {"name": "phones-th", "lane": "yellow", "reason": "phones from TH undervalued"}
+
+    none = post(client, page, good, page)  # no criterion at all
+    assert none.status_code == 422 and 'href="#criteria"' in none.text
+    assert 'id="criteria-error"' in none.text and 'value="phones-th"' in none.text
+    bad = post(client, page, {**good, "origin": "XX", "hs_prefix": "85a"}, page)
+    assert bad.status_code == 422
+    assert 'href="#origin"' in bad.text and 'href="#hs_prefix"' in bad.text
+    value = post(client, page, {**good, "min_value_per_kg": "lots"}, page)
+    assert value.status_code == 422 and 'id="min_value_per_kg-error"' in value.text
+    lane = post(client, page, {**good, "lane": "purple", "origin": "TH"}, page)
+    assert lane.status_code == 422 and 'href="#lane"' in lane.text
+    assert profiles(node) == []  # nothing saved
+
+    made = post(client, page, {**good, "origin": "TH", "hs_prefix": "8517",
+                               "max_value_per_kg": "12.5"}, page)  # fmt: skip
+    assert made.status_code == 303, made.text
+    [profile] = profiles(node)
+    assert profile.active and profile.origin == "TH" and profile.hs_prefix == "8517"
+    listed = client.get(made.headers["location"]).text
+    assert "The profile is in force" in listed and "value per kg at most 12.5" in listed
+    again = post(client, page, {**good, "origin": "TH"}, page)
+    assert again.status_code == 409 and 'href="#name"' in again.text and len(profiles(node)) == 1
+
+    client.cookies.set(web.COOKIE, tokens["officer"])
+    assert "phones-th" in client.get(page).text  # officials read the profiles
+    refused = client.post(f"{page}/{profile.id}/expiry",
+                          data={"csrf_token": web.csrf(tokens["officer"])})  # fmt: skip
+    assert refused.status_code == 403 and profiles(node)[0].active
+
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    gone = post(client, f"{page}/{profile.id}/expiry", {}, page)
+    assert gone.status_code == 303 and not profiles(node)[0].active
+    assert "expired" in client.get(gone.headers["location"]).text
+    with node.transaction() as s:
+        events = s.execute(
+            select(AuditEvent.action, AuditEvent.actor).where(
+                AuditEvent.entity_type == "risk_profile"
+            ).order_by(AuditEvent.id)
+        ).all()  # fmt: skip
+        assert [tuple(e) for e in events] == [
+            ("risk.profile_created", "super1"),
+            ("risk.profile_expired", "super1"),
+        ]
+        assert s.scalar(select(func.count()).select_from(RiskProfile)) == 1  # kept on record
+    missing = post(client, f"{page}/999/expiry", {})
+    assert missing.status_code == 404
+
+
+def test_an_analyst_reads_but_changes_nothing(node: Node, client: TestClient) -> None:
+    with node.transaction() as s:
+        token = auth.create_user(s, "analyst1", auth.Role.ANALYST, None)
+    client.cookies.set(web.COOKIE, token)
+    read = client.get("/risk/profiles")
+    assert read.status_code == 200 and 'action="/risk/profiles"' not in read.text
+    refused = client.post("/risk/profiles", data={"csrf_token": web.csrf(token), "name": "x"})
+    assert refused.status_code == 403 and profiles(node) == []
