@@ -36,9 +36,10 @@ def signed_in(client: TestClient, token: str) -> TestClient:
 
 
 def csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
+    """The page's form token: the same, and not empty, in every form of the page."""
+    found = set(re.findall(r'name="csrf_token" value="([^"]*)"', html))
+    assert len(found) == 1 and "" not in found, found
+    return found.pop()
 
 
 def post(client: TestClient, path: str, data: dict[str, str], page: str | None = None) -> Response:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -76,7 +78,7 @@ def templates() -> Environment:
             lstrip_blocks=True,
         )
         env.filters.update(money=money, when=when, field_id=field_id, plain=plain)
-        env.globals.update(_=i18n.gettext, languages=i18n.LANGUAGES)
+        env.globals.update(_=i18n.gettext, languages=i18n.LANGUAGES, csrf_field=_csrf_field)
         _ENVS.clear()
         _ENVS[key] = env
     return env
@@ -140,6 +142,7 @@ def render(
     user: auth.Principal | None = None,
 ) -> HTMLResponse:
     token = request.cookies.get(COOKIE)
+    _form_token.set(csrf(token) if token else "")
     language = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
     i18n.use(language)
     values = {
@@ -152,6 +155,15 @@ def render(
         **(context or {}),
     }
     return HTMLResponse(templates().get_template(name).render(values), status_code=status)
+
+
+_form_token: ContextVar[str] = ContextVar("form_token", default="")
+
+
+def _csrf_field() -> Markup:
+    """The hidden CSRF field of the page being drawn: macros imported without the page's
+    context (forms.html's `csrf()`) reach it here."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(_form_token.get())
 
 
 def csrf(session_token: str) -> str:
