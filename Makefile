@@ -13,7 +13,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get --yes --quiet
 apt_install = $(APT) install $(1) || { $(APT) update && $(APT) install $(1); }
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-tools demo serve test lint typecheck pytest screenshots bench clean
+.PHONY: help install browser-tools demo serve test lint typecheck pytest screenshots messages bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,18 @@ test: lint typecheck pytest ## Everything CI runs: lint, types, tests (installs 
 
 screenshots: $(STAMP) browser-tools ## Run the browser tests, saving each page's screenshot in docs/portals/
 	ONEWINDOW_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist tests/integration/browser
+
+# The packages whose pages are translated (each keeps locale/vi.po).
+LOCALISED := kit portal declarations analytics tariff
+
+messages: $(STAMP) ## Add the portals' new texts to each package's locale/vi.po (then translate them)
+	@for pkg in $(LOCALISED); do \
+	  po=src/onewindow/$$pkg/locale/vi.po; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --omit-header \
+	    -o .messages.pot src/onewindow/$$pkg || exit 1; \
+	  if [ -f $$po ]; then $(BIN)/pybabel -q update -l vi -w 100 -i .messages.pot -o $$po; \
+	  else mkdir -p $$(dirname $$po) && $(BIN)/pybabel -q init -l vi -i .messages.pot -o $$po; fi; \
+	done; rm -f .messages.pot
 
 bench: $(STAMP) ## Run the benchmarks (each prints JSON)
 	$(BIN)/python bench/declarations.py
