@@ -35,6 +35,13 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{PAGE}/payment"): TRADERS_OFFICIALS,
     ("POST", f"{PAGE}/cancellation"): TRADERS_OFFICIALS,
     ("GET", f"{PAGE}/release-note"): TRADERS_READERS,
+    # the officers' pages
+    ("GET", "/queue"): READERS,
+    ("POST", f"{PAGE}/opening"): OFFICIALS,
+    ("POST", f"{PAGE}/document-check"): OFFICIALS,
+    ("POST", f"{PAGE}/inspection"): OFFICIALS,
+    ("POST", f"{PAGE}/release"): OFFICIALS,
+    ("POST", f"{PAGE}/amendment-requests/{{request_id}}/decision"): OFFICIALS,
 }
 CLI_RULES: dict[str, Rule] = {
     "declaration submit": TRADERS_OFFICIALS,
@@ -65,7 +72,10 @@ DOMAIN = Domain(
         "onewindow.declarations.api:router",
         "onewindow.declarations.api:reports",
     ),
-    views=("onewindow.declarations.views:router",),
+    views=(
+        "onewindow.declarations.views:router",
+        "onewindow.declarations.control_views:router",
+    ),
     commands={
         "declaration": Command("onewindow.declarations.cli:app", "Import and export declarations."),
     },
@@ -78,6 +88,9 @@ DOMAIN = Domain(
     contributes={
         "risk.training_sources": {"native": "onewindow.declarations.history:NATIVE"},
         "risk.recent_scores": {"declarations": "onewindow.declarations.repository:recent_scores"},
-        "web.navigation": {"declarations": "onewindow.declarations.views:LINKS"},
+        "web.navigation": {
+            "declarations": "onewindow.declarations.views:LINKS",
+            "declarations.control": "onewindow.declarations.control_views:CONTROL_LINKS",
+        },
     },
 )

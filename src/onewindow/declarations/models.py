@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -27,12 +28,19 @@ QTY = Numeric(18, 3)
 
 class Declaration(Base):
     __tablename__ = "declarations"
+    __table_args__ = (
+        # The officers' queue, oldest first, for all offices or one: each status's rows are
+        # read in order and the scan stops at the page's end. Their leading column serves
+        # every look-up by status.
+        Index("ix_declarations_status_lodged_at", "status", "lodged_at", "id"),
+        Index("ix_declarations_status_office_lodged_at", "status", "office", "lodged_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     type: Mapped[str] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(10), index=True)
     office: Mapped[str] = mapped_column(String(5), index=True)
     declarant_id: Mapped[str] = mapped_column(String(35), index=True)

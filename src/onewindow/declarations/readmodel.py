@@ -46,7 +46,9 @@ def sees_targeting(actor: Principal) -> bool:
 
 def to_read(decl: Declaration, actor: Principal) -> DeclarationRead:
     controls = [
-        ControlRead(kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at)
+        ControlRead(
+            kind=c.kind, officer=c.officer, result=c.result, note=c.note, at=c.at, detail=c.detail
+        )
         for c in decl.controls
     ]
     return from_rows(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow.declarations.models import Declaration, NumberSequence
+from onewindow.declarations.models import Control, Declaration, NumberSequence
 from onewindow.kit.db import insert_many
 
 
@@ -83,6 +83,66 @@ def search(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
+    return list(session.scalars(stmt))
+
+
+QUEUE_COLUMNS = (
+    Declaration.id,
+    Declaration.number,
+    Declaration.type,
+    Declaration.status,
+    Declaration.channel,
+    Declaration.office,
+    Declaration.declarant_id,
+    Declaration.importer_name,
+    Declaration.lodged_at,
+)
+
+
+def queue(
+    session: Session, statuses: tuple[str, ...], office: str | None, limit: int, offset: int
+) -> list[Row[Any]]:
+    """Declarations in `statuses` (of one office, or all), oldest first.
+
+    The page's ids come from the queue's indexes alone: each status is read in index order
+    (status[, office], lodged_at, id), stopping after `offset + limit` entries, and the
+    statuses merged; then only those rows are read. No sort of the whole queue, and no
+    walk through the older declarations long released (which a plan reading the table in
+    `lodged_at` order and filtering by status would do)."""
+    parts = []
+    for status in statuses:
+        part = select(Declaration.id, Declaration.lodged_at).where(Declaration.status == status)
+        if office is not None:
+            part = part.where(Declaration.office == office)
+        ordered = part.order_by(Declaration.lodged_at, Declaration.id).limit(offset + limit)
+        parts.append(select(ordered.subquery()))
+    merged = union_all(*parts).subquery()
+    page = select(merged.c.id).order_by(merged.c.lodged_at, merged.c.id)
+    ids = list(session.scalars(page.limit(limit).offset(offset)))
+    if not ids:
+        return []
+    found: dict[int, Any] = {
+        r.id: r for r in session.execute(select(*QUEUE_COLUMNS).where(Declaration.id.in_(ids)))
+    }
+    return [found[i] for i in ids]
+
+
+def offices(session: Session) -> list[str]:
+    """The offices that lodge declarations, from their number sequences (a row per office
+    and year): a few rows to read, not the declarations."""
+    stmt = select(NumberSequence.office).distinct().order_by(NumberSequence.office)
+    return list(session.scalars(stmt))
+
+
+def openings(session: Session, ids: list[int]) -> list[Control]:
+    """Who took each of these declarations in hand, and for which status."""
+    if not ids:
+        return []
+    stmt = (
+        select(Control)
+        .where(Control.declaration_id.in_(ids), Control.kind == "opened")
+        .order_by(Control.id)
+    )
     return list(session.scalars(stmt))
 
 

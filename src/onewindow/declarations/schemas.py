@@ -136,6 +136,8 @@ class ControlRead(BaseModel):
     result: str
     note: str | None
     at: datetime
+    # Inspection findings: the corrections, what was declared, the amount due before and after.
+    detail: dict[str, Any] | None = None
 
 
 class DeclarationRead(BaseModel):
@@ -231,6 +233,23 @@ class AuditRead(BaseModel):
     from_status: str | None
     to_status: str | None
     detail: dict[str, Any] | None
+
+
+class QueueEntry(BaseModel):
+    """A declaration waiting for an officer (its document check or inspection), and who, if
+    anyone, has it in hand."""
+
+    number: str
+    type: str
+    status: str
+    channel: str
+    office: str
+    declarant_id: str
+    importer_name: str
+    lodged_at: datetime
+    waiting_seconds: float  # since lodging: the clearance time running
+    in_hand_by: str | None
+    in_hand_since: datetime | None
 
 
 class DeclarationSummary(BaseModel):

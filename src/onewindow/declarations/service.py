@@ -4,6 +4,7 @@ Who may do what is checked here (see access.py), so the API and the CLI cannot d
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from onewindow.declarations.lodging import (
     stored_claims,
 )
 from onewindow.declarations.models import Control, Declaration
+from onewindow.declarations.proofs import DocumentProof, document_proofs
 from onewindow.declarations.readmodel import clearance_report
 from onewindow.declarations.schemas import (
     Cancellation,
@@ -43,16 +45,19 @@ from onewindow.declarations.schemas import (
     InspectionFindings,
     Opening,
     Payment,
+    QueueEntry,
 )
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
-from onewindow.kit.errors import Conflict, Forbidden, invalid
+from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, invalid
 from onewindow.kit.money import round_money
 
 __all__ = [
     "Context",
+    "DocumentProof",
     "amend",
     "decide_amendment",
+    "document_proofs",
     "get",
     "lodge",
     "lodge_each",
@@ -92,6 +97,61 @@ def counts(session: Session, actor: Principal) -> dict[str, int]:
     require_reader(actor)
     party = actor.party_id if actor.role is Role.TRADER else None
     return repository.count_by_status(session, party)
+
+
+# What waits for an officer: a yellow declaration's document check, a red one's inspection.
+QUEUE = (workflow.DOCUMENT_CHECK, workflow.INSPECTION)
+
+
+def _customs_only(actor: Principal, what: str) -> None:
+    require_reader(actor)
+    if actor.role is Role.TRADER:
+        raise Forbidden(f"{actor.name} (trader) may not read {what}")
+
+
+def queue(
+    session: Session,
+    actor: Principal,
+    *,
+    now: datetime,
+    office: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[QueueEntry]:
+    """The declarations waiting for an officer, oldest first (of one office, or all), with
+    how long each has waited since lodging and who has taken it in hand."""
+    _customs_only(actor, "the officers' queue")
+    rows = repository.queue(session, QUEUE, office, limit, offset)
+    # Taken in hand for its current status: an opening during the document check does not
+    # hold the inspection that follows it.
+    in_hand = {
+        (c.declaration_id, c.result): c for c in repository.openings(session, [r.id for r in rows])
+    }
+    out = []
+    for r in rows:
+        taken = in_hand.get((r.id, r.status))
+        out.append(
+            QueueEntry(
+                number=r.number,
+                type=r.type,
+                status=r.status,
+                channel=r.channel,
+                office=r.office,
+                declarant_id=r.declarant_id,
+                importer_name=r.importer_name,
+                lodged_at=r.lodged_at,
+                waiting_seconds=max((now - r.lodged_at).total_seconds(), 0.0),
+                in_hand_by=taken.officer if taken else None,
+                in_hand_since=taken.at if taken else None,
+            )
+        )
+    return out
+
+
+def queue_offices(session: Session, actor: Principal) -> list[str]:
+    """The offices whose queues may be asked for: those that lodge declarations."""
+    _customs_only(actor, "the officers' queue")
+    return repository.offices(session)
 
 
 def _after_controls(decl: Declaration) -> str:
@@ -141,14 +201,21 @@ def record_inspection(
     if data.corrections:
         document = dict(decl.document)
         items = [dict(i) for i in document["items"]]
-        for c in data.corrections:
+        for n, c in enumerate(data.corrections):
             if c.item > len(items):
-                raise invalid("corrections.item", "unknown_item", f"there is no item {c.item}")
+                raise invalid(
+                    f"corrections.{n}.item",
+                    "unknown_item",
+                    f"there is no item {c.item}: the declaration has {len(items)}",
+                )
             declared.append(
                 {"item": c.item, "field": c.field, "value": items[c.item - 1].get(c.field)}
             )
             items[c.item - 1][c.field] = c.value
-        reassess(session, decl, document | {"items": items}, ctx, amending=False)
+        try:
+            reassess(session, decl, document | {"items": items}, ctx, amending=False)
+        except InvalidInput as exc:
+            raise InvalidInput(_as_corrections(exc.errors, data)) from None
     detail = {
         "corrections": [c.model_dump() for c in data.corrections],
         "declared": declared,
@@ -169,6 +236,29 @@ def record_inspection(
         session, decl, actor, now, _after_controls(decl), f"inspection_{data.result}", detail
     )
     return decl
+
+
+_ITEM_FIELD = re.compile(r"^items\.(\d+)\.(\w+)")
+
+
+def _as_corrections(errors: list[FieldError], data: InspectionFindings) -> list[FieldError]:
+    """A corrected value the reassessment refuses, named as the correction that set it
+    (`corrections.0.value`), not as the item field the officer never typed."""
+    out = []
+    for e in errors:
+        found = _ITEM_FIELD.match(e.path)
+        row = max(  # the last correction of that field is the one applied
+            (
+                n
+                for n, c in enumerate(data.corrections)
+                if found and c.item == int(found.group(1)) + 1 and c.field == found.group(2)
+            ),
+            default=None,
+        )
+        out.append(
+            FieldError(f"corrections.{row}.value", e.code, e.message) if row is not None else e
+        )
+    return out
 
 
 def pay(

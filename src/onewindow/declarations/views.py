@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from onewindow import exchange, origin
 from onewindow.declarations import service, workflow
 from onewindow.declarations.assessment import Plan
-from onewindow.declarations.context import context
+from onewindow.declarations.context import context, head_signer
 from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import AmendmentRequestCreate, Cancellation, Payment
 from onewindow.kit import auth, web
@@ -53,6 +53,12 @@ DONE = {
     "amended": N_("The declaration is amended and assessed again."),
     "requested": N_("Your amendment request is with customs."),
     "cancelled": N_("The declaration is cancelled."),
+    # the officers' actions (control_views)
+    "opened": N_("You have taken the declaration in hand."),
+    "checked": N_("The document check is recorded."),
+    "inspected": N_("The inspection findings are recorded."),
+    "released": N_("The goods are released."),
+    "decided": N_("The amendment request is decided."),
 }
 TRANSPORT_MODES = [
     ("1", "1 Sea"), ("2", "2 Rail"), ("3", "3 Road"), ("4", "4 Air"), ("5", "5 Post"),
@@ -323,6 +329,10 @@ def page(
             "acdd": exchange.messages(session, document_type="ACDD", document_id=number)
             if decl.type == "EX"
             else [],
+            # Officials only: each document's inclusion in the ledger, its proof checked.
+            "proofs": service.document_proofs(session, user, number, head_signer(node))
+            if user.role in workflow.OFFICIALS
+            else None,
         }
     found |= {"errors": errors or {}, "values": values or {}, "banner": banner}
     return web.render(request, "declarations/declaration.html", found, status=status, user=user)
@@ -347,17 +357,29 @@ def act(
     model: type[BaseModel] | None,
     run: Callable[..., Any],
     done: str,
+    *,
+    prefix: str = "",
 ) -> Response:
     """Validate the form as the API's `model`, run the service `run` with it, and show the
-    declaration again: with `done` said, or with the errors next to the fields (422)."""
+    declaration again: with `done` said, or with the errors next to the fields (422).
+    With a `prefix`, the form's fields are named `<prefix>.<field>` (several forms on the
+    page share field names), and so are its errors."""
     node = node_of(request)
     try:
-        args = [web.validated(model, web.nested(form))] if model is not None else []
+        document = web.nested(form)
+        if prefix:
+            document = document.get(prefix) or {}
+        args = [web.validated(model, document)] if model is not None else []
         with node.transaction() as session:
             run(session, user, number, *args, context(node))
     except InvalidInput as exc:
-        return page(request, user, number, errors=web.errors_by_field(exc), values=form,
-                    status=422)  # fmt: skip
+        errors = web.errors_by_field(exc)
+        if prefix:
+            errors = {
+                f"{prefix}.{path}": FieldError(f"{prefix}.{path}", e.code, e.message)
+                for path, e in errors.items()
+            }
+        return page(request, user, number, errors=errors, values=form, status=422)
     return web.redirect(f"/declarations/{number}?done={done}")
 
 

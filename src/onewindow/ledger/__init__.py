@@ -2,6 +2,7 @@
 with signed tree heads, inclusion and consistency proofs."""
 
 from onewindow.ledger.encoding import KINDS, LeafEntry, leaf_data, ledger_origin, tree_head_message
+from onewindow.ledger.merkle import verify_inclusion
 from onewindow.ledger.models import LedgerEntry, SignedTreeHead, WitnessedHead
 from onewindow.ledger.service import (
     Consistency,
@@ -18,6 +19,7 @@ from onewindow.ledger.service import (
     log_entry,
     prove,
     prove_all,
+    prove_document,
     prove_index,
     prove_signed,
     sign_head,
@@ -55,10 +57,12 @@ __all__ = [
     "parse_verifiable",
     "prove",
     "prove_all",
+    "prove_document",
     "prove_index",
     "prove_signed",
     "sign_head",
     "tree_head_message",
+    "verify_inclusion",
     "verify_signed_head",
     "witness_once",
 ]
