@@ -1,0 +1,438 @@
+"""Certificates of origin in the portals: the list, issuing a Form D (in a form that grows item
+by item, or the API's JSON uploaded), the certificate page with what the role may do now
+(transmit, cancel, replace, ask for verification), and verification requests with their
+answers.
+
+Every action calls the use case the API and the CLI call; a bad field comes back next to the
+field (422), with nothing issued. What a role may do with a certificate is `issuing.actions`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from onewindow import exchange
+from onewindow.kit import auth, web
+from onewindow.kit.api_deps import node_of
+from onewindow.kit.codes import TRANSPORT_MODES
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition
+from onewindow.kit.node import Node
+from onewindow.origin import issuing, receiving, service
+from onewindow.origin.documents import FORM_D_FIELDS
+from onewindow.origin.schemas import (
+    CertificateCancellation,
+    CertificateDetail,
+    VerificationAnswer,
+    VerificationAsked,
+)
+from onewindow.origin.settings import OriginSettings
+
+router = APIRouter(include_in_schema=False)
+LINKS = [
+    web.Link("Certificates", "/certificates"),
+    web.Link("Issue a Form D", "/certificates/new"),
+    web.Link("Verifications", "/verifications"),
+]
+PAGE_SIZE = 50
+DONE = {
+    "issued": "The Form D is issued.",
+    "replaced": "The Form D is issued; the one it replaces is withdrawn.",
+    "transmitted": "The Form D is sent to the importing country's node.",
+    "cancelled": "The Form D is cancelled; the importing country is told if it had it.",
+    "asked": "Your request is sent to the issuing country.",
+    "answered": "Your answer is sent to the country that asked.",
+}
+# Box 13: the flags of the application, as the Form D's schema lists them.
+FLAGS = next(f for f in FORM_D_FIELDS if f.key == "flags").children
+FLAG_LABELS = {
+    "third_country_invoicing": "Third-country invoicing",
+    "back_to_back": "Back-to-back certificate",
+    "exhibition": "Exhibition",
+    "issued_retroactively": "Issued retroactively",
+    "de_minimis": "De minimis",
+    "accumulation": "Accumulation",
+    "partial_cumulation": "Partial cumulation",
+}
+MODES = [(code, f"{code} {name.capitalize()}") for code, name in TRANSPORT_MODES.items()]
+RESULTS = [
+    ("confirmed", "Confirmed: the goods originate as certified"),
+    ("partially_confirmed", "Partially confirmed: some items do not"),
+    ("not_confirmed", "Not confirmed"),
+]
+REFERENCE = Path(max_length=40, pattern=r"^[A-Z0-9/-]+$")
+REQUEST_ID = Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+DONE_QUERY = Query(None, max_length=20)
+_ITEM = re.compile(r"^items\.(\d+)\.")
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+# ---- the list ----
+
+
+@router.get("/certificates")
+def certificates(
+    request: Request,
+    user: web.PageUser,
+    status: str | None = Query(None, max_length=20),
+    page: int = Query(1, ge=1, le=10_000),
+) -> Response:
+    node = node_of(request)
+    with node.transaction() as session:
+        found = service.search(
+            session, user, status=status, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        )
+        counts = service.counts(session, user)
+    values = {
+        "certificates": found[:PAGE_SIZE],
+        "more": len(found) > PAGE_SIZE,
+        "page": page,
+        "status": status,
+        "statuses": service.STATUSES,
+        "counts": counts,
+        "total": sum(counts.values()),
+        "may_issue": user.role in service.AUTHORITIES,
+    }
+    return web.render(request, "origin/list.html", values, user=user)
+
+
+# ---- issuing and replacing: one form ----
+
+
+@router.get("/certificates/new")
+def new(request: Request, user: web.PageUser) -> Response:
+    country = node_of(request).settings.country
+    fields = {
+        "exporter.country": country,
+        "declaration.producing_country": country,
+        "items.0.fob_currency": "USD",
+    }
+    return _form(request, user, fields)
+
+
+@router.post("/certificates/new")
+def new_posted(request: Request, user: web.PageUser, form: web.Form) -> Response:
+    return _posted(request, user, form, None)
+
+
+@router.get("/certificates/{reference}/replacement")
+def replacement(request: Request, user: web.PageUser, reference: str = REFERENCE) -> Response:
+    node = node_of(request)
+    with node.transaction() as session:
+        cert = issuing.issued(session, reference)
+        allowed = issuing.actions(user, cert)
+        application = {
+            k: v
+            for k, v in (cert.document or {}).items()
+            if k not in ("reference", "certification", "official_use")
+        }
+    if "replace" not in allowed:
+        raise InvalidTransition(f"certificate {reference} is {cert.status}")
+    return _form(request, user, _fields(application), replacing=reference)
+
+
+@router.post("/certificates/{reference}/replacement")
+def replacement_posted(
+    request: Request, user: web.PageUser, form: web.Form, reference: str = REFERENCE
+) -> Response:
+    return _posted(request, user, form, reference)
+
+
+def _items(fields: Mapping[str, str]) -> int:
+    found = [int(m.group(1)) for name in fields if (m := _ITEM.match(name))]
+    return max(found, default=0) + 1
+
+
+def _fields(application: Mapping[str, Any]) -> dict[str, str]:
+    """An application as the form's fields: box 13's flags ticked or not."""
+    fields = web.flat({k: v for k, v in application.items() if k != "flags"})
+    flags = application.get("flags")
+    if isinstance(flags, Mapping):
+        fields |= {f"flags.{k}": "true" for k, v in flags.items() if v is True or v == "true"}
+    return fields
+
+
+def _application(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The form's fields as the application the API takes: every flag of box 13 true or
+    false (a box not ticked is not sent by a browser)."""
+    document = web.nested(fields)
+    ticked = document.get("flags")
+    ticked = ticked if isinstance(ticked, dict) else {}
+    document["flags"] = ticked | {f.key: ticked.get(f.key) == "true" for f in FLAGS}
+    return document
+
+
+def _errors(exc: InvalidInput) -> dict[str, FieldError]:
+    """The errors by form field: the Form D's paths (`items[0].hs_code`) as the form names
+    its fields (`items.0.hs_code`)."""
+    found: dict[str, FieldError] = {}
+    for error in exc.errors:
+        found.setdefault(_INDEX.sub(r".\1", error.path), error)
+    return found
+
+
+def _form(
+    request: Request,
+    user: auth.Principal,
+    fields: Mapping[str, str],
+    *,
+    items: int | None = None,
+    errors: Mapping[str, FieldError] | None = None,
+    replacing: str | None = None,
+    status: int = 200,
+) -> Response:
+    values = {
+        "fields": fields,
+        "items": items or _items(fields),
+        "errors": errors or {},
+        "replacing": replacing,
+        "modes": MODES,
+        "flags": [(f.key, FLAG_LABELS.get(f.key, f.key.replace("_", " "))) for f in FLAGS],
+        "action": f"/certificates/{replacing}/replacement" if replacing else "/certificates/new",
+    }
+    return web.render(request, "origin/form.html", values, status=status, user=user)
+
+
+def _posted(
+    request: Request, user: auth.Principal, form: dict[str, str], replacing: str | None
+) -> Response:
+    """The form's buttons: add or remove an item, or issue."""
+    action = form.pop("action", "issue")
+    if action in ("add", "remove"):
+        items = _items(form)
+        if action == "remove" and items > 1:
+            form = {k: v for k, v in form.items() if not k.startswith(f"items.{items - 1}.")}
+        items = items + 1 if action == "add" else max(items - 1, 1)
+        return _form(request, user, form, items=items, replacing=replacing)
+    try:
+        reference = _issue(node_of(request), user, _application(form), replacing)
+    except InvalidInput as exc:
+        return _form(request, user, form, errors=_errors(exc), replacing=replacing, status=422)
+    done = "replaced" if replacing else "issued"
+    return web.redirect(f"/certificates/{reference}?done={done}")
+
+
+def _issue(
+    node: Node, user: auth.Principal, application: dict[str, Any], replacing: str | None
+) -> str:
+    issuer, now = issuing.Issuer.of(node.settings), node.clock.now()
+    with node.transaction() as session:
+        if replacing is None:
+            cert = issuing.issue(session, user, application, issuer=issuer, now=now)
+        else:
+            cert = issuing.replace(session, user, replacing, application, issuer=issuer, now=now)
+        return cert.reference
+
+
+@router.post("/certificates/upload")
+async def upload(request: Request, user: web.PageUser, form: web.Form) -> Response:
+    """The application as the API takes it, as a JSON file: issued as it is, or its errors
+    shown in the form."""
+    content = web.uploaded(request, "file")
+    try:
+        application = json.loads(content) if content else None
+    except ValueError as exc:
+        error = FieldError("file", "not_json", f"the file is not JSON: {exc}")
+        return _form(request, user, {}, errors={"file": error}, status=400)
+    if not isinstance(application, dict):
+        message = "choose a JSON file holding one application, as the API takes it"
+        return _form(request, user, {}, errors={"file": FieldError("file", "required", message)},
+                     status=400)  # fmt: skip
+    try:
+        reference = await run_in_threadpool(_issue, node_of(request), user, application, None)
+    except InvalidInput as exc:
+        summary = FieldError("file", "invalid_input", f"the file has {len(exc.errors)} errors")
+        return _form(request, user, _fields(application), errors={"file": summary} | _errors(exc),
+                     status=422)  # fmt: skip
+    return web.redirect(f"/certificates/{reference}?done=issued")
+
+
+# ---- one certificate ----
+
+
+@router.get("/certificates/{reference}")
+def certificate(
+    request: Request, user: web.PageUser, reference: str = REFERENCE, done: str | None = DONE_QUERY
+) -> Response:
+    return _page(request, user, reference, banner=DONE.get(done or ""))
+
+
+def _page(
+    request: Request,
+    user: auth.Principal,
+    reference: str,
+    *,
+    errors: Mapping[str, FieldError] | None = None,
+    values: Mapping[str, str] | None = None,
+    banner: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The certificate as the API shows it to `user`, with what `user` may do now; after a
+    refused action, with its errors and what was typed."""
+    node = node_of(request)
+    official = service.official(user)
+    with node.transaction() as session:
+        cert = service.read_certificate(session, user, reference)
+        found: dict[str, Any] = {
+            "certificate": CertificateDetail.model_validate(cert),
+            "transmitted_at": cert.transmitted_at,
+            "replaces": service.replacing(session, reference),
+            "items": [
+                {"row": item, "box": _boxes(cert.document).get(item.item_number, {})}
+                for item in cert.items
+            ],
+            "allowed": issuing.actions(user, cert),
+            "messages": [],
+            "verifications": ([], []),
+        }
+        if official:  # where it travelled, and whether its origin is doubted: officials only
+            found["messages"] = exchange.messages(
+                session, document_type="FORM_D", document_id=reference
+            )
+            found["verifications"] = receiving.verifications(
+                session, user, country=node.settings.country, reference=reference
+            )
+    found |= {
+        "errors": errors or {},
+        "values": values or {},
+        "banner": banner,
+        "official": official,
+        "flags": FLAG_LABELS,
+        "modes": dict(MODES),
+    }
+    return web.render(request, "origin/certificate.html", found, status=status, user=user)
+
+
+def _boxes(document: Mapping[str, Any] | None) -> dict[int, dict[str, Any]]:
+    """Boxes 5 to 10 of each item of the Form D on record, by item number."""
+    items = (document or {}).get("items") or []
+    return {i["item_number"]: i for i in items if isinstance(i, dict) and "item_number" in i}
+
+
+def _act(
+    request: Request,
+    user: auth.Principal,
+    reference: str,
+    form: dict[str, str],
+    run: Callable[[Session, Node], Any],
+    done: str,
+) -> Response:
+    """Run a use case on the certificate and show it again: with `done` said, or with the
+    errors next to the fields (422), nothing changed."""
+    node = node_of(request)
+    try:
+        with node.transaction() as session:
+            run(session, node)
+    except InvalidInput as exc:
+        return _page(request, user, reference, errors=web.errors_by_field(exc), values=form,
+                     status=422)  # fmt: skip
+    return web.redirect(f"/certificates/{reference}?done={done}")
+
+
+@router.post("/certificates/{reference}/transmission")
+def transmit(
+    request: Request, user: web.PageUser, form: web.Form, reference: str = REFERENCE
+) -> Response:
+    def run(session: Session, node: Node) -> None:
+        issuing.transmit(session, user, reference, now=node.clock.now())
+
+    return _act(request, user, reference, form, run, "transmitted")
+
+
+@router.post("/certificates/{reference}/cancellation")
+def cancel(
+    request: Request, user: web.PageUser, form: web.Form, reference: str = REFERENCE
+) -> Response:
+    def run(session: Session, node: Node) -> None:
+        body = web.validated(CertificateCancellation, web.nested(form))
+        issuing.cancel(session, user, reference, body.reason, now=node.clock.now())
+
+    return _act(request, user, reference, form, run, "cancelled")
+
+
+@router.post("/certificates/{reference}/verification")
+def ask(
+    request: Request, user: web.PageUser, form: web.Form, reference: str = REFERENCE
+) -> Response:
+    def run(session: Session, node: Node) -> None:
+        body = web.validated(VerificationAsked, web.nested(form))
+        receiving.request_verification(
+            session, user, reference, body.reason,
+            country=node.settings.country, now=node.clock.now(),
+        )  # fmt: skip
+
+    return _act(request, user, reference, form, run, "asked")
+
+
+# ---- verification of origin ----
+
+
+@router.get("/verifications")
+def verifications(request: Request, user: web.PageUser) -> Response:
+    node = node_of(request)
+    with node.transaction() as session:
+        received, sent = receiving.verifications(session, user, country=node.settings.country)
+    values = {"received": received, "sent": sent, "results": dict(RESULTS)}
+    return web.render(request, "origin/verifications.html", values, user=user)
+
+
+@router.get("/verifications/{request_id}")
+def verification(
+    request: Request,
+    user: web.PageUser,
+    request_id: str = REQUEST_ID,
+    done: str | None = DONE_QUERY,
+) -> Response:
+    return _verification(request, user, request_id, banner=DONE.get(done or ""))
+
+
+def _verification(
+    request: Request,
+    user: auth.Principal,
+    request_id: str,
+    *,
+    errors: Mapping[str, FieldError] | None = None,
+    values: Mapping[str, str] | None = None,
+    banner: str | None = None,
+    status: int = 200,
+) -> Response:
+    node = node_of(request)
+    with node.transaction() as session:
+        found = receiving.verification(session, user, request_id)
+        answerable = receiving.answerable(user, found, node.settings.country)
+    context = {
+        "v": found,
+        "answerable": answerable,
+        "results": RESULTS,
+        "result_names": dict(RESULTS),
+        "errors": errors or {},
+        "values": values or {},
+        "banner": banner,
+    }
+    return web.render(request, "origin/verification.html", context, status=status, user=user)
+
+
+@router.post("/verifications/{request_id}/answer")
+def answer(
+    request: Request, user: web.PageUser, form: web.Form, request_id: str = REQUEST_ID
+) -> Response:
+    node = node_of(request)
+    try:
+        body = web.validated(VerificationAnswer, web.nested(form))
+        with node.transaction() as session:
+            receiving.answer_verification(
+                session, user, request_id, body.result, body.note,
+                authority=OriginSettings.of(node.settings).issuing_authority,
+                now=node.clock.now(),
+            )  # fmt: skip
+    except InvalidInput as exc:
+        return _verification(request, user, request_id, errors=web.errors_by_field(exc),
+                             values=form, status=422)  # fmt: skip
+    return web.redirect(f"/verifications/{request_id}?done=answered")
