@@ -157,6 +157,7 @@ def test_the_form_grows_item_by_item_and_keeps_what_was_typed(th: dict[str, Pers
          "999999 is not an HS 2022 subheading"),
         (lambda a: a.pop("exporter"), "exporter", "this field is required"),
         (lambda a: a["exporter"].update(name=""), "exporter-name", "this field is required"),
+        (lambda a: a["items"][0].pop("packages"), "items-0-packages-count", "required"),
         (lambda a: a["items"][0].update(origin_criterion="PC 45%"), "items-0-origin_criterion",
          ""),
     ],
@@ -275,7 +276,7 @@ def test_verification_is_asked_by_customs_and_answered_by_the_issuer(
     th["authority"].post(f"/certificates/{reference}/transmission", {})
     relay("TH", "VN")
     officer, page = vn["officer"], f"/certificates/{reference}"
-    assert "Ask TH to verify the origin" in officer.get(page).text
+    assert "Ask the issuing country to verify the origin" in officer.get(page).text
     # The issuing authority of the importing side does not ask: customs do.
     assert vn["authority"].post(f"{page}/verification", {"reason": "why"}).status_code == 403
     empty = officer.post(f"{page}/verification", {"reason": ""})

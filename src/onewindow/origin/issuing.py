@@ -151,6 +151,13 @@ def _check_hs(items: list[dict[str, Any]]) -> None:
         raise InvalidInput(errors)
 
 
+def application_of(cert: Certificate) -> dict[str, Any]:
+    """The application a Form D issued here was made from: its boxes but the reference and
+    what the authorities add (box 4 by the importing side, box 12 by the issuer)."""
+    added = ("reference", "official_use", "certification")
+    return {k: v for k, v in (cert.document or {}).items() if k not in added}
+
+
 def issued(session: Session, reference: str) -> Certificate:
     cert = session.scalar(
         select(Certificate).where(

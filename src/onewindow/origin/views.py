@@ -10,7 +10,6 @@ field (422), with nothing issued. What a role may do with a certificate is `issu
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,13 +19,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from onewindow import exchange
-from onewindow.kit import auth, web
+from onewindow.kit import access, auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.codes import TRANSPORT_MODES
 from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition
+from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
-from onewindow.origin import issuing, receiving, service
-from onewindow.origin.documents import FORM_D_FIELDS
+from onewindow.origin import application, issuing, receiving, service
 from onewindow.origin.schemas import (
     CertificateCancellation,
     CertificateDetail,
@@ -37,41 +36,34 @@ from onewindow.origin.settings import OriginSettings
 
 router = APIRouter(include_in_schema=False)
 LINKS = [
-    web.Link("Certificates", "/certificates"),
-    web.Link("Issue a Form D", "/certificates/new"),
-    web.Link("Verifications", "/verifications"),
+    web.Link(N_("Certificates"), "/certificates"),
+    web.Link(N_("Issue a Form D"), "/certificates/new"),
+    web.Link(N_("Verifications"), "/verifications"),
 ]
 PAGE_SIZE = 50
 DONE = {
-    "issued": "The Form D is issued.",
-    "replaced": "The Form D is issued; the one it replaces is withdrawn.",
-    "transmitted": "The Form D is sent to the importing country's node.",
-    "cancelled": "The Form D is cancelled; the importing country is told if it had it.",
-    "asked": "Your request is sent to the issuing country.",
-    "answered": "Your answer is sent to the country that asked.",
-}
-# Box 13: the flags of the application, as the Form D's schema lists them.
-FLAGS = next(f for f in FORM_D_FIELDS if f.key == "flags").children
-FLAG_LABELS = {
-    "third_country_invoicing": "Third-country invoicing",
-    "back_to_back": "Back-to-back certificate",
-    "exhibition": "Exhibition",
-    "issued_retroactively": "Issued retroactively",
-    "de_minimis": "De minimis",
-    "accumulation": "Accumulation",
-    "partial_cumulation": "Partial cumulation",
+    "issued": N_("The Form D is issued."),
+    "replaced": N_("The Form D is issued; the one it replaces is withdrawn."),
+    "transmitted": N_("The Form D is sent to the importing country's node."),
+    "cancelled": N_("The Form D is cancelled; the importing country is told if it had it."),
+    "asked": N_("Your request is sent to the issuing country."),
+    "answered": N_("Your answer is sent to the country that asked."),
 }
 MODES = [(code, f"{code} {name.capitalize()}") for code, name in TRANSPORT_MODES.items()]
 RESULTS = [
-    ("confirmed", "Confirmed: the goods originate as certified"),
-    ("partially_confirmed", "Partially confirmed: some items do not"),
-    ("not_confirmed", "Not confirmed"),
+    ("confirmed", N_("Confirmed: the goods originate as certified")),
+    ("partially_confirmed", N_("Partially confirmed: some items do not")),
+    ("not_confirmed", N_("Not confirmed")),
 ]
+# The statuses of certificates and verification requests, as the pages show them.
+WORDS = (
+    N_("issued"), N_("transmitted"), N_("utilised"), N_("rejected"), N_("received"),
+    N_("cancelled"), N_("replaced"), N_("open"), N_("confirmed"), N_("partially confirmed"),
+    N_("not confirmed"),
+)  # fmt: skip
 REFERENCE = Path(max_length=40, pattern=r"^[A-Z0-9/-]+$")
 REQUEST_ID = Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
 DONE_QUERY = Query(None, max_length=20)
-_ITEM = re.compile(r"^items\.(\d+)\.")
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 # ---- the list ----
@@ -98,9 +90,15 @@ def certificates(
         "statuses": service.STATUSES,
         "counts": counts,
         "total": sum(counts.values()),
-        "may_issue": user.role in service.AUTHORITIES,
+        "may_issue": _may(user, "GET", "/certificates/new"),
     }
     return web.render(request, "origin/list.html", values, user=user)
+
+
+def _may(user: auth.Principal, method: str, path: str) -> bool:
+    """Whether the role rules let `user` use a page (to offer a link to it)."""
+    rule = access.api_rule(method, path)
+    return rule is not None and rule.allows(user.role)
 
 
 # ---- issuing and replacing: one form ----
@@ -128,14 +126,10 @@ def replacement(request: Request, user: web.PageUser, reference: str = REFERENCE
     with node.transaction() as session:
         cert = issuing.issued(session, reference)
         allowed = issuing.actions(user, cert)
-        application = {
-            k: v
-            for k, v in (cert.document or {}).items()
-            if k not in ("reference", "certification", "official_use")
-        }
+        applied = issuing.application_of(cert)
     if "replace" not in allowed:
         raise InvalidTransition(f"certificate {reference} is {cert.status}")
-    return _form(request, user, _fields(application), replacing=reference)
+    return _form(request, user, application.as_fields(applied), replacing=reference)
 
 
 @router.post("/certificates/{reference}/replacement")
@@ -143,39 +137,6 @@ def replacement_posted(
     request: Request, user: web.PageUser, form: web.Form, reference: str = REFERENCE
 ) -> Response:
     return _posted(request, user, form, reference)
-
-
-def _items(fields: Mapping[str, str]) -> int:
-    found = [int(m.group(1)) for name in fields if (m := _ITEM.match(name))]
-    return max(found, default=0) + 1
-
-
-def _fields(application: Mapping[str, Any]) -> dict[str, str]:
-    """An application as the form's fields: box 13's flags ticked or not."""
-    fields = web.flat({k: v for k, v in application.items() if k != "flags"})
-    flags = application.get("flags")
-    if isinstance(flags, Mapping):
-        fields |= {f"flags.{k}": "true" for k, v in flags.items() if v is True or v == "true"}
-    return fields
-
-
-def _application(fields: Mapping[str, str]) -> dict[str, Any]:
-    """The form's fields as the application the API takes: every flag of box 13 true or
-    false (a box not ticked is not sent by a browser)."""
-    document = web.nested(fields)
-    ticked = document.get("flags")
-    ticked = ticked if isinstance(ticked, dict) else {}
-    document["flags"] = ticked | {f.key: ticked.get(f.key) == "true" for f in FLAGS}
-    return document
-
-
-def _errors(exc: InvalidInput) -> dict[str, FieldError]:
-    """The errors by form field: the Form D's paths (`items[0].hs_code`) as the form names
-    its fields (`items.0.hs_code`)."""
-    found: dict[str, FieldError] = {}
-    for error in exc.errors:
-        found.setdefault(_INDEX.sub(r".\1", error.path), error)
-    return found
 
 
 def _form(
@@ -190,11 +151,11 @@ def _form(
 ) -> Response:
     values = {
         "fields": fields,
-        "items": items or _items(fields),
+        "items": items or application.item_count(fields),
         "errors": errors or {},
         "replacing": replacing,
         "modes": MODES,
-        "flags": [(f.key, FLAG_LABELS.get(f.key, f.key.replace("_", " "))) for f in FLAGS],
+        "flags": [(f.key, application.FLAG_LABELS.get(f.key, f.key)) for f in application.FLAGS],
         "action": f"/certificates/{replacing}/replacement" if replacing else "/certificates/new",
     }
     return web.render(request, "origin/form.html", values, status=status, user=user)
@@ -206,28 +167,35 @@ def _posted(
     """The form's buttons: add or remove an item, or issue."""
     action = form.pop("action", "issue")
     if action in ("add", "remove"):
-        items = _items(form)
+        items = application.item_count(form)
         if action == "remove" and items > 1:
             form = {k: v for k, v in form.items() if not k.startswith(f"items.{items - 1}.")}
         items = items + 1 if action == "add" else max(items - 1, 1)
         return _form(request, user, form, items=items, replacing=replacing)
     try:
-        reference = _issue(node_of(request), user, _application(form), replacing)
+        reference = _issue(node_of(request), user, application.from_fields(form), replacing)
     except InvalidInput as exc:
-        return _form(request, user, form, errors=_errors(exc), replacing=replacing, status=422)
+        return _form(
+            request,
+            user,
+            form,
+            errors=application.form_errors(exc),
+            replacing=replacing,
+            status=422,
+        )
     done = "replaced" if replacing else "issued"
     return web.redirect(f"/certificates/{reference}?done={done}")
 
 
 def _issue(
-    node: Node, user: auth.Principal, application: dict[str, Any], replacing: str | None
+    node: Node, user: auth.Principal, document: dict[str, Any], replacing: str | None
 ) -> str:
     issuer, now = issuing.Issuer.of(node.settings), node.clock.now()
     with node.transaction() as session:
         if replacing is None:
-            cert = issuing.issue(session, user, application, issuer=issuer, now=now)
+            cert = issuing.issue(session, user, document, issuer=issuer, now=now)
         else:
-            cert = issuing.replace(session, user, replacing, application, issuer=issuer, now=now)
+            cert = issuing.replace(session, user, replacing, document, issuer=issuer, now=now)
         return cert.reference
 
 
@@ -237,20 +205,20 @@ async def upload(request: Request, user: web.PageUser, form: web.Form) -> Respon
     shown in the form."""
     content = web.uploaded(request, "file")
     try:
-        application = json.loads(content) if content else None
+        document = json.loads(content) if content else None
     except ValueError as exc:
         error = FieldError("file", "not_json", f"the file is not JSON: {exc}")
         return _form(request, user, {}, errors={"file": error}, status=400)
-    if not isinstance(application, dict):
+    if not isinstance(document, dict):
         message = "choose a JSON file holding one application, as the API takes it"
         return _form(request, user, {}, errors={"file": FieldError("file", "required", message)},
                      status=400)  # fmt: skip
     try:
-        reference = await run_in_threadpool(_issue, node_of(request), user, application, None)
+        reference = await run_in_threadpool(_issue, node_of(request), user, document, None)
     except InvalidInput as exc:
         summary = FieldError("file", "invalid_input", f"the file has {len(exc.errors)} errors")
-        return _form(request, user, _fields(application), errors={"file": summary} | _errors(exc),
-                     status=422)  # fmt: skip
+        errors = {"file": summary} | application.form_errors(exc)
+        return _form(request, user, application.as_fields(document), errors=errors, status=422)
     return web.redirect(f"/certificates/{reference}?done=issued")
 
 
@@ -304,7 +272,7 @@ def _page(
         "values": values or {},
         "banner": banner,
         "official": official,
-        "flags": FLAG_LABELS,
+        "flags": application.FLAG_LABELS,
         "modes": dict(MODES),
     }
     return web.render(request, "origin/certificate.html", found, status=status, user=user)
@@ -379,7 +347,7 @@ def verifications(request: Request, user: web.PageUser) -> Response:
     node = node_of(request)
     with node.transaction() as session:
         received, sent = receiving.verifications(session, user, country=node.settings.country)
-    values = {"received": received, "sent": sent, "results": dict(RESULTS)}
+    values = {"received": received, "sent": sent}
     return web.render(request, "origin/verifications.html", values, user=user)
 
 
