@@ -20,6 +20,7 @@ from onewindow.exchange import documents, envelope, issuers, service
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.inbox import Outcome
 from onewindow.exchange.models import DocumentIssuer
+from onewindow.kit.auth import SYSTEM
 from onewindow.kit.config import PartnerConfig
 from onewindow.kit.node import Node
 from onewindow.ledger import LedgerEntry
@@ -221,7 +222,7 @@ def test_only_the_issuer_asked_answers_a_verification_request(vn: VN) -> None:
     assert vn.receive([(vn.th, "FORM_D", own, "TH-2026-000777")])[0].status == "processed"
     with vn.node.transaction() as s:
         request = receiving.request_verification(
-            s, REFERENCE, "origin doubtful", country="VN", authority="VN Customs", now=NOW
+            s, SYSTEM, REFERENCE, "origin doubtful", country="VN", authority="VN Customs", now=NOW
         )
         request_id = request.request_id
     about_sg = _answer(request_id, REFERENCE, "TH")

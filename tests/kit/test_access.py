@@ -232,6 +232,8 @@ ARGS: dict[str, list[str]] = {
     "origin replace": ["X1", FORM_D],
     "origin cancel": ["X1", "--reason", "a reason"],
     "origin transmit": ["X1"],
+    "origin verify-request": ["X1", "--reason", "a reason"],
+    "origin verify-answer": ["X1", "confirmed", "--note", "a note"],
     "ledger acknowledge": ["TH", "--note", "looked into"],
 }
 

@@ -140,14 +140,16 @@ def test_replacement_and_verification_request(nodes: dict[str, Node], relay: Rel
     reference = sent_to_vn(th, relay)
     with vn.transaction() as s:
         request = receiving.request_verification(
-            s, reference, "RVC looks high", country="VN", authority="VN customs", now=vn.clock.now()
-        )
+            s, SYSTEM, reference, "RVC looks high", country="VN", authority="VN customs",
+            now=vn.clock.now(),
+        )  # fmt: skip
         request_id = request.request_id
     assert relay("VN", "TH") == ["FORM_D_VERIFICATION_REQUEST"]
     with th.transaction() as s:
         receiving.answer_verification(
-            s, request_id, "confirmed", "cost sheets checked", authority="MOC", now=th.clock.now()
-        )
+            s, AUTHORITY, request_id, "confirmed", "cost sheets checked", authority="MOC",
+            now=th.clock.now(),
+        )  # fmt: skip
     relay("TH", "VN")
     with vn.transaction() as s:
         found = receiving.VerificationRequest

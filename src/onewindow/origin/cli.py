@@ -289,19 +289,21 @@ def list_(
 
 @app.command("verify-request")
 def verify_request(
-    reference: str, reason: str = typer.Option(...), json_output: bool = JSON
+    reference: str,
+    reason: str = typer.Option(...),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
 ) -> None:
     """Ask the issuing country to verify the origin of a certificate received here."""
     with handled(json_output):
         node = Node.open()
-        s = node.settings
         with node.transaction() as session:
             request = receiving.request_verification(
                 session,
+                acting(session, as_user),
                 reference,
                 reason,
-                country=s.country,
-                authority=f"Customs {s.country}",
+                country=node.settings.country,
                 now=node.clock.now(),
             )
             data = {
@@ -319,19 +321,20 @@ def verify_answer(
     request_id: str,
     result: str = typer.Argument(..., help="confirmed, partially_confirmed or not_confirmed"),
     note: str = typer.Option(...),
+    as_user: str | None = AS,
     json_output: bool = JSON,
 ) -> None:
     """Answer a verification request about a certificate issued here."""
     with handled(json_output):
         node = Node.open()
-        s = node.settings
         with node.transaction() as session:
             request = receiving.answer_verification(
                 session,
+                acting(session, as_user),
                 request_id,
                 result,
                 note,
-                authority=OriginSettings.of(s).issuing_authority,
+                authority=OriginSettings.of(node.settings).issuing_authority,
                 now=node.clock.now(),
             )
             data = {"request_id": request_id, "status": request.status}

@@ -19,16 +19,23 @@ from onewindow.exchange import documents, send
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.config import Settings
 from onewindow.kit.db import jsonable
-from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound
+from onewindow.kit.errors import (
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    invalid,
+)
 from onewindow.logged import log_document, send_logged
 from onewindow.origin import criteria
 from onewindow.origin.models import Certificate, CertificateSequence
-from onewindow.origin.service import form_d_items
+from onewindow.origin.service import AUTHORITIES, CUSTOMS, WITHDRAWN, exporter_id, form_d_items
 from onewindow.origin.settings import OriginSettings
+from onewindow.tariff.nomenclature import is_subheading
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
-AUTHORITIES = (Role.ISSUING_AUTHORITY, Role.ADMINISTRATOR)
 
 
 def _next_reference(session: Session, country: str, year: int) -> str:
@@ -80,6 +87,7 @@ def issue(
         "place": issuer.place,
     }
     data = documents.from_xml("FORM_D", documents.to_xml("FORM_D", data))  # checks the schema
+    _check_hs(data["items"])
     criteria.check_form_d(data)  # criteria, FOB values, cumulation, retroactive issue
     if data["exporter"]["country"] != country:
         raise InvalidInput(
@@ -126,6 +134,30 @@ def issue(
     return cert
 
 
+def _check_hs(items: list[dict[str, Any]]) -> None:
+    """Box 7 names goods by their HS code, whose first six digits every member state reads
+    alike: they must be an HS 2022 subheading (the national digits after them are the
+    exporting country's own)."""
+    errors = [
+        FieldError(
+            f"items[{n}].hs_code",
+            "unknown_hs",
+            f"{item['hs_code'][:6]} is not an HS 2022 subheading",
+        )
+        for n, item in enumerate(items)
+        if not is_subheading(item["hs_code"][:6])
+    ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def application_of(cert: Certificate) -> dict[str, Any]:
+    """The application a Form D issued here was made from: its boxes but the reference and
+    what the authorities add (box 4 by the importing side, box 12 by the issuer)."""
+    added = ("reference", "official_use", "certification")
+    return {k: v for k, v in (cert.document or {}).items() if k not in added}
+
+
 def issued(session: Session, reference: str) -> Certificate:
     cert = session.scalar(
         select(Certificate).where(
@@ -140,8 +172,7 @@ def issued(session: Session, reference: str) -> Certificate:
 def transmit(session: Session, actor: Principal, reference: str, *, now: datetime) -> Certificate:
     """The exporter authorises transmission: the Form D goes to the importing country's node."""
     cert = issued(session, reference)
-    exporter_id = (cert.document or {}).get("exporter", {}).get("id")
-    if actor.role is Role.TRADER and actor.party_id != exporter_id:
+    if actor.role is Role.TRADER and actor.party_id != exporter_id(cert):
         raise Forbidden("only the exporter named in box 1 may authorise transmission")
     if actor.role not in (Role.TRADER, *AUTHORITIES):
         raise Forbidden("transmission is authorised by the exporter or the issuing authority")
@@ -174,8 +205,10 @@ def cancel(
     session: Session, actor: Principal, reference: str, reason: str, *, now: datetime
 ) -> Certificate:
     actor.require(*AUTHORITIES)
+    if not reason.strip():
+        raise invalid("reason", "required", "say why the certificate is cancelled")
     cert = issued(session, reference)
-    if cert.status in ("cancelled", "replaced"):
+    if cert.status in WITHDRAWN:
         raise InvalidTransition(f"certificate {reference} is already {cert.status}")
     cert.status_reason = reason
     _withdraw(session, cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
@@ -191,8 +224,9 @@ def replace(
     issuer: Issuer,
     now: datetime,
 ) -> Certificate:
+    actor.require(*AUTHORITIES)
     old = issued(session, reference)
-    if old.status in ("cancelled", "replaced"):
+    if old.status in WITHDRAWN:
         raise InvalidTransition(f"certificate {reference} is already {old.status}")
     new = issue(session, actor, application, issuer=issuer, now=now)
     old.replaced_by = new.reference
@@ -231,6 +265,22 @@ def _revoke(session: Session, cert: Certificate, now: datetime) -> None:
         payload=cert.document or {},
         now=now,
     )
+
+
+def actions(actor: Principal, cert: Certificate) -> frozenset[str]:
+    """What `actor` may do with `cert` now, as the use cases above (and
+    `receiving.request_verification`) allow it: the pages offer these, and each use case
+    checks again."""
+    allowed: set[str] = set()
+    if cert.source == "issued":
+        exporter = actor.role is Role.TRADER and actor.party_id == exporter_id(cert)
+        if cert.status == "issued" and (actor.role in AUTHORITIES or exporter):
+            allowed.add("transmit")
+        if cert.status not in WITHDRAWN and actor.role in AUTHORITIES:
+            allowed |= {"cancel", "replace"}
+    elif cert.source == "exchange" and actor.role in CUSTOMS:
+        allowed.add("verify")
+    return frozenset(allowed)
 
 
 def certificates(

@@ -16,12 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.exchange import Incoming, register_batch_scope, register_handler
+from onewindow.kit.auth import Principal
 from onewindow.kit.db import jsonable
-from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
 from onewindow.ledger import gathered
 from onewindow.logged import logged, send_logged
 from onewindow.origin.models import Certificate, VerificationRequest
-from onewindow.origin.service import form_d_items, get_certificate
+from onewindow.origin.service import (
+    AUTHORITIES,
+    CUSTOMS,
+    OFFICIALS,
+    form_d_items,
+    get_certificate,
+)
 
 log = logging.getLogger("onewindow.origin")
 VALIDITY = timedelta(days=365)
@@ -170,8 +177,20 @@ def report_claims(session: Session, outcomes: list[ClaimOutcome], *, now: dateti
 
 
 def request_verification(
-    session: Session, reference: str, reason: str, *, country: str, authority: str, now: datetime
+    session: Session,
+    actor: Principal,
+    reference: str,
+    reason: str,
+    *,
+    country: str,
+    authority: str | None = None,
+    now: datetime,
 ) -> VerificationRequest:
+    """Customs of this (importing) country ask the issuing country to verify the origin of a
+    certificate received from it; `authority` defaults to "Customs <country>"."""
+    actor.require(*CUSTOMS)
+    if not reason.strip():
+        raise invalid("reason", "required", "say what makes the origin doubtful")
     cert = get_certificate(session, reference)
     if cert is None or cert.source != "exchange":
         raise NotFound(f"certificate {reference} was not received through the exchange")
@@ -180,7 +199,7 @@ def request_verification(
         reference=reference,
         requesting_country=country,
         issuer_country=cert.exporting_country,
-        reason=reason,
+        reason=reason[:500],
         status="open",
         requested_at=now,
     )
@@ -196,7 +215,7 @@ def request_verification(
             "request_id": request.request_id,
             "reference": reference,
             "country": country,
-            "authority": authority,
+            "authority": authority or f"Customs {country}",
             "issued_at": now,
             "reasons": [{"code": "verification", "text": reason[:300]}],
         },
@@ -231,18 +250,34 @@ def on_verification_request(session: Session, message: Incoming) -> None:
 
 
 def answer_verification(
-    session: Session, request_id: str, result: str, note: str, *, authority: str, now: datetime
+    session: Session,
+    actor: Principal,
+    request_id: str,
+    result: str,
+    note: str,
+    *,
+    authority: str,
+    now: datetime,
 ) -> VerificationRequest:
+    """The issuing authority answers a request received about a certificate issued here."""
+    actor.require(*AUTHORITIES)
+    errors = []
     if result not in RESULTS:
-        raise InvalidInput([FieldError("result", "unknown", f"answer one of {', '.join(RESULTS)}")])
+        errors.append(FieldError("result", "unknown", f"answer one of {', '.join(RESULTS)}"))
+    if not note.strip():
+        errors.append(FieldError("note", "required", "say what was checked and found"))
+    if errors:
+        raise InvalidInput(errors)
     request = session.scalar(
         select(VerificationRequest).where(VerificationRequest.request_id == request_id)
     )
-    if request is None:
-        raise NotFound(f"no verification request {request_id}")
+    cert = get_certificate(session, request.reference) if request is not None else None
+    if request is None or cert is None or cert.source != "issued":
+        # A request this node sent is answered by the issuer it went to, not here.
+        raise NotFound(f"no verification request {request_id} about a certificate issued here")
     if request.status != "open":
         raise InvalidTransition(f"request {request_id} was already answered ({request.status})")
-    request.status, request.answer, request.answered_at = result, note, now
+    request.status, request.answer, request.answered_at = result, note[:500], now
     send_logged(
         session,
         sender=request.issuer_country,
@@ -278,6 +313,48 @@ def on_verification_response(session: Session, message: Incoming) -> None:
         )
     request.status, request.answered_at = data["result"], message.received_at
     request.answer = "; ".join(r.get("text") or r["code"] for r in data.get("reasons", []))
+
+
+def verifications(
+    session: Session,
+    actor: Principal,
+    *,
+    country: str,
+    reference: str | None = None,
+    limit: int = 100,
+) -> tuple[list[VerificationRequest], list[VerificationRequest]]:
+    """The verification requests at this node (of `country`), newest first: those received
+    about certificates issued here, and those sent to issuers (with their answers); of one
+    certificate if `reference` is given; at most `limit` of each."""
+    actor.require(*OFFICIALS)
+
+    def where(*conditions: Any) -> list[VerificationRequest]:
+        stmt = select(VerificationRequest).where(*conditions)
+        if reference is not None:
+            stmt = stmt.where(VerificationRequest.reference == reference)
+        return list(session.scalars(stmt.order_by(VerificationRequest.id.desc()).limit(limit)))
+
+    return (
+        where(VerificationRequest.issuer_country == country),
+        where(VerificationRequest.requesting_country == country),
+    )
+
+
+def answerable(actor: Principal, request: VerificationRequest, country: str) -> bool:
+    """Whether `actor` may answer `request` now, at the node of `country`."""
+    return (
+        actor.role in AUTHORITIES and request.status == "open" and request.issuer_country == country
+    )
+
+
+def verification(session: Session, actor: Principal, request_id: str) -> VerificationRequest:
+    actor.require(*OFFICIALS)
+    found = session.scalar(
+        select(VerificationRequest).where(VerificationRequest.request_id == request_id)
+    )
+    if found is None:
+        raise NotFound(f"no verification request {request_id}")
+    return found
 
 
 def register() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
@@ -14,6 +14,7 @@ from onewindow.kit.fields import (
     FreeText,
     HsCode,
     PartyId,
+    Printable,
     Text20,
     Text200,
     Text500,
@@ -68,6 +69,24 @@ class FormDApplication(RootModel[dict[str, Any]]):
 
 class CertificateCancellation(BaseModel):
     reason: Annotated[FreeText, StringConstraints(max_length=300)]
+
+
+Note = Annotated[Printable, StringConstraints(max_length=300)]
+
+
+class VerificationAsked(BaseModel):
+    """Customs ask the issuing country to verify a certificate's origin: why."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Note
+
+
+class VerificationAnswer(BaseModel):
+    """The issuing authority's answer to a verification request."""
+
+    model_config = ConfigDict(extra="forbid")
+    result: Literal["confirmed", "partially_confirmed", "not_confirmed"]
+    note: Note
 
 
 class CertificateItemRead(BaseModel):

@@ -1,5 +1,5 @@
-"""Origin use cases: record certificates, say who may read them, decide preference claims
-against them and count what the granted claims use."""
+"""Origin use cases: record certificates, say who may read and list them, decide preference
+claims against them and count what the granted claims use."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from onewindow.kit.auth import Principal, Role
@@ -20,6 +20,13 @@ from onewindow.origin.schemas import CertificateCreate
 
 VALIDITY = timedelta(days=365)  # ATIGA: 12 months from issue
 USABLE = frozenset({"received", "utilised"})
+WITHDRAWN = frozenset({"cancelled", "replaced"})
+# Every status a certificate may have: issued here (then transmitted, utilised or rejected by
+# the importing side), received from a partner or recorded by hand, or withdrawn.
+STATUSES = ("issued", "transmitted", "utilised", "rejected", "received", "cancelled", "replaced")
+AUTHORITIES = (Role.ISSUING_AUTHORITY, Role.ADMINISTRATOR)  # issue, cancel, replace, answer
+CUSTOMS = (Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR)  # ask for verification
+OFFICIALS = (Role.ISSUING_AUTHORITY, *CUSTOMS)  # see verification requests and messages
 CHUNK = 900  # ids per IN list: older SQLite allows 999 parameters a statement
 
 
@@ -68,8 +75,66 @@ def read_certificate(session: Session, actor: Principal, reference: str) -> Cert
 def parties(cert: Certificate) -> tuple[str, ...]:
     """The parties a certificate names: its importer and, when its Form D is on record, its
     exporter."""
-    exporter = (cert.document or {}).get("exporter", {}).get("id")
+    exporter = exporter_id(cert)
     return (cert.importer_id, exporter) if exporter else (cert.importer_id,)
+
+
+def exporter_id(cert: Certificate) -> str | None:
+    """Box 1's exporter id, when the Form D is on record."""
+    exporter = (cert.document or {}).get("exporter")
+    return exporter.get("id") if isinstance(exporter, dict) else None
+
+
+def official(actor: Principal) -> bool:
+    """Whether `actor` sees what only officials see of a certificate: the messages that
+    carried it, and the verification of its origin."""
+    return actor.role in OFFICIALS
+
+
+def _visible(actor: Principal) -> ColumnElement[bool] | None:
+    """Which certificates `actor` finds in lists: a trader those naming its party (as
+    `read_certificate` lets it read), the issuing authority those issued here, customs all."""
+    if actor.role is Role.TRADER:
+        exporter = Certificate.document[("exporter", "id")].as_string()
+        return or_(Certificate.importer_id == actor.party_id, exporter == actor.party_id)
+    if actor.role is Role.ISSUING_AUTHORITY:
+        return Certificate.source == "issued"
+    return None
+
+
+def search(
+    session: Session,
+    actor: Principal,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Certificate]:
+    """The certificates `actor` may list, newest first, of one status or all."""
+    if status is not None and status not in STATUSES:
+        message = f"no status {status!r}: one of {', '.join(STATUSES)}"
+        raise InvalidInput([FieldError("status", "unknown_status", message)])
+    stmt = select(Certificate).order_by(Certificate.id.desc()).limit(limit).offset(offset)
+    if (where := _visible(actor)) is not None:
+        stmt = stmt.where(where)
+    if status is not None:
+        stmt = stmt.where(Certificate.status == status)
+    return list(session.scalars(stmt))
+
+
+def counts(session: Session, actor: Principal) -> dict[str, int]:
+    """How many certificates `actor` may list, by status."""
+    stmt = select(Certificate.status, func.count()).group_by(Certificate.status)
+    if (where := _visible(actor)) is not None:
+        stmt = stmt.where(where)
+    return {status: int(n) for status, n in session.execute(stmt).all()}
+
+
+def replacing(session: Session, reference: str) -> str | None:
+    """The certificate that `reference` replaced, if it was issued as a replacement."""
+    return session.scalar(
+        select(Certificate.reference).where(Certificate.replaced_by == reference).limit(1)
+    )
 
 
 def form_d_items(
