@@ -72,6 +72,8 @@ messages: $(STAMP) ## Add the portals' new texts to each package's locale/vi.po 
 bench: $(STAMP) ## Run the benchmarks (each prints JSON)
 	$(BIN)/python bench/declarations.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/lighthouse.py
 
 clean: ## Remove the virtual environment and local data
-	rm -rf $(VENV) var node_modules
+	rm -rf $(VENV) var node_modules bench/node_modules
