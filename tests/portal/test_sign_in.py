@@ -51,6 +51,11 @@ def test_a_page_sends_a_stranger_to_sign_in_and_back(client: TestClient) -> None
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     home = client.get("/")
     assert home.status_code == 200 and "Signed in as <strong>saigon</strong>" in home.text
+    policy = home.headers["content-security-policy"]  # nothing inline, nothing from elsewhere
+    assert "default-src 'self'" in policy and "unsafe-inline" not in policy
+    assert (
+        "frame-ancestors 'none'" in policy and home.headers["x-content-type-options"] == "nosniff"
+    )
 
 
 def test_a_wrong_password_or_unknown_user_says_the_same_and_sets_no_session(
