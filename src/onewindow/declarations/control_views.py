@@ -28,17 +28,26 @@ from onewindow.declarations.schemas import (
 )
 from onewindow.declarations.views import NUMBER, act
 from onewindow.declarations.views import page as declaration_page
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.api_deps import node_of
+from onewindow.kit.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-CONTROL_LINKS = [web.Link("Queue", "/queue")]
+CONTROL_LINKS = [web.Link(N_("Queue"), "/queue")]
 QUEUE_SIZE = 50
 REQUEST_ID = Path(ge=1, le=2**31 - 1)
 # Correction rows: `inspection.corrections.<row>.<item|field|value>`.
 _CORRECTION = re.compile(r"^inspection\.corrections\.(\d+)\.(.+)$")
 MORE_ROWS = 3  # rows the "more rows" button adds, without JavaScript
 MAX_ROWS = 99
+# The time waited, as officers say it ("2 d 1 h 5 min"), in the page's language.
+DAYS, HOURS, MINUTES = N_("%(n)s d"), N_("%(n)s h"), N_("%(n)s min")
+# Words the control sections show from data: results, corrected fields, ledger entries.
+SHOWN = (
+    N_("accept"), N_("inspect"), N_("compliant"), N_("irregularity"), N_("hs code"),
+    N_("origin"), N_("quantity"), N_("customs value"), N_("net mass kg"), N_("status change"),
+    N_("issued"), N_("revoked"),
+)  # fmt: skip
 
 
 # ---- the queue ----
@@ -64,7 +73,8 @@ def queue(
             offset=(page - 1) * QUEUE_SIZE,
         )
     values = {
-        "entries": [(e, waited(e.waiting_seconds)) for e in found[:QUEUE_SIZE]],
+        "entries": [(e, e.waiting_seconds) for e in found[:QUEUE_SIZE]],
+        "waited": waited,  # called as the page is drawn, in its language
         "offices": offices,
         "office": office,
         "page": page,
@@ -79,11 +89,11 @@ def waited(seconds: float) -> str:
     minutes = int(seconds // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d"] if days else []
+    parts = [(DAYS, days)] if days else []
     if days or hours:
-        parts.append(f"{hours} h")
-    parts.append(f"{minutes} min")
-    return " ".join(parts)
+        parts.append((HOURS, hours))
+    parts.append((MINUTES, minutes))
+    return " ".join(i18n.gettext(unit) % {"n": n} for unit, n in parts)
 
 
 # ---- the actions on a declaration ----

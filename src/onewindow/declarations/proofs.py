@@ -20,10 +20,11 @@ from onewindow.declarations.access import get
 from onewindow.declarations.models import Declaration
 from onewindow.kit.auth import Principal
 from onewindow.kit.errors import NotFound, OneWindowError
+from onewindow.kit.i18n import N_
 
 FORM_D = "FORM_D"
 ACDD = "ACDD"
-LABELS = {FORM_D: "Form D", ACDD: "ACDD"}
+LABELS = {FORM_D: N_("Form D"), ACDD: "ACDD"}
 
 
 @dataclass(frozen=True)

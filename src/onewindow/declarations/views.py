@@ -61,9 +61,9 @@ DONE = {
     "decided": N_("The amendment request is decided."),
 }
 TRANSPORT_MODES = [
-    ("1", "1 Sea"), ("2", "2 Rail"), ("3", "3 Road"), ("4", "4 Air"), ("5", "5 Post"),
-    ("7", "7 Fixed installation"), ("8", "8 Inland waterway"), ("9", "9 Own propulsion"),
-    ("0", "0 Not known"),
+    ("1", N_("1 Sea")), ("2", N_("2 Rail")), ("3", N_("3 Road")), ("4", N_("4 Air")),
+    ("5", N_("5 Post")), ("7", N_("7 Fixed installation")), ("8", N_("8 Inland waterway")),
+    ("9", N_("9 Own propulsion")), ("0", N_("0 Not known")),
 ]  # fmt: skip
 # Words the pages show from data (statuses, lanes, taxes), marked for `make messages`.
 SHOWN = (
@@ -71,6 +71,15 @@ SHOWN = (
     N_("paid"), N_("released"), N_("cancelled"), N_("green"), N_("yellow"), N_("red"),
     N_("blue"), N_("IMPORT DUTY"), N_("VAT"), N_("pending"), N_("accepted"), N_("refused"),
     N_("not received"),
+)  # fmt: skip
+# What the history shows of each audited action (its name without "declaration.").
+HISTORY = (
+    N_("registered"), N_("channel green"), N_("channel yellow"), N_("channel red"),
+    N_("channel blue"), N_("amended"), N_("amendment requested"), N_("amendment accepted"),
+    N_("amendment refused"), N_("document check opened"), N_("inspection opened"),
+    N_("document check accept"), N_("document check inspect"), N_("inspection compliant"),
+    N_("inspection irregularity"), N_("paid"), N_("released"), N_("cancelled"),
+    N_("acdd cancelled"),
 )  # fmt: skip
 NUMBER = Path(max_length=20, pattern=r"^[A-Z0-9-]+$")
 _ITEM = re.compile(r"^items\.(\d+)\.")

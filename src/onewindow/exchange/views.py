@@ -19,14 +19,22 @@ from onewindow.exchange.schemas import MessageFilter, MessageRead, StatsRead
 from onewindow.kit import access, auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Messages", "/exchange/messages")]
+LINKS = [web.Link(N_("Messages"), "/exchange/messages")]
 PAGE_SIZE = 50
 STATUSES = tuple(dict.fromkeys(OUT_STATUSES + IN_STATUSES))
 FILTERS = ("partner", "status", "direction")
 MESSAGE_ID = Path(min_length=1, max_length=36)
-DONE = {"retried": "The message is queued again: it is sealed anew and sent with the next round."}
+DONE = {
+    "retried": N_("The message is queued again: it is sealed anew and sent with the next round.")
+}
+# Words the page shows from data (statuses, filters), marked for `make messages`.
+SHOWN = (
+    N_("queued"), N_("sent"), N_("delivered"), N_("processed"), N_("rejected"), N_("failed"),
+    N_("received"), N_("superseded"), N_("partner"), N_("status"), N_("direction"),
+)  # fmt: skip
 
 
 @router.get("/exchange/messages")

@@ -16,13 +16,19 @@ from fastapi.responses import Response
 from onewindow.kit import access, auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.i18n import N_
 from onewindow.ledger import alarms, selfcheck, service, witness
 from onewindow.ledger.schemas import AlarmRead, LedgerHealth, PartnerAcknowledgement
 from onewindow.ledger.tasks import damage_recorded
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Ledger", "/ledger")]
-DONE = {"acknowledged": "The partner's open alarms are acknowledged, with your note."}
+LINKS = [web.Link(N_("Ledger"), "/ledger")]
+DONE = {"acknowledged": N_("The partner's open alarms are acknowledged, with your note.")}
+# Words the page shows from data (the self-check's status and scope), marked for `make messages`.
+SHOWN = (
+    N_("ok"), N_("failed"), N_("unchecked"), N_("unknown"), N_("full"), N_("tail"),
+    N_("serving"), N_("signing"),
+)  # fmt: skip
 
 
 @router.get("/ledger")

@@ -50,6 +50,11 @@ DONE = {
     "answered": N_("Your answer is sent to the country that asked."),
 }
 MODES = [(code, f"{code} {name.capitalize()}") for code, name in TRANSPORT_MODES.items()]
+# The modes as MODES writes them, marked for `make messages` (translated where shown).
+MODE_NAMES = (
+    N_("0 Not known"), N_("1 Maritime"), N_("2 Rail"), N_("3 Road"), N_("4 Air"), N_("5 Mail"),
+    N_("7 Fixed installation"), N_("8 Inland waterway"), N_("9 Own propulsion"),
+)  # fmt: skip
 RESULTS = [
     ("confirmed", N_("Confirmed: the goods originate as certified")),
     ("partially_confirmed", N_("Partially confirmed: some items do not")),

@@ -18,17 +18,30 @@ from fastapi.responses import Response
 from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.i18n import N_
 from onewindow.portal import service
 from onewindow.portal.schemas import UserCreate
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Users", "/users")]
+LINKS = [web.Link(N_("Users"), "/users")]
 USERNAME = Path(min_length=1, max_length=60)
-ROLES = [(role.value, role.value.replace("_", " ").capitalize()) for role in auth.Role]
+# The roles as the form offers them, marked for `make messages` (translated where shown).
+ROLE_LABELS = {
+    auth.Role.TRADER: N_("Trader"),
+    auth.Role.OFFICER: N_("Officer"),
+    auth.Role.SUPERVISOR: N_("Supervisor"),
+    auth.Role.ADMINISTRATOR: N_("Administrator"),
+    auth.Role.ISSUING_AUTHORITY: N_("Issuing authority"),
+    auth.Role.ANALYST: N_("Analyst"),
+}
+ROLES = [
+    (role.value, ROLE_LABELS.get(role, role.value.replace("_", " ").capitalize()))
+    for role in auth.Role
+]
 DONE = {
-    "disabled": "The user is disabled: their sessions and API tokens stop working now.",
-    "enabled": "The user is enabled again.",
-    "password": "The password is set: the user signs in with it at /sign-in.",
+    "disabled": N_("The user is disabled: their sessions and API tokens stop working now."),
+    "enabled": N_("The user is enabled again."),
+    "password": N_("The password is set: the user signs in with it at /sign-in."),
 }
 
 

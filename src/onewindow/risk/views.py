@@ -17,21 +17,29 @@ from fastapi.responses import Response
 from onewindow.kit import access, auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.i18n import N_
 from onewindow.risk import registry, service
 from onewindow.risk.lanes import lanes
 from onewindow.risk.models import RegisteredModel
 from onewindow.risk.schemas import ProfileCreate
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link("Risk models", "/risk/models"), web.Link("Risk profiles", "/risk/profiles")]
+LINKS = [
+    web.Link(N_("Risk models"), "/risk/models"),
+    web.Link(N_("Risk profiles"), "/risk/profiles"),
+]
 VERSION = Path(min_length=1, max_length=60)
 TOPS = ("1", "2", "5", "10")  # the top-n % that training validates (risk/evaluate.py)
 DONE = {
-    "activated": "The model is active: it scores the declarations lodged from now on.",
-    "rolled_back": "Rolled back: the model active before is active again.",
-    "created": "The profile is in force: it applies to the declarations lodged from now on.",
-    "expired": "The profile is expired: it no longer picks lanes.",
+    "activated": N_("The model is active: it scores the declarations lodged from now on."),
+    "rolled_back": N_("Rolled back: the model active before is active again."),
+    "created": N_("The profile is in force: it applies to the declarations lodged from now on."),
+    "expired": N_("The profile is expired: it no longer picks lanes."),
 }
+# The lanes a profile may pick, as the pages show them (service.LANES).
+LANE_NAMES = {"yellow": N_("Yellow"), "red": N_("Red"), "blue": N_("Blue")}
+# Words the pages show from data, marked for `make messages`.
+SHOWN = (N_("yellow"), N_("red"), N_("blue"))
 
 
 def _may(user: auth.Principal, method: str, path: str) -> bool:
@@ -128,7 +136,7 @@ def _profiles(
         found = service.list_profiles(session)
     context = {
         "profiles": found,
-        "lanes": [(lane, lane.capitalize()) for lane in service.LANES],
+        "lanes": [(lane, LANE_NAMES.get(lane, lane.capitalize())) for lane in service.LANES],
         "may_change": _may(user, "POST", "/risk/profiles"),
         "values": values or {},
         "errors": errors or {},
