@@ -1,9 +1,13 @@
 """The portals in a real browser: one node process and one Chromium for the whole session.
 
 The node (`onewindow serve`, plain HTTP on loopback, SQLite in a temporary folder) is seeded
-first through the Python API: migrations, the sample tariff, rates and customs offices, and a
-user of every role with a portal password (`USERS`, `PASSWORD`). Chromium is Debian's
-(/usr/bin/chromium), driven by Playwright's sync API; each test gets a fresh context and page,
+first through the Python API: migrations, the sample tariff, rates and customs offices, a user
+of every role with a portal password (`USERS`, `PASSWORD`), the sample Form D, two rule
+profiles (motor cars to red, T-shirts to yellow), two risk models registered (none active) and
+three declarations lodged (`Seeded`, the `seeded` fixture). No lane is picked at random, and a
+model sends nothing to a lane before it has scored 50 declarations: lanes come from the
+profiles only. Chromium is Debian's (/usr/bin/chromium), driven by Playwright's sync API; each
+test gets a fresh context and page (`page`; `new_page()` for another person at the same time),
 so no cookie passes from one test to the next. Helpers, as fixtures: `sign_in(page, username)`
 fills the real sign-in form; `axe(page)` fails on any serious or critical accessibility
 violation (axe-core from node_modules/); `screenshot(page, name)` saves a full-page PNG (in
@@ -16,23 +20,44 @@ installs both.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Response, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Response,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 from tests.integration.conftest import BIN, NodeProcess, free_port
+from tests.risk.conftest import make_frame
 
+from onewindow.declarations import service as declarations
+from onewindow.declarations.context import context
 from onewindow.kit import auth
-from onewindow.kit.auth import Role
+from onewindow.kit.auth import Principal, Role
 from onewindow.kit.config import settings_class
 from onewindow.kit.node import Node
+from onewindow.origin import CertificateCreate, record_certificate
 from onewindow.portal import set_password
 from onewindow.reference import import_list
+from onewindow.risk import registry
+from onewindow.risk.artifact import save
+from onewindow.risk.learning import Settings, train
+from onewindow.risk.service import add_profile
 from onewindow.tariff import import_rates, import_schedule
 
 HERE = Path(__file__).parent
@@ -61,13 +86,37 @@ USERS: dict[str, tuple[Role, str | None]] = {
     "moc1": (Role.ISSUING_AUTHORITY, None),
     "analyst1": (Role.ANALYST, None),
 }
+TRADER = Principal("saigon", Role.TRADER, "0101234567")
+SAMPLE: dict[str, Any] = json.loads((DATA / "sample_declaration.json").read_text())
+CERTIFICATE: dict[str, Any] = json.loads((DATA / "sample_certificate.json").read_text())
+PROFILES = [
+    {"name": "Motor cars", "lane": "red", "hs_prefix": "8703",
+     "reason": "Motor cars: undervaluation seen at every port"},
+    {"name": "Cotton T-shirts", "lane": "yellow", "hs_prefix": "6109",
+     "reason": "T-shirts: check the origin documents"},
+]  # fmt: skip
 SERIOUS = ("serious", "critical")
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}  # screenshots are full pages, 1280 wide
 WAIT_MS = 60_000  # how long a page or an expect() may take on a loaded machine: no failure
 expect.set_options(timeout=WAIT_MS)
 
 SignIn = Callable[..., None]
 Axe = Callable[[Page], None]
 Screenshot = Callable[[Page, str], Path]
+NewPage = Callable[[], Page]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What the node holds before the first test: the day the declarations were lodged (UTC),
+    their numbers by lane (lodged by saigon: green at VNHPH, red at VNDAD, yellow at VNSGN),
+    and the risk models' versions, older first."""
+
+    day: date
+    green: str
+    red: str
+    yellow: str
+    models: tuple[str, str]
 
 
 @pytest.hookimpl(tryfirst=True)  # before the groups are read (tests/conftest.py, xdist)
@@ -87,13 +136,40 @@ def _missing(path: Path, what: str) -> None:
         )
 
 
-def _seed(database_url: str, folder: Path) -> None:
+def _declaration(office: str, *items: dict[str, Any]) -> dict[str, Any]:
+    """The sample declaration, lodged at `office` with `items` (no Form D claimed)."""
+    document = copy.deepcopy(SAMPLE)
+    document["office"] = office
+    document["transport"]["port_of_discharge"] = office
+    document["items"] = [
+        {"origin": "TH", "quantity": "10", "unit": "PCE", "net_mass_kg": "50",
+         "gross_mass_kg": "60", "customs_value": "5000.00"} | item
+        for item in items
+    ]  # fmt: skip
+    return document
+
+
+def _models(folder: Path) -> list[Path]:
+    """Two small risk models (different settings, so two versions), trained on synthetic
+    history without a search: a second each."""
+    history = make_frame(3000, seed=1, start="2020-01-01", days=120)
+    out = []
+    for trees in (30, 20):
+        path = folder / f"artifact-{trees}"
+        save(train(history, settings=Settings(n_estimators=trees)), path)
+        out.append(path)
+    return out
+
+
+def _seed(database_url: str, folder: Path) -> Seeded:
     settings = settings_class()(
         country="VN",
         currency="VND",
         database_url=database_url,
         key_file=folder / "keys" / "node-ed25519.pem",
+        random_share=0,
     )
+    artifacts = _models(folder / "training")
     node = Node.open(settings)  # migrates the new database
     try:
         now = node.clock.now()
@@ -105,16 +181,34 @@ def _seed(database_url: str, folder: Path) -> None:
             for username, (role, party) in USERS.items():
                 auth.create_user(s, username, role, party)
                 set_password(s, username, PASSWORD, now, actor="test")
+            record_certificate(s, CertificateCreate.model_validate(CERTIFICATE), now)
+            for profile in PROFILES:
+                add_profile(s, profile, by="super1", now=now)
+            models = [
+                registry.register(s, path, folder / "models", by="analyst1", now=now).version
+                for path in artifacts
+            ]
+        documents = [
+            _declaration("VNHPH", {"hs_code": "84713020", "description": "Laptops"}),
+            _declaration("VNDAD", {"hs_code": "87032359", "description": "Motor cars",
+                                   "quantity": "2", "customs_value": "40000.00"}),
+            _declaration("VNSGN", {"hs_code": "61091010", "description": "Cotton T-shirts",
+                                   "quantity": "500"}),
+        ]  # fmt: skip
+        with node.transaction() as s:
+            numbers = declarations.lodge(s, TRADER, documents, context(node))
     finally:
         node.close()
+    green, red, yellow = numbers
+    return Seeded(now.date(), green, red, yellow, (models[0], models[1]))
 
 
 @pytest.fixture(scope="session")
-def portal_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+def _portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProcess, Seeded]]:
     """A VN node serving the portals on plain HTTP at 127.0.0.1, seeded with every role."""
     folder = tmp_path_factory.mktemp("portal-node")
     database_url = f"sqlite:///{folder / 'node.db'}"
-    _seed(database_url, folder)
+    seeded = _seed(database_url, folder)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")} | {
         "ONEWINDOW_DATABASE_URL": database_url,
@@ -127,9 +221,19 @@ def portal_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProces
     node = NodeProcess([str(BIN), "serve"], env, f"http://127.0.0.1:{port}",
                        folder / "serve.log", cwd=folder, country="VN")  # fmt: skip
     try:
-        yield node.start()
+        yield node.start(), seeded
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_node(_portal: tuple[NodeProcess, Seeded]) -> NodeProcess:
+    return _portal[0]
+
+
+@pytest.fixture(scope="session")
+def seeded(_portal: tuple[NodeProcess, Seeded]) -> Seeded:
+    return _portal[1]
 
 
 @pytest.fixture(scope="session")
@@ -154,25 +258,38 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, portal_node: NodeProcess) -> Iterator[Page]:
-    """A fresh context (no cookies) and page on the node. The test fails too if the page
-    threw a script error or the node answered any request with a 5xx."""
-    context = browser.new_context(base_url=portal_node.url, viewport={"width": 1024, "height": 768})
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
+def new_page(browser: Browser, portal_node: NodeProcess) -> Iterator[NewPage]:
+    """Fresh contexts (no cookies), each with a page on the node: one per person when a test
+    has two at work at once. The test fails too if a page threw a script error or the node
+    answered any request with a 5xx."""
+    contexts: list[BrowserContext] = []
     problems: list[str] = []
 
     def answered(response: Response) -> None:
         if response.status >= 500:
             problems.append(f"{response.status} from {response.request.method} {response.url}")
 
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on("response", answered)
+    def make() -> Page:
+        context = browser.new_context(base_url=portal_node.url, viewport=VIEWPORT)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on("response", answered)
+        return page
+
     try:
-        yield page
+        yield make
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def page(new_page: NewPage) -> Page:
+    """A fresh context and page on the node (see `new_page`)."""
+    return new_page()
 
 
 def path_of(url: str) -> str:

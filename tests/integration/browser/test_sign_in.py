@@ -51,7 +51,7 @@ def test_the_right_password_lands_on_the_home_page_with_the_role(
     expect(page.get_by_role("heading", level=1)).to_have_text("OneWindow VN")
     words = f"Signed in as {username}, {role.value.replace('_', ' ')}"
     if party:
-        words += f" for party {party}"
+        words += f" (party {party})"
     expect(page.locator("main")).to_contain_text(words + ".")
     expect(page.locator("header")).to_contain_text(f"{username} ({role.value.replace('_', ' ')})")
     [cookie] = [c for c in page.context.cookies() if c["name"] == web.COOKIE]
@@ -72,7 +72,7 @@ def test_signing_out_ends_the_session_even_for_a_kept_cookie(page: Page, sign_in
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
-@pytest.mark.parametrize("username", ["saigon", "officer1"])
+@pytest.mark.parametrize("username", list(USERS))
 def test_the_home_page_passes_axe(
     page: Page, sign_in: SignIn, axe: Axe, screenshot: Screenshot, username: str
 ) -> None:

@@ -1,4 +1,5 @@
 /* OneWindow portals: progressive enhancement only. Every form works without this file.
+   A page with an error summary gives it the focus.
    An input with data-lookup="/path" and a list="id" gets that datalist filled, as the
    person types, from the path's answer (<option>s), asked with ?q=<what was typed>. */
 (function () {
@@ -21,4 +22,8 @@
     });
   }
   document.querySelectorAll("input[data-lookup][list]").forEach(lookUp);
+  // A page that comes back with errors: its summary takes the focus, so that a screen reader
+  // reads it first (the GOV.UK pattern); each of its links moves the focus to its field.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
 })();
