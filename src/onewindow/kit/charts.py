@@ -27,7 +27,7 @@ def _svg(title: str, width: int, height: int, body: list[str]) -> Markup:
 def bars(title: str, rows: Sequence[tuple[str, float]], label: str = "{:,.0f}") -> Markup:
     """Horizontal bars, one per (name, value), longest to scale; a lane's name gives its colour."""
     top = max((value for _, value in rows), default=0) or 1
-    room = WIDTH - LABEL - 90
+    room = WIDTH - LABEL - 120  # and room for the value after the bar
     body = []
     for n, (name, value) in enumerate(rows):
         y = n * (BAR + GAP)
