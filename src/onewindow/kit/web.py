@@ -56,8 +56,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 # Every page: only the package's own files run or style it (no inline script, no other site),
-# forms post only here, no other site frames it, and no address leaks to other sites.
+# forms post only here, no other site frames it, no address leaks to other sites, and no
+# cache keeps it (pages hold customs data, and a new user's token is shown once).
 PAGE_HEADERS = {
+    "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
