@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-import httpx
+from api import free_port, start  # bench/api.py: start a server, wait for it
 
 from onewindow import domains
 from onewindow.declarations import service
@@ -84,12 +82,6 @@ def seed(database: Path) -> tuple[dict[str, str], dict[str, str]]:
     return tokens, numbers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def audit(url: str, token: str | None, out: Path) -> dict[str, float]:
     args = [
         str(LIGHTHOUSE),
@@ -122,11 +114,8 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {"ONEWINDOW_DATABASE_URL": f"sqlite:///{database}"}
-    server = subprocess.Popen(
-        [str(BIN / "onewindow"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = start(
+        [str(BIN / "onewindow"), "serve", "--port", str(port)], env, f"{base}/api/v1/health"
     )
     pages = [
         ("/sign-in", None),
@@ -147,12 +136,6 @@ def main() -> None:
     ]
     results: dict[str, dict[str, float]] = {}
     try:
-        for _ in range(600):
-            try:
-                httpx.get(base + "/api/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         for n, (path, role) in enumerate(pages, 1):
             say(f"[{n}/{len(pages)}] {path} as {role or 'nobody'}")
             token = tokens[role] if role else None

@@ -19,9 +19,7 @@ import gzip
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 import httpx
+from api import free_port, start  # bench/api.py: start a server, wait for it
 from sqlalchemy.orm import Session
 
 from onewindow import domains
@@ -104,12 +103,6 @@ def _work(s: Session, number: str, rng: random.Random, ctx: Context) -> None:
             service.release(s, OFFICER, number, ctx)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def timed(client: httpx.Client, path: str, token: str, cookie: bool) -> float:
     headers = {"Cookie": f"ow_session={token}"} if cookie else {"Authorization": f"Bearer {token}"}
     start = time.perf_counter()
@@ -173,21 +166,12 @@ def main() -> None:
     node.engine.dispose()
 
     port = free_port()
-    env = os.environ | {"ONEWINDOW_DATABASE_URL": f"sqlite:///{database}"}
-    server = subprocess.Popen(
-        [str(BIN / "onewindow"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{port}"
+    env = os.environ | {"ONEWINDOW_DATABASE_URL": f"sqlite:///{database}"}
+    server = start(
+        [str(BIN / "onewindow"), "serve", "--port", str(port)], env, f"{base}/api/v1/health"
+    )
     try:
-        for _ in range(600):
-            try:
-                httpx.get(base + "/api/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         results: dict[str, object] = {"declarations": args.count, "requests": args.requests}
         with httpx.Client(base_url=base, timeout=60) as client:
             officer, analyst = tokens["officer"], tokens["analyst"]
