@@ -56,9 +56,10 @@ def test_the_switch_keeps_the_choice_and_goes_back(node: Node) -> None:
     page = client.get("/sign-in").text
     assert '<html lang="vi">' in page and "<h1>Đăng nhập</h1>" in page
     assert 'href="/language/en?next=/sign-in"' in page  # the way back
+    missing = client.get("/language/xx")  # an error page speaks the language too
+    assert missing.status_code == 404 and "<h1>Không tìm thấy</h1>" in missing.text
     away = client.get("/language/en?next=https://evil.example/", follow_redirects=False)
     assert away.headers["location"] == "/"
-    assert client.get("/language/xx").status_code == 404
 
 
 def test_the_browser_language_is_the_default(node: Node) -> None:

@@ -93,6 +93,16 @@ ROLES = (
 )  # fmt: skip
 
 
+# The titles of kit.errors, which error pages show, marked for `make messages`.
+ERROR_TITLES = (
+    N_("The input is not valid"), N_("Authentication required"), N_("Not allowed"),
+    N_("Not found"), N_("Conflict with the current state"),
+    N_("Action not allowed in the current status"), N_("An officer has acted on this declaration"),
+    N_("Payload too large"), N_("A partner node did not give a usable answer"),
+    N_("The ledger failed its self-check"), N_("Node configuration error"),
+)  # fmt: skip
+
+
 def number(value: Decimal | float | int, places: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * places if places else "")
     return format_decimal(value, format=pattern, locale=current(), decimal_quantization=True)
