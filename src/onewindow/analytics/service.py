@@ -72,15 +72,26 @@ def _hit_table(name: str, title: str, key: str, found: dict[str, statistics.Hits
     )  # fmt: skip
 
 
+def _hit_rates(
+    session: Session, period: Period
+) -> tuple[dict[str, statistics.Hits], dict[str, statistics.Hits]]:
+    """The hit rates of the period, asked once per session: two charts draw them."""
+    key = ("analytics.hit_rates", period)
+    if key not in session.info:
+        session.info[key] = statistics.hit_rates(session, period)
+    found: tuple[dict[str, statistics.Hits], dict[str, statistics.Hits]] = session.info[key]
+    return found
+
+
 def hits_by_lane(session: Session, period: Period, currency: str) -> Table:
-    by_lane, _ = statistics.hit_rates(session, period)
+    by_lane, _ = _hit_rates(session, period)
     lanes: tuple[str, ...] = ("green", "yellow", "red", "blue")
     ordered = {k: by_lane[k] for k in lanes if k in by_lane}
     return _hit_table("hits-by-lane", N_("Hit rate of controls by lane"), N_("Lane"), ordered)
 
 
 def hits_by_source(session: Session, period: Period, currency: str) -> Table:
-    _, by_source = statistics.hit_rates(session, period)
+    _, by_source = _hit_rates(session, period)
     return _hit_table(
         "hits-by-source", N_("Hit rate by what targeted it (profile, model, random)"),
         N_("Targeted by"), by_source,

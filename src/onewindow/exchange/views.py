@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from onewindow.exchange import repository, service
 from onewindow.exchange.models import IN_STATUSES, OUT_STATUSES
 from onewindow.exchange.schemas import MessageFilter, MessageRead, StatsRead
-from onewindow.kit import access, auth, web
+from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.kit.i18n import N_
@@ -71,7 +71,6 @@ def _page(
         )
     found = [MessageRead.of(r) for r in rows]
     chosen = filters.model_dump(exclude_none=True)
-    rule = access.api_rule("POST", "/exchange/messages/{message_id}/retry")
     context = {
         "stats": stats,
         "partners": sorted(set(partners) | {c.partner for c in stats.counts}),
@@ -81,7 +80,7 @@ def _page(
         "page": page,
         "more": len(found) > PAGE_SIZE,
         "query": urlencode(chosen),
-        "may_retry": rule is not None and rule.allows(user.role),
+        "may_retry": web.may(user, "POST", "/exchange/messages/{message_id}/retry"),
         "errors": errors or {},
         "banner": banner,
     }

@@ -132,16 +132,19 @@ class Link:
     href: str
 
 
+def may(user: auth.Principal, method: str, path: str) -> bool:
+    """Whether the role rules let `user` use a page or an action: to offer its link or
+    button only to those who may (the route checks again when it is used)."""
+    rule = access.api_rule(method, path)
+    return rule is not None and rule.allows(user.role)
+
+
 def navigation(user: auth.Principal | None) -> list[Link]:
     if user is None:
         return []
     links: list[Link] = []
     for target in domain.contributions("web.navigation").values():
-        links += [
-            link
-            for link in domain.load(target)
-            if (rule := access.api_rule("GET", link.href)) is not None and rule.allows(user.role)
-        ]
+        links += [link for link in domain.load(target) if may(user, "GET", link.href)]
     return links
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from onewindow.kit import access, auth, web
+from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import FieldError, InvalidInput
 from onewindow.kit.i18n import N_
@@ -55,7 +55,6 @@ def _page(
         health = LedgerHealth.of(selfcheck.latest(session))
         witnesses = [witness.to_read(s) for s in witness.witness_status(session, endpoints)]
         found = [AlarmRead.of(row) for row in alarms.list_alarms(session)]
-    rule = access.api_rule("POST", "/ledger/acknowledgement")
     context = {
         "country": node.settings.country,
         "head": head,
@@ -64,7 +63,7 @@ def _page(
         "witnesses": witnesses,
         "alarms": found,
         "open_partners": [(w.partner, w.partner) for w in witnesses if w.open_alarms],
-        "may_acknowledge": rule is not None and rule.allows(user.role),
+        "may_acknowledge": web.may(user, "POST", "/ledger/acknowledgement"),
         "values": values or {},
         "errors": errors or {},
         "banner": banner,

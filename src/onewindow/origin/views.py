@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from onewindow import exchange
-from onewindow.kit import access, auth, web
+from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.codes import TRANSPORT_MODES
 from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition
@@ -95,15 +95,9 @@ def certificates(
         "statuses": service.STATUSES,
         "counts": counts,
         "total": sum(counts.values()),
-        "may_issue": _may(user, "GET", "/certificates/new"),
+        "may_issue": web.may(user, "GET", "/certificates/new"),
     }
     return web.render(request, "origin/list.html", values, user=user)
-
-
-def _may(user: auth.Principal, method: str, path: str) -> bool:
-    """Whether the role rules let `user` use a page (to offer a link to it)."""
-    rule = access.api_rule(method, path)
-    return rule is not None and rule.allows(user.role)
 
 
 # ---- issuing and replacing: one form ----

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from onewindow.kit import access, auth, web
+from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput
 from onewindow.kit.i18n import N_
@@ -42,11 +42,6 @@ LANE_NAMES = {"yellow": N_("Yellow"), "red": N_("Red"), "blue": N_("Blue")}
 SHOWN = (N_("yellow"), N_("red"), N_("blue"))
 
 
-def _may(user: auth.Principal, method: str, path: str) -> bool:
-    rule = access.api_rule(method, path)
-    return rule is not None and rule.allows(user.role)
-
-
 # ---- models ----
 
 
@@ -61,7 +56,7 @@ def models(
         "models": rows,
         "tops": TOPS,
         "active": next((m for m in rows if m["active"]), None),
-        "may_change": _may(user, "POST", "/risk/models/{version}/activation"),
+        "may_change": web.may(user, "POST", "/risk/models/{version}/activation"),
         "banner": DONE.get(done or ""),
     }
     return web.render(request, "risk/models.html", context, user=user)
@@ -137,7 +132,7 @@ def _profiles(
     context = {
         "profiles": found,
         "lanes": [(lane, LANE_NAMES.get(lane, lane.capitalize())) for lane in service.LANES],
-        "may_change": _may(user, "POST", "/risk/profiles"),
+        "may_change": web.may(user, "POST", "/risk/profiles"),
         "values": values or {},
         "errors": errors or {},
         "banner": banner,
