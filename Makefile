@@ -63,9 +63,9 @@ LOCALISED := kit portal declarations analytics tariff origin risk ledger exchang
 messages: $(STAMP) ## Add the portals' new texts to each package's locale/vi.po (then translate them)
 	@for pkg in $(LOCALISED); do \
 	  po=src/onewindow/$$pkg/locale/vi.po; \
-	  $(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --omit-header \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k N_ -k Text --no-location --omit-header \
 	    -o .messages.pot src/onewindow/$$pkg || exit 1; \
-	  if [ -f $$po ]; then $(BIN)/pybabel -q update -l vi -w 100 --no-fuzzy-matching -i .messages.pot -o $$po; \
+	  if [ -f $$po ]; then $(BIN)/pybabel -q update -l vi -w 100 --no-fuzzy-matching --ignore-pot-creation-date -i .messages.pot -o $$po; \
 	  else mkdir -p $$(dirname $$po) && $(BIN)/pybabel -q init -l vi -i .messages.pot -o $$po; fi; \
 	done; rm -f .messages.pot
 

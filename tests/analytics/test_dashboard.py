@@ -17,7 +17,7 @@ from onewindow.app import create_app
 from onewindow.declarations import service
 from onewindow.declarations.context import context
 from onewindow.declarations.schemas import InspectionFindings, Opening, Payment
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.auth import SYSTEM
 from onewindow.kit.node import Node
 from onewindow.risk.service import create_profile
@@ -113,6 +113,15 @@ def test_filters_are_in_the_url_and_bad_ones_are_named(
     assert client.get("/analytics?office=nope!").status_code == 422
     assert client.get("/analytics?from=yesterday").status_code == 422
     assert client.get("/analytics/bogus.csv").status_code == 404
+    client.cookies.set(i18n.COOKIE, "vi")  # the same errors, in Vietnamese
+    backwards = client.get("/analytics?from=2026-11-30&to=2026-11-01")
+    assert backwards.status_code == 422 and "from: ngày đầu sau ngày cuối" in backwards.text
+    too_long = client.get("/analytics?from=2020-01-01&to=2026-11-01")
+    assert "from: mỗi lần tối đa 366 ngày" in too_long.text
+    garbled = client.get("/analytics?from=yesterday")  # pydantic's message, translated
+    assert garbled.status_code == 422 and "from: Phải là một ngày hoặc thời điểm hợp lệ" in (
+        garbled.text
+    )
 
 
 def test_a_trader_gets_no_figures(client: TestClient, seeded: dict[str, str]) -> None:

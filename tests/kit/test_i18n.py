@@ -11,9 +11,11 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field, ValidationError
 
 from onewindow.app import create_app
 from onewindow.kit import auth, i18n, web
+from onewindow.kit.errors import Text, from_validation
 from onewindow.kit.node import Node
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "onewindow"
@@ -21,7 +23,7 @@ METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 
 
 def marked(package: Path) -> set[str]:
-    keywords = {"_": None, "N_": None}
+    keywords = {"_": None, "N_": None, "Text": None}
     return {m[2] for m in extract_from_dir(str(package), METHODS, keywords) if m[2]}
 
 
@@ -71,3 +73,22 @@ def test_the_browser_language_is_the_default(node: Node) -> None:
     assert "<h1>Tờ khai</h1>" in page.text and "Đăng xuất" in page.text
     english = client.get("/declarations", headers={"Accept-Language": "fr-FR,en;q=0.5"})
     assert "<h1>Declarations</h1>" in english.text
+
+
+def test_an_error_message_is_english_for_the_api_and_translated_on_a_page() -> None:
+    class Form(BaseModel):
+        name: str = Field(max_length=5)
+
+    message = Text("at most {days} days at a time", days=366)
+    assert message == "at most 366 days at a time"  # the API, the logs and the CLI
+    with pytest.raises(ValidationError) as caught:
+        Form(name="Saigon Port")
+    (error,) = from_validation(caught.value.errors())
+    assert error.message == "String should have at most 5 characters"  # pydantic's own
+    i18n.use("vi")
+    try:
+        assert i18n.gettext(error.message) == "Chỉ được có tối đa 5 ký tự"
+        untranslated = Text("no such {thing}", thing="port")
+        assert i18n.gettext(untranslated) == "no such port"  # English when not in a catalogue
+    finally:
+        i18n.use("en")

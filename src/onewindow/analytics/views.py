@@ -16,7 +16,7 @@ from onewindow.analytics.service import CHARTS, Table
 from onewindow.declarations.statistics import Period
 from onewindow.kit import charts, web
 from onewindow.kit.api_deps import node_of
-from onewindow.kit.errors import FieldError, InvalidInput, NotFound
+from onewindow.kit.errors import FieldError, InvalidInput, NotFound, Text
 from onewindow.kit.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -32,9 +32,11 @@ def _period(today: date, start: date | None, end: date | None, office: str | Non
     start = start or end - timedelta(days=29)
     errors = []
     if start > end:
-        errors.append(FieldError("from", "after_to", "the first day is after the last"))
+        errors.append(FieldError("from", "after_to", Text("the first day is after the last")))
     elif (end - start).days >= MAX_DAYS:
-        errors.append(FieldError("from", "too_long", f"at most {MAX_DAYS} days at a time"))
+        errors.append(
+            FieldError("from", "too_long", Text("at most {days} days at a time", days=MAX_DAYS))
+        )
     if errors:
         raise InvalidInput(errors)
     midnight = datetime.combine(start, time(), UTC)
@@ -86,7 +88,9 @@ def download(
     office: Office = None,
 ) -> Response:
     if chart not in CHARTS:
-        raise NotFound(f"no chart {chart!r}: one of {', '.join(CHARTS)}")
+        raise NotFound(
+            Text("no chart {chart!r}: one of {charts}", chart=chart, charts=", ".join(CHARTS))
+        )
     period = _period(node_of(request).clock.now().date(), start, end, office)
     (table,) = _figures(request, period, [chart])
     out = io.StringIO()

@@ -17,8 +17,23 @@ OneWindowError
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+
+class Text(str):
+    """A message in English that keeps its template and values, so that a page can show it in
+    the reader's language: `Text("at most {days} days at a time", days=366)` is the string
+    "at most 366 days at a time" everywhere (the API, logs, the CLI), and a page looks the
+    template up in the catalogues (`make messages` finds it) and fills in the same values."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Text:
+        text = super().__new__(cls, template.format(**values) if values else template)
+        text.template, text.values = template, values
+        return text
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,7 @@ class FieldError:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"path": self.path, "code": self.code, "message": str(self.message)}
 
 
 class OneWindowError(Exception):
@@ -93,11 +108,31 @@ def from_validation(errors: Sequence[Mapping[str, Any]], skip: str = "") -> list
         loc = [str(p) for p in e["loc"]]
         if loc and loc[0] == skip:
             loc = loc[1:]
-        code, message = e["type"], e["msg"]
+        code, message = e["type"], _text(e["msg"], e.get("ctx") or {})
         if code == "string_pattern_mismatch":
             code, message = _PATTERNS.get(e.get("ctx", {}).get("pattern", ""), (code, message))
         out.append(FieldError(".".join(loc) or "body", code, message))
     return out
+
+
+def _text(message: str, context: Mapping[str, Any]) -> str:
+    """Pydantic's message as a Text whose template has its context's values taken out
+    ("String should have at most {max_length} characters"), so pages can translate it; a
+    validator's ValueError(Text(...)) stays a Text inside it. As it was if that fails."""
+    template = message.replace("{", "{{").replace("}", "}}")
+    values: dict[str, Any] = {}
+    for key, value in context.items():
+        if isinstance(value, Exception) and value.args and isinstance(value.args[0], Text):
+            value = value.args[0]
+        shown = str(value)
+        if shown and shown in template and "{" not in shown and "}" not in shown:
+            template = template.replace(shown, "{" + key + "}", 1)
+            values[key] = value
+    try:
+        text = Text(template, **values)
+    except (KeyError, IndexError, ValueError):
+        return message
+    return text if text == message else message
 
 
 class NotAuthenticated(OneWindowError):

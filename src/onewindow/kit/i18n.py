@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from onewindow.kit import domain
+from onewindow.kit.errors import Text
 
 LANGUAGES = {"en": "English", "vi": "Tiếng Việt"}
 DEFAULT = "en"
@@ -74,10 +75,14 @@ def catalogue(language: str) -> dict[str, str]:
 
 
 def gettext(text: str) -> str:
-    """`text` in the current language (English if it has no translation)."""
+    """`text` in the current language (English if it has no translation). A kit.errors.Text
+    is looked up by its template, then filled in with its values."""
     language = current()
     if language == DEFAULT:
-        return text
+        return str(text)
+    if isinstance(text, Text):
+        values = {k: gettext(v) if isinstance(v, Text) else v for k, v in text.values.items()}
+        return catalogue(language).get(text.template, text.template).format(**values)
     return catalogue(language).get(text, text)
 
 
@@ -100,6 +105,41 @@ ERROR_TITLES = (
     N_("Action not allowed in the current status"), N_("An officer has acted on this declaration"),
     N_("Payload too large"), N_("A partner node did not give a usable answer"),
     N_("The ledger failed its self-check"), N_("Node configuration error"),
+)  # fmt: skip
+
+
+# Pydantic's messages for the schemas' checks, as kit.errors.from_validation makes them
+# templates, marked for `make messages`.
+VALIDATION = (
+    N_("Field required"), N_("Extra inputs are not permitted"),
+    N_("Input should be a valid string"), N_("Input should be a valid integer"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid decimal"), N_("Input should be a valid boolean"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid list"), N_("Input should be a valid dictionary"),
+    N_("Input should be a valid dictionary or instance of {class_name}"),
+    N_("Input should be a valid date"), N_("Input should be a valid date or datetime, {error}"),
+    N_("Input should be a valid date in the format YYYY-MM-DD, {error}"),
+    N_("Input should be a valid datetime, {error}"),
+    N_("Input should be {expected}"), N_("Value error, {error}"),
+    N_("String should have at least {min_length} character"),
+    N_("String should have at least {min_length} characters"),
+    N_("String should have at most {max_length} character"),
+    N_("String should have at most {max_length} characters"),
+    N_("String should match pattern '{pattern}'"),
+    N_("Input should be greater than {gt}"), N_("Input should be greater than or equal to {ge}"),
+    N_("Input should be less than {lt}"), N_("Input should be less than or equal to {le}"),
+    N_("Decimal input should have no more than {max_digits} digits in total"),
+    N_("Decimal input should have no more than {max_digits} digit in total"),
+    N_("Decimal input should have no more than {decimal_places} decimal places"),
+    N_("Decimal input should have no more than {decimal_places} decimal place"),
+    N_("{field_type} should have at least {min_length} item after validation, not {actual_length}"),
+    N_("{field_type} should have at least {min_length} items after validation, not {actual_length}"),  # noqa: E501
+    N_("{field_type} should have at most {max_length} item after validation, not {actual_length}"),
+    N_("{field_type} should have at most {max_length} items after validation, not {actual_length}"),
+    N_("Invalid JSON: {error}"),
 )  # fmt: skip
 
 

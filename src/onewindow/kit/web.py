@@ -148,6 +148,13 @@ def navigation(user: auth.Principal | None) -> list[Link]:
     return links
 
 
+def _language(request: Request) -> str:
+    """The reader's language, from now on in this request."""
+    language = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    i18n.use(language)
+    return language
+
+
 def render(
     request: Request,
     name: str,
@@ -158,8 +165,7 @@ def render(
 ) -> HTMLResponse:
     token = request.cookies.get(COOKIE)
     _form_token.set(csrf(token) if token else "")
-    language = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
-    i18n.use(language)
+    language = _language(request)
     values = {
         "request": request,
         "lang": language,
@@ -333,12 +339,16 @@ def install(app: FastAPI) -> None:
 
 
 def _error_page(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, OneWindowError):
+    _language(request)
+    if isinstance(exc, InvalidInput):
+        status, title = exc.status, exc.title
+        detail = "; ".join(f"{e.path}: {i18n.gettext(e.message)}" for e in exc.errors)
+    elif isinstance(exc, OneWindowError):
         status, title, detail = exc.status, exc.title, exc.detail
     elif isinstance(exc, RequestValidationError):
         errors = from_validation(exc.errors(), skip="query")
         status, title = 422, i18n.N_("The address is not valid")
-        detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
+        detail = "; ".join(f"{e.path}: {i18n.gettext(e.message)}" for e in errors)
     else:
         assert isinstance(exc, HTTPException)
         status = exc.status_code
