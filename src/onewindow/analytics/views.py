@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from onewindow.analytics import service
 from onewindow.analytics.service import CHARTS, Table
 from onewindow.declarations.statistics import Period
 from onewindow.kit import charts, web
@@ -43,12 +44,6 @@ def _period(today: date, start: date | None, end: date | None, office: str | Non
     return Period(midnight, datetime.combine(end + timedelta(days=1), time(), UTC), office)
 
 
-def _figures(request: Request, period: Period, names: list[str]) -> list[Table]:
-    node = node_of(request)
-    with node.transaction() as session:
-        return [CHARTS[name](session, period, node.settings.currency) for name in names]
-
-
 def _chart(table: Table) -> str:
     if table.over_time:
         return charts.columns(table.title, table.bars)
@@ -64,7 +59,7 @@ def dashboard(
     office: Office = None,
 ) -> Response:
     period = _period(node_of(request).clock.now().date(), start, end, office)
-    tables = _figures(request, period, list(CHARTS))
+    tables = service.tables(node_of(request), period, list(CHARTS))
     query = f"from={period.start.date()}&to={(period.end - timedelta(days=1)).date()}"
     if office:
         query += f"&office={office}"
@@ -92,7 +87,7 @@ def download(
             Text("no chart {chart!r}: one of {charts}", chart=chart, charts=", ".join(CHARTS))
         )
     period = _period(node_of(request).clock.now().date(), start, end, office)
-    (table,) = _figures(request, period, [chart])
+    (table,) = service.tables(node_of(request), period, [chart])
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.columns)

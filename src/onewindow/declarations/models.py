@@ -173,3 +173,47 @@ class PreArrival(Base):
     import_declaration: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("export_country", "export_declaration"),)
+
+
+class DayFigure(Base):
+    """One figure of the declarations lodged at one office on one day that is over, kept so
+    that the dashboards read a few rows a day rather than every declaration (see
+    declarations.statistics). `figure` says what `key`, `sub` and the numbers mean:
+
+    - lane: key the lane; `count` declarations lodged.
+    - hits-lane, hits-source: key the lane, or what targeted the declarations (a rule
+      profile, a model version, the random pick); `count` controlled, `hits` irregular.
+    - revenue: key the tax, sub the HS chapter; `amount` assessed (paid or released ones).
+    - clearance: key the lane; `count` released, `amount` their seconds from lodging to
+      release in total, `buckets` how many took how long ({bucket: declarations}).
+    """
+
+    __tablename__ = "declaration_day_figures"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    office: Mapped[str] = mapped_column(String(5), primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(20), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[Decimal] = mapped_column(MONEY, default=0)
+    buckets: Mapped[dict[str, int] | None] = mapped_column(JSON)
+
+
+class RolledDay(Base):
+    """A day whose figures are kept in declaration_day_figures and up to date."""
+
+    __tablename__ = "declaration_rolled_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class RollUp(Base):
+    """The one row that says up to which audit event the kept figures have been checked; its
+    lock makes one request at a time bring them up to date."""
+
+    __tablename__ = "declaration_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_event: Mapped[int] = mapped_column(Integer, default=0)
