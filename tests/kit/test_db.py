@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.repository import allocate_numbers
+from onewindow.kit import db
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.db import Base, insert_many, session_factory, transaction, write_transaction
 
@@ -137,3 +138,18 @@ def test_a_write_transaction_commits_or_leaves_nothing_and_sqlite_writers_take_t
         assert most[0] == 1
     with transaction(sessions) as s:
         assert len(list(s.scalars(select(Declaration.number)))) == 5
+
+
+def test_the_database_counts_days_in_utc_whatever_its_servers_zone(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGTZ", "Asia/Ho_Chi_Minh")  # a server (or a client) set to local time
+    engine = db.make_engine(database_url)
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # 06:30 on the 21st in Hanoi
+    try:
+        with db.transaction(db.session_factory(engine)) as s:
+            insert_many(s, Declaration, [_declaration("LATE-1") | {"lodged_at": late}])
+            day = s.scalar(select(func.date(Declaration.lodged_at)))
+        assert str(day)[:10] == "2026-11-20"
+    finally:
+        engine.dispose()

@@ -206,7 +206,9 @@ def refresh(session: Session, period: Period, today: date) -> None:
     assert state is not None
     latest = session.scalar(select(func.max(AuditEvent.id))) or 0
     if state.last_event < latest:
-        changed = _changed_days(session, state.last_event, latest, today)
+        # Nothing kept yet (the first refresh), nothing to compute again.
+        kept = session.scalar(select(RolledDay.day).limit(1)) is not None
+        changed = _changed_days(session, state.last_event, latest, today) if kept else []
         if changed:
             session.execute(delete(DayFigure).where(DayFigure.day.in_(changed)))
             session.execute(delete(RolledDay).where(RolledDay.day.in_(changed)))

@@ -140,6 +140,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgresql_utc(dbapi_connection: Any, _record: Any) -> None:
+    """The database's days are UTC days, as OneWindow's are (`date(lodged_at)` groups by
+    them), whatever zone its server or the client's PGTZ says."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -159,7 +167,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "connect", _postgresql_utc)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
