@@ -24,6 +24,7 @@ from onewindow.declarations.schemas import (
     Opening,
     Payment,
 )
+from onewindow.kit import i18n
 from onewindow.kit.auth import SYSTEM, Principal, Role
 from onewindow.kit.errors import (
     Conflict,
@@ -412,3 +413,11 @@ def test_the_inspection_refusal_says_what_was_refused() -> None:
         "cannot record inspection findings on a declaration that is released; "
         "allowed when it is inspection"
     )
+    i18n.use("vi")  # a page translates it, the action's words with it
+    try:
+        assert i18n.gettext(refused.value.detail) == (
+            "không thể ghi kết quả kiểm tra thực tế của tờ khai đang ở trạng thái released; "
+            "chỉ được khi tờ khai ở trạng thái inspection"
+        )
+    finally:
+        i18n.use("en")

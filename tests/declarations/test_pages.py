@@ -18,7 +18,7 @@ from onewindow.app import create_app
 from onewindow.declarations import Declaration, service
 from onewindow.declarations.context import context
 from onewindow.declarations.schemas import Opening
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.node import Node
 from onewindow.risk.service import create_profile
 
@@ -130,6 +130,14 @@ def test_a_bad_field_is_shown_next_to_it_and_nothing_is_stored(
     r = check(client, bad)
     assert r.status_code == 422 and 'href="#invoice-currency"' in r.text
     assert stored(node) == 0
+    bad["invoice"]["currency"] = "USD"
+    client.cookies.set(i18n.COOKIE, "vi")  # the service's message, in Vietnamese on the page
+    r = check(client, bad)
+    assert r.status_code == 422 and "không có dòng thuế 99999999 có hiệu lực vào ngày" in r.text
+    api = client.post(  # and in English for the API, whatever the cookie says
+        "/api/v1/declarations", json=bad, headers={"Authorization": f"Bearer {tokens['trader']}"}
+    )
+    assert api.status_code == 422 and "no tariff line 99999999 in force on" in api.text
 
 
 def test_a_trader_cannot_lodge_for_another_party(
@@ -139,6 +147,9 @@ def test_a_trader_cannot_lodge_for_another_party(
     r = check(client, doc())
     assert r.status_code == 403 and "may lodge only as declarant" in r.text
     assert "<html" in r.text  # a page, not problem+json
+    client.cookies.set(i18n.COOKIE, "vi")
+    r = check(client, doc())
+    assert r.status_code == 403 and "chỉ được đăng ký tờ khai với tư cách người khai" in r.text
     assert stored(node) == 0
 
 

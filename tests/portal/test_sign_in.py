@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from onewindow.app import create_app
 from onewindow.cli.main import app as cli
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.config import get_settings
 from onewindow.kit.errors import InvalidInput, NotAuthenticated
@@ -77,6 +77,19 @@ def test_empty_fields_are_named(client: TestClient) -> None:
     r = client.post("/sign-in", data={"csrf_token": _token(form), "username": "", "password": ""})
     assert r.status_code == 400
     assert "enter your username" in r.text and "enter your password" in r.text
+
+
+def test_the_sign_in_messages_in_vietnamese(client: TestClient) -> None:
+    client.cookies.set(i18n.COOKIE, "vi")
+    wrong = _sign_in(client, "not the password")
+    assert wrong.status_code == 401 and "tên đăng nhập hoặc mật khẩu không đúng" in wrong.text
+    form = client.get("/sign-in").text
+    r = client.post("/sign-in", data={"csrf_token": _token(form), "username": "", "password": ""})
+    assert "hãy nhập tên đăng nhập" in r.text and "hãy nhập mật khẩu" in r.text
+    expired = client.post("/sign-in", data={"csrf_token": "stale", "username": "saigon"})
+    assert expired.status_code == 400 and "biểu mẫu đã hết hạn: hãy đăng nhập lại" in expired.text
+    unknown = client.get("/language/fr")
+    assert unknown.status_code == 404 and "không có ngôn ngữ &#39;fr&#39;" in unknown.text
 
 
 def test_sign_in_without_its_form_token_is_refused(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.pages import form_token, post
 
 from onewindow.app import create_app
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.node import Node
 from onewindow.portal import service
@@ -116,6 +116,18 @@ def test_bad_input_is_named_next_to_its_field_and_nothing_is_saved(
     assert users(node) == before
     missing = post(client, "/users/nobody/disable", {})
     assert missing.status_code == 404 and "<html" in missing.text
+    client.cookies.set(i18n.COOKIE, "vi")  # the same refusals, in Vietnamese
+    twice = post(client, "/users", {"username": "admin1", "role": "officer"}, "/users")
+    assert twice.status_code == 409 and "người dùng &#39;admin1&#39; đã tồn tại" in twice.text
+    hidden = post(client, "/users", {"username": "a\u202eb", "role": "officer"}, "/users")
+    assert "không được dùng ký tự điều khiển" in hidden.text
+    no_party = post(client, "/users", {"username": "x1", "role": "trader"}, "/users")
+    assert "doanh nghiệp cần có mã số của bên mà họ đại diện" in no_party.text
+    missing = client.get("/users/nobody")
+    assert missing.status_code == 404 and "không có người dùng &#39;nobody&#39;" in missing.text
+    short = post(client, "/users/admin1/password", {"password": "short", "confirm": "short"})
+    assert short.status_code == 422 and "ít nhất 12 ký tự" in short.text
+    assert users(node) == before
 
 
 def test_other_roles_get_403_and_a_forged_form_changes_nothing(

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.kit import i18n
 from onewindow.kit.errors import InvalidInput, NotFound
 from onewindow.tariff import (
     Rates,
@@ -27,8 +28,16 @@ def test_a_later_valid_from_rerates_the_line(session: Session) -> None:
     )
     assert line_in_force(session, "22030010", date(2026, 12, 31)).mfn_rate == Decimal(35)
     assert line_in_force(session, "22030010", date(2027, 1, 1)).mfn_rate == Decimal(40)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         line_in_force(session, "22030010", date(2021, 12, 31))
+    assert missing.value.detail == "no tariff line 22030010 is in force on 2021-12-31"
+    i18n.use("vi")  # as a page would show it
+    try:
+        assert i18n.gettext(missing.value.detail) == (
+            "không có dòng thuế 22030010 có hiệu lực vào ngày 2021-12-31"
+        )
+    finally:
+        i18n.use("en")
 
 
 def test_reimport_replaces_and_bad_file_loads_nothing(session: Session) -> None:

@@ -18,7 +18,7 @@ from onewindow.declarations.lodging import ENTITY
 from onewindow.declarations.models import Declaration
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
-from onewindow.kit.errors import Forbidden, NotFound, OfficerActed
+from onewindow.kit.errors import Forbidden, NotFound, OfficerActed, Text
 
 log = logging.getLogger("onewindow.declarations")
 # Roles kept away from declarations altogether. Named by exclusion so that reading roles
@@ -28,7 +28,13 @@ NO_DECLARATIONS = frozenset({Role.ISSUING_AUTHORITY})
 
 def require_reader(actor: Principal) -> None:
     if actor.role in NO_DECLARATIONS:
-        raise Forbidden(f"{actor.name} ({actor.role.value}) may not read declarations")
+        raise Forbidden(
+            Text(
+                "{name} ({role}) may not read declarations",
+                name=actor.name,
+                role=actor.role.value,
+            )
+        )
 
 
 def get(session: Session, actor: Principal, number: str, lock: bool = False) -> Declaration:
@@ -36,7 +42,7 @@ def get(session: Session, actor: Principal, number: str, lock: bool = False) -> 
     decl = repository.by_number(session, number, lock=lock)
     if decl is None or not _may_see(actor, decl):
         # A trader learns nothing of other traders' declarations, not even that they exist.
-        raise NotFound(f"declaration {number} not found")
+        raise NotFound(Text("declaration {number} not found", number=number))
     return decl
 
 
@@ -59,21 +65,31 @@ def officer_acted(decl: Declaration) -> bool:
     return bool(decl.controls)
 
 
-def require_declarant(actor: Principal, decl: Declaration, doing: str) -> None:
-    """A trader changes a declaration only as its declarant (an importer may read it)."""
+def require_declarant(actor: Principal, decl: Declaration, doing: Text) -> None:
+    """A trader changes a declaration only as its declarant (an importer may read it).
+    `doing` is what the trader tried, a Text of its own (translated with the message)."""
     if actor.role is Role.TRADER and actor.party_id != decl.declarant_id:
         raise Forbidden(
-            f"{actor.name} may not {doing} {decl.number}: only its declarant "
-            f"{decl.declarant_id} may"
+            Text(
+                "{name} may not {doing} {number}: only its declarant {declarant} may",
+                name=actor.name,
+                doing=doing,
+                number=decl.number,
+                declarant=decl.declarant_id,
+            )
         )
 
 
-def require_untouched(actor: Principal, decl: Declaration, doing: str, instead: str) -> None:
+def require_untouched(actor: Principal, decl: Declaration, doing: Text, instead: Text) -> None:
     """Once an officer has acted, what the trader declared is evidence: no more changes."""
     if actor.role is Role.TRADER and officer_acted(decl):
         raise OfficerActed(
-            f"an officer has acted on {decl.number}: the trader may no longer {doing} it; "
-            f"{instead}",
+            Text(
+                "an officer has acted on {number}: the trader may no longer {doing} it; {instead}",
+                number=decl.number,
+                doing=doing,
+                instead=instead,
+            ),
             number=decl.number,
         )
 

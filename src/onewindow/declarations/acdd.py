@@ -15,7 +15,7 @@ from onewindow.declarations.models import Declaration, PreArrival
 from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.exchange import Incoming, register_handler
 from onewindow.kit.db import jsonable
-from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound, Text
 from onewindow.logged import logged, send_logged
 
 log = logging.getLogger("onewindow.declarations")
@@ -34,7 +34,10 @@ def missing(doc: DeclarationCreate, partners: frozenset[str]) -> list[FieldError
         "transport.departure_date": doc.transport.departure_date,
         "transport.port_of_discharge": doc.transport.port_of_discharge,
     }
-    why = f"an export to {doc.country_of_destination} sends it an ACDD, which needs this field"
+    why = Text(
+        "an export to {country} sends it an ACDD, which needs this field",
+        country=doc.country_of_destination,
+    )
     return [FieldError(path, "required_for_acdd", why) for path, v in needed.items() if v is None]
 
 

@@ -45,10 +45,12 @@ from onewindow.declarations.schemas import (
 )
 from onewindow.kit.auth import Principal
 from onewindow.kit.db import insert_many
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text, invalid
 from onewindow.risk.selectivity import RANK
 
-ASK_INSTEAD = "file an amendment request (the amended document and why) for an officer to decide"
+ASK_INSTEAD = Text(
+    "file an amendment request (the amended document and why) for an officer to decide"
+)
 
 
 def reassess(
@@ -91,9 +93,8 @@ def immutable(decl: Declaration, doc: DeclarationCreate) -> list[FieldError]:
         ("declarant.id", decl.declarant_id, doc.declarant.id),
     ):
         if old != new:
-            errors.append(
-                FieldError(path, "immutable", f"the {path} of a declaration cannot change ({old})")
-            )
+            message = Text("the {path} of a declaration cannot change ({old})", path=path, old=old)
+            errors.append(FieldError(path, "immutable", message))
     return errors
 
 
@@ -114,9 +115,8 @@ def corrections_kept(decl: Declaration, doc: DeclarationCreate) -> list[FieldErr
     for (item, field), value in sorted(_corrections(decl).items()):
         path = f"items.{item - 1}"
         if item > len(doc.items):
-            errors.append(
-                FieldError(path, "corrected_by_officer", f"item {item} was corrected by an officer")
-            )
+            message = Text("item {item} was corrected by an officer", item=item)
+            errors.append(FieldError(path, "corrected_by_officer", message))
             continue
         declared = doc.items[item - 1]
         try:
@@ -129,7 +129,12 @@ def corrections_kept(decl: Declaration, doc: DeclarationCreate) -> list[FieldErr
                 FieldError(
                     f"{path}.{field}",
                     "corrected_by_officer",
-                    f"an officer's findings set item {item} {field} to {value}; it stands",
+                    Text(
+                        "an officer's findings set item {item} {field} to {value}; it stands",
+                        item=item,
+                        field=field,
+                        value=value,
+                    ),
                 )
             )
     return errors
@@ -181,8 +186,8 @@ def amend(
     session: Session, actor: Principal, number: str, document: dict[str, Any], ctx: Context
 ) -> Declaration:
     decl = act(session, actor, number, "amend")
-    require_declarant(actor, decl, "amend")
-    require_untouched(actor, decl, "amend", ASK_INSTEAD)
+    require_declarant(actor, decl, Text("amend"))
+    require_untouched(actor, decl, Text("amend"), ASK_INSTEAD)
     return _apply(session, decl, document, ctx, actor)
 
 
@@ -190,10 +195,13 @@ def request_amendment(
     session: Session, actor: Principal, number: str, data: AmendmentRequestCreate, ctx: Context
 ) -> AmendmentRequest:
     decl = act(session, actor, number, "request_amendment")
-    require_declarant(actor, decl, "request an amendment of")
+    require_declarant(actor, decl, Text("request an amendment of"))
     if _pending(session, decl) is not None:
         raise Conflict(
-            f"{number} has an amendment request waiting for an officer; wait for the decision"
+            Text(
+                "{number} has an amendment request waiting for an officer; wait for the decision",
+                number=number,
+            )
         )
     errors = immutable(decl, data.document) + corrections_kept(decl, data.document)
     if errors:
@@ -240,11 +248,11 @@ def decide_amendment(
         else None
     )
     if request is None or request.declaration_id != decl.id:
-        raise NotFound(f"no amendment request {request_id} on {number}")
+        raise NotFound(Text("no amendment request {id} on {number}", id=request_id, number=number))
     if request.status != "pending":
-        raise Conflict(f"amendment request {request_id} was already {request.status}")
+        raise Conflict(_decided(request_id, request.status))
     if data.decision == "refuse" and not data.note:
-        raise invalid("note", "required", "say why the amendment is refused")
+        raise invalid("note", "required", Text("say why the amendment is refused"))
     now = ctx.clock.now()
     if data.decision == "accept":
         _apply(session, decl, request.document, ctx, actor)
@@ -252,6 +260,15 @@ def decide_amendment(
     request.decided_by, request.decided_at, request.note = actor.name, now, data.note
     _record(session, decl, actor, now, f"amendment_{request.status}", request, {"note": data.note})
     return request
+
+
+def _decided(request_id: int, status: str) -> Text:
+    """A request decided already, said as a whole sentence for each decision."""
+    if status == "accepted":
+        return Text("amendment request {id} was already accepted", id=request_id)
+    if status == "refused":
+        return Text("amendment request {id} was already refused", id=request_id)
+    return Text("amendment request {id} was already {status}", id=request_id, status=status)
 
 
 def _pending(session: Session, decl: Declaration) -> AmendmentRequest | None:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from onewindow.declarations.schemas import DeclarationCreate
 from onewindow.kit.codes import INCOTERMS, UNITS, is_country, is_currency, is_locode
-from onewindow.kit.errors import FieldError, from_validation
+from onewindow.kit.errors import FieldError, Text, from_validation
 from onewindow.origin import Certificate, Claim, decide
 from onewindow.tariff import TariffBook, TaxLine, item_taxes, to_national
 
@@ -74,11 +74,14 @@ def _codes(doc: DeclarationCreate, country: str) -> list[FieldError]:
     for every declaration lodged, so a message is built only when one fails."""
     errors: list[FieldError] = []
 
-    def fail(path: str, code: str, message: str) -> None:
+    def fail(path: str, code: str, message: Text) -> None:
         errors.append(FieldError(path, code, message))
 
     if not (doc.office.startswith(country) and is_locode(doc.office)):
-        fail("office", "unknown_office", f"{doc.office} is not a customs office of {country}")
+        message = Text(
+            "{office} is not a customs office of {country}", office=doc.office, country=country
+        )
+        fail("office", "unknown_office", message)
     for path, value in (
         ("country_of_export", doc.country_of_export),
         ("country_of_destination", doc.country_of_destination),
@@ -86,31 +89,37 @@ def _codes(doc: DeclarationCreate, country: str) -> list[FieldError]:
         ("exporter.country", doc.exporter.country),
     ):
         if value is not None and not is_country(value):
-            fail(path, "unknown_country", f"{value} is not an ISO 3166 alpha-2 country")
+            fail(
+                path,
+                "unknown_country",
+                Text("{code} is not an ISO 3166 alpha-2 country", code=value),
+            )
     invoice = doc.invoice
     if not is_currency(invoice.currency):
         fail(
             "invoice.currency",
             "unknown_currency",
-            f"{invoice.currency} is not an ISO 4217 currency",
+            Text("{code} is not an ISO 4217 currency", code=invoice.currency),
         )
     if invoice.incoterm is not None and invoice.incoterm not in INCOTERMS:
         fail(
             "invoice.incoterm",
             "unknown_incoterm",
-            f"{invoice.incoterm} is not an Incoterms 2020 rule",
+            Text("{code} is not an Incoterms 2020 rule", code=invoice.incoterm),
         )
     for path in ("port_of_loading", "port_of_discharge"):
         value = getattr(doc.transport, path)
         if value is not None and not is_locode(value):
-            fail(f"transport.{path}", "unknown_place", f"{value} is not a UN/LOCODE")
+            fail(
+                f"transport.{path}", "unknown_place", Text("{code} is not a UN/LOCODE", code=value)
+            )
     if doc.type == "EX":
         if doc.country_of_export != country:
-            fail(
-                "country_of_export", "not_this_country", f"an export declared here leaves {country}"
-            )
+            message = Text("an export declared here leaves {country}", country=country)
+            fail("country_of_export", "not_this_country", message)
         if doc.country_of_destination is None:
-            fail("country_of_destination", "required", "an export needs the country of destination")
+            message = Text("an export needs the country of destination")
+            fail("country_of_destination", "required", message)
     for path, message in _IMPORT_NEEDS if doc.type == "IM" else _EXPORT_NEEDS:
         section, name = path.split(".")
         if getattr(getattr(doc, section), name) is None:
@@ -120,26 +129,27 @@ def _codes(doc: DeclarationCreate, country: str) -> list[FieldError]:
             fail(
                 f"items.{n}.origin",
                 "unknown_country",
-                f"{item.origin} is not an ISO 3166 alpha-2 country",
+                Text("{code} is not an ISO 3166 alpha-2 country", code=item.origin),
             )
         if item.unit not in UNITS:
-            fail(f"items.{n}.unit", "unknown_unit", f"{item.unit} is not a UN/ECE Rec 20 unit")
+            message = Text("{code} is not a UN/ECE Rec 20 unit", code=item.unit)
+            fail(f"items.{n}.unit", "unknown_unit", message)
         if item.gross_mass_kg < item.net_mass_kg:
-            fail(
-                f"items.{n}.gross_mass_kg", "mass_inconsistent", "gross mass is less than net mass"
-            )
+            message = Text("gross mass is less than net mass")
+            fail(f"items.{n}.gross_mass_kg", "mass_inconsistent", message)
         if item.preference is not None and doc.type != "IM":
-            fail(f"items.{n}.preference", "not_import", "a preference is claimed on imports only")
+            message = Text("a preference is claimed on imports only")
+            fail(f"items.{n}.preference", "not_import", message)
     return errors
 
 
 _IMPORT_NEEDS = (
-    ("importer.id", "an import needs the importer's id"),
-    ("transport.arrival_date", "an import needs the arrival date"),
+    ("importer.id", Text("an import needs the importer's id")),
+    ("transport.arrival_date", Text("an import needs the arrival date")),
 )
 _EXPORT_NEEDS = (
-    ("exporter.id", "an export needs the exporter's id"),
-    ("transport.departure_date", "an export needs the departure date"),
+    ("exporter.id", Text("an export needs the exporter's id")),
+    ("transport.departure_date", Text("an export needs the departure date")),
 )
 
 
@@ -167,7 +177,9 @@ def assess(
             FieldError(
                 "invoice.currency",
                 "no_exchange_rate",
-                f"no official rate for {doc.invoice.currency} on {on}",
+                Text(
+                    "no official rate for {currency} on {on}", currency=doc.invoice.currency, on=on
+                ),
             )
         )
     in_force = []
@@ -177,7 +189,9 @@ def assess(
             code = "not_in_force" if book.known(item.hs_code) else "unknown_tariff_code"
             errors.append(
                 FieldError(
-                    f"items.{n}.hs_code", code, f"no tariff line {item.hs_code} in force on {on}"
+                    f"items.{n}.hs_code",
+                    code,
+                    Text("no tariff line {code} in force on {on}", code=item.hs_code, on=on),
                 )
             )
         in_force.append(rates)

@@ -21,7 +21,14 @@ from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
 from onewindow.kit.db import insert_many
-from onewindow.kit.errors import FieldError, Forbidden, InvalidInput, OneWindowError, invalid
+from onewindow.kit.errors import (
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    OneWindowError,
+    Text,
+    invalid,
+)
 from onewindow.kit.runtime import collector_paused
 from onewindow.origin import Certificate, get_certificate
 from onewindow.origin.receiving import ClaimOutcome, report_claims
@@ -192,14 +199,26 @@ def stored_claims(decl: Declaration) -> list[tuple[int, Decimal]]:
 
 def _check_one(actor: Principal, raw: Any, ctx: Context) -> DeclarationCreate | OneWindowError:
     if actor.role not in workflow.ANYONE:
-        return Forbidden(f"{actor.name} ({actor.role.value}) may not lodge declarations")
+        return Forbidden(
+            Text(
+                "{name} ({role}) may not lodge declarations",
+                name=actor.name,
+                role=actor.role.value,
+            )
+        )
     doc, errors = (raw, []) if isinstance(raw, DeclarationCreate) else parse(raw)
     if doc is None:
         return InvalidInput(errors)
     if len(doc.items) > ctx.max_items:
-        return invalid("items", "too_many", f"at most {ctx.max_items} items")
+        return invalid("items", "too_many", Text("at most {n} items", n=ctx.max_items))
     if actor.role is Role.TRADER and actor.party_id != doc.declarant.id:
-        return Forbidden(f"{actor.name} may lodge only as declarant {actor.party_id}")
+        return Forbidden(
+            Text(
+                "{name} may lodge only as declarant {party}",
+                name=actor.name,
+                party=actor.party_id,
+            )
+        )
     if errors := acdd.missing(doc, ctx.partners):
         return InvalidInput(errors)
     return doc

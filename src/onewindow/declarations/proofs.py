@@ -19,7 +19,7 @@ from onewindow.declarations import workflow
 from onewindow.declarations.access import get
 from onewindow.declarations.models import Declaration
 from onewindow.kit.auth import Principal
-from onewindow.kit.errors import NotFound, OneWindowError
+from onewindow.kit.errors import NotFound, OneWindowError, Text
 from onewindow.kit.i18n import N_
 
 FORM_D = "FORM_D"
@@ -81,18 +81,26 @@ def check(
     try:
         inclusions, head = ledger.prove_document(session, signer, document_id, document_type)
     except NotFound:
-        return failed("not in this node's ledger")
+        return failed(Text("not in this node's ledger"))
     except OneWindowError as exc:  # the ledger is damaged: no head is signed over it
         return failed(exc.detail)
     size = head.tree_size
     if not ledger.verify_signed_head(head, signer.key.public_key):
-        return failed(f"the head of size {size} does not verify with this node's key")
+        return failed(
+            Text("the head of size {size} does not verify with this node's key", size=size)
+        )
     for inclusion in inclusions:
         index = inclusion.entry.leaf_index
         if inclusion.tree_size != size or not ledger.verify_inclusion(
             inclusion.leaf_data, index, size, inclusion.proof, head.root_hash
         ):
-            return failed(f"the proof of entry {index} does not lead to the head of size {size}")
+            return failed(
+                Text(
+                    "the proof of entry {index} does not lead to the head of size {size}",
+                    index=index,
+                    size=size,
+                )
+            )
     latest = inclusions[-1].entry
     revoked = next((i.entry for i in inclusions if i.entry.kind == "revoked"), None)
     return DocumentProof(
@@ -105,5 +113,7 @@ def check(
         issuer=latest.issuer_country,
         logged_at=latest.logged_at,
         entries=len(inclusions),
-        problem=f"revoked by its issuer (entry {revoked.leaf_index})" if revoked else None,
+        problem=Text("revoked by its issuer (entry {index})", index=revoked.leaf_index)
+        if revoked
+        else None,
     )

@@ -49,7 +49,7 @@ from onewindow.declarations.schemas import (
 )
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
-from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, invalid
+from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, Text, invalid
 from onewindow.kit.money import round_money
 
 __all__ = [
@@ -103,10 +103,10 @@ def counts(session: Session, actor: Principal) -> dict[str, int]:
 QUEUE = (workflow.DOCUMENT_CHECK, workflow.INSPECTION)
 
 
-def _customs_only(actor: Principal, what: str) -> None:
+def _customs_only(actor: Principal, what: Text) -> None:
     require_reader(actor)
     if actor.role is Role.TRADER:
-        raise Forbidden(f"{actor.name} (trader) may not read {what}")
+        raise Forbidden(Text("{name} (trader) may not read {what}", name=actor.name, what=what))
 
 
 def queue(
@@ -120,7 +120,7 @@ def queue(
 ) -> list[QueueEntry]:
     """The declarations waiting for an officer, oldest first (of one office, or all), with
     how long each has waited since lodging and who has taken it in hand."""
-    _customs_only(actor, "the officers' queue")
+    _customs_only(actor, Text("the officers' queue"))
     rows = repository.queue(session, QUEUE, office, limit, offset)
     # Taken in hand for its current status: an opening during the document check does not
     # hold the inspection that follows it.
@@ -150,7 +150,7 @@ def queue(
 
 def queue_offices(session: Session, actor: Principal) -> list[str]:
     """The offices whose queues may be asked for: those that lodge declarations."""
-    _customs_only(actor, "the officers' queue")
+    _customs_only(actor, Text("the officers' queue"))
     return repository.offices(session)
 
 
@@ -165,7 +165,14 @@ def open_control(
     decl = act(session, actor, number, "open")
     taken = [c for c in decl.controls if c.kind == "opened" and c.result == decl.status]
     if taken:
-        raise Conflict(f"{number} is already in hand: {taken[0].officer} took it at {taken[0].at}")
+        raise Conflict(
+            Text(
+                "{number} is already in hand: {officer} took it at {at}",
+                number=number,
+                officer=taken[0].officer,
+                at=taken[0].at,
+            )
+        )
     now = ctx.clock.now()
     decl.controls.append(
         Control(kind="opened", officer=actor.name, result=decl.status, note=data.note, at=now)
@@ -206,7 +213,11 @@ def record_inspection(
                 raise invalid(
                     f"corrections.{n}.item",
                     "unknown_item",
-                    f"there is no item {c.item}: the declaration has {len(items)}",
+                    Text(
+                        "there is no item {item}: the declaration has {items}",
+                        item=c.item,
+                        items=len(items),
+                    ),
                 )
             declared.append(
                 {"item": c.item, "field": c.field, "value": items[c.item - 1].get(c.field)}
@@ -267,9 +278,10 @@ def pay(
     decl = act(session, actor, number, "pay")
     due = f"{round_money(decl.total_due, decl.national_currency)} {decl.national_currency}"
     if data.method == "paid" and data.amount != decl.total_due:
-        raise invalid("amount", "wrong_amount", f"the amount due is {due}")
+        raise invalid("amount", "wrong_amount", Text("the amount due is {due}", due=due))
     if data.method == "guarantee" and data.amount < decl.total_due:
-        raise invalid("amount", "insufficient_guarantee", f"the guarantee must cover {due}")
+        message = Text("the guarantee must cover {due}", due=due)
+        raise invalid("amount", "insufficient_guarantee", message)
     now = ctx.clock.now()
     decl.payment_method, decl.payment_reference = data.method, data.reference
     transition(
@@ -300,8 +312,8 @@ def cancel(
     session: Session, actor: Principal, number: str, data: Cancellation, ctx: Context
 ) -> Declaration:
     decl = act(session, actor, number, "cancel")
-    require_declarant(actor, decl, "cancel")
-    require_untouched(actor, decl, "cancel", "ask the customs office to cancel it")
+    require_declarant(actor, decl, Text("cancel"))
+    require_untouched(actor, decl, Text("cancel"), Text("ask the customs office to cancel it"))
     origin.unuse(session, stored_claims(decl))
     transition(
         session,
@@ -343,7 +355,5 @@ def history(session: Session, actor: Principal, number: str) -> list[audit.Audit
 
 def clearance(session: Session, actor: Principal, since: datetime, end: datetime) -> dict[str, Any]:
     """Clearance times per channel: for customs, not for traders."""
-    require_reader(actor)
-    if actor.role is Role.TRADER:
-        raise Forbidden(f"{actor.name} (trader) may not read clearance reports")
+    _customs_only(actor, Text("clearance reports"))
     return clearance_report(repository.released_between(session, since, end))

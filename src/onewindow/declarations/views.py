@@ -28,7 +28,7 @@ from onewindow.declarations.readmodel import amendment_read, audit_read, to_read
 from onewindow.declarations.schemas import AmendmentRequestCreate, Cancellation, Payment
 from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
-from onewindow.kit.errors import FieldError, InvalidInput, invalid
+from onewindow.kit.errors import FieldError, InvalidInput, Text, invalid
 from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
 
@@ -96,7 +96,8 @@ def dashboard(
     page: int = Query(1, ge=1, le=10_000),
 ) -> Response:
     if status is not None and status not in STATUSES:
-        raise invalid("status", "unknown_status", f"no status {status!r}: one of {STATUSES}")
+        message = Text("no status {status!r}: one of {statuses}", status=status, statuses=STATUSES)
+        raise invalid("status", "unknown_status", message)
     node = node_of(request)
     with node.transaction() as session:
         counts = service.counts(session, user)
@@ -137,7 +138,8 @@ def amendment(request: Request, user: web.PageUser, number: str = NUMBER) -> Res
         allowed = service.actions(user, decl)
         fields = web.flat(decl.document)
     if not allowed & {"amend", "request_amendment"}:
-        raise invalid("number", "not_amendable", f"{number} can no longer be amended")
+        message = Text("{number} can no longer be amended", number=number)
+        raise invalid("number", "not_amendable", message)
     return _form(request, user, fields, number=number, asking="request_amendment" in allowed)
 
 
@@ -213,7 +215,7 @@ def _posted(
     document = _with_scheme(web.nested(form))
     errors: dict[str, FieldError] = {}
     if asking and not reason.strip():
-        errors["reason"] = FieldError("reason", "required", "say why it must change")
+        errors["reason"] = FieldError("reason", "required", Text("say why it must change"))
     try:
         with node.transaction() as session:
             plan = service.preview(session, user, document, context(node))
@@ -252,7 +254,8 @@ def _loaded(sent: str) -> dict[str, Any]:
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise invalid("document", "not_json", "the checked declaration was lost: start again")
+        message = Text("the checked declaration was lost: start again")
+        raise invalid("document", "not_json", message)
     return document
 
 
@@ -282,17 +285,20 @@ async def upload(request: Request, user: web.PageUser, form: web.Form) -> Respon
     try:
         document = json.loads(content) if content else None
     except ValueError as exc:
-        error = FieldError("file", "not_json", f"the file is not JSON: {exc}")
+        error = FieldError(
+            "file", "not_json", Text("the file is not JSON: {error}", error=str(exc))
+        )
         return _form(request, user, {}, errors={"file": error}, status=400)
     if not isinstance(document, dict):
-        message = "choose a JSON file holding one declaration, as the API takes it"
+        message = Text("choose a JSON file holding one declaration, as the API takes it")
         error = FieldError("file", "required", message)
         return _form(request, user, {}, errors={"file": error}, status=400)
     try:
         number = await run_in_threadpool(_submit, node_of(request), user, document, None, None)
     except InvalidInput as exc:
         errors = web.errors_by_field(exc)
-        summary = FieldError("file", "invalid_input", f"the file has {len(exc.errors)} errors")
+        message = Text("the file has {count} errors", count=len(exc.errors))
+        summary = FieldError("file", "invalid_input", message)
         return _form(request, user, web.flat(document), errors={"file": summary} | errors,
                      status=422)  # fmt: skip
     return web.redirect(f"/declarations/{number}?done=lodged")
@@ -409,7 +415,8 @@ def release_note(request: Request, user: web.PageUser, number: str = NUMBER) -> 
     with node.transaction() as session:
         decl = service.get(session, user, number)
         if decl.status != workflow.RELEASED:
-            raise invalid("number", "not_released", f"{number} is not released: no release note")
+            message = Text("{number} is not released: no release note", number=number)
+            raise invalid("number", "not_released", message)
         read = to_read(decl, user)
     values = {"declaration": read, "country": node.settings.country}
     response = web.render(request, "declarations/release_note.html", values, user=user)

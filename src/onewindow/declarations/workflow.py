@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onewindow.kit.auth import Role
-from onewindow.kit.errors import InvalidTransition
+from onewindow.kit.errors import InvalidTransition, Text
 from onewindow.kit.i18n import N_
 
 REGISTERED = "registered"
@@ -33,23 +33,30 @@ class Action:
     name: str
     allowed_from: frozenset[str]
     roles: tuple[Role, ...]
-    doing: str  # what the action does to a declaration, for messages: "cannot <doing> a ..."
+    doing: Text  # what the action does to a declaration, for messages: "cannot <doing> a ..."
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        Action("open", frozenset({DOCUMENT_CHECK, INSPECTION}), OFFICIALS, "take in hand"),
+        Action("open", frozenset({DOCUMENT_CHECK, INSPECTION}), OFFICIALS, Text("take in hand")),
         Action(
-            "document_check", frozenset({DOCUMENT_CHECK}), OFFICIALS, "decide the document check of"
+            "document_check",
+            frozenset({DOCUMENT_CHECK}),
+            OFFICIALS,
+            Text("decide the document check of"),
         ),
-        Action("inspection", frozenset({INSPECTION}), OFFICIALS, "record inspection findings on"),
-        Action("pay", frozenset({AWAITING_PAYMENT}), ANYONE, "pay for"),
-        Action("release", frozenset({PAID}), OFFICIALS, "release"),
-        Action("amend", BEFORE_PAYMENT, ANYONE, "amend"),
-        Action("cancel", BEFORE_PAYMENT, ANYONE, "cancel"),
-        Action("request_amendment", BEFORE_PAYMENT, ANYONE, "request an amendment of"),
-        Action("decide_amendment", BEFORE_PAYMENT, OFFICIALS, "decide an amendment request on"),
+        Action(
+            "inspection", frozenset({INSPECTION}), OFFICIALS, Text("record inspection findings on")
+        ),
+        Action("pay", frozenset({AWAITING_PAYMENT}), ANYONE, Text("pay for")),
+        Action("release", frozenset({PAID}), OFFICIALS, Text("release")),
+        Action("amend", BEFORE_PAYMENT, ANYONE, Text("amend")),
+        Action("cancel", BEFORE_PAYMENT, ANYONE, Text("cancel")),
+        Action("request_amendment", BEFORE_PAYMENT, ANYONE, Text("request an amendment of")),
+        Action(
+            "decide_amendment", BEFORE_PAYMENT, OFFICIALS, Text("decide an amendment request on")
+        ),
     )
 }
 
@@ -77,7 +84,7 @@ def lane_status(channel: str) -> str:
 
 
 def next_step(status: str) -> str:
-    return NEXT_STEP.get(status, "Ask the customs office.")
+    return NEXT_STEP.get(status, N_("Ask the customs office."))
 
 
 def check(action: str, status: str) -> Action:
@@ -85,7 +92,12 @@ def check(action: str, status: str) -> Action:
     if status not in spec.allowed_from:
         allowed = " or ".join(sorted(spec.allowed_from))
         raise InvalidTransition(
-            f"cannot {spec.doing} a declaration that is {status}; allowed when it is {allowed}",
+            Text(
+                "cannot {doing} a declaration that is {status}; allowed when it is {allowed}",
+                doing=spec.doing,
+                status=status,
+                allowed=allowed,
+            ),
             current_status=status,
             action=action,
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from onewindow.kit.auth import Principal, Role
-from onewindow.kit.errors import Forbidden
+from onewindow.kit.errors import Forbidden, Text
 
 T, OF, S, A = Role.TRADER, Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR
 IA, AN = Role.ISSUING_AUTHORITY, Role.ANALYST
@@ -81,9 +81,15 @@ def install(parts: list[Rules]) -> None:
 
 
 def _deny(actor: Principal, what: str, rule: Rule) -> Forbidden:
-    allowed = ", ".join(r.value for r in Role if r in rule.roles) or "the host operator"
+    allowed = ", ".join(r.value for r in Role if r in rule.roles) or Text("the host operator")
     return Forbidden(
-        f"{actor.name} ({actor.role.value}) may not use {what}; allowed: {allowed}",
+        Text(
+            "{name} ({role}) may not use {what}; allowed: {allowed}",
+            name=actor.name,
+            role=actor.role.value,
+            what=what,
+            allowed=allowed,
+        ),
         allowed=sorted(r.value for r in rule.roles),
     )
 

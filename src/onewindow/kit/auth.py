@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow.kit import audit
 from onewindow.kit.db import Base, UTCDateTime
-from onewindow.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, invalid
+from onewindow.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, Text, invalid
 
 
 class Role(enum.StrEnum):
@@ -79,7 +79,14 @@ class Principal:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(f"{self.name} ({self.role.value}) may not do this; needs: {allowed}")
+            raise Forbidden(
+                Text(
+                    "{name} ({role}) may not do this; needs: {allowed}",
+                    name=self.name,
+                    role=self.role.value,
+                    allowed=allowed,
+                )
+            )
 
 
 SYSTEM = Principal("system", Role.ADMINISTRATOR)
@@ -105,11 +112,11 @@ def create_user(
 ) -> str:
     """Create a user and return a new API token for it (shown once)."""
     if not username or len(username) > 60:
-        raise invalid("username", "length", "username must be 1 to 60 characters")
+        raise invalid("username", "length", Text("username must be 1 to 60 characters"))
     if role is Role.TRADER and not party_id:
-        raise invalid("party_id", "required", "a trader needs the party id it acts for")
+        raise invalid("party_id", "required", Text("a trader needs the party id it acts for"))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(Text("user {username!r} already exists", username=username))
     user = User(username=username, role=role, party_id=party_id)
     session.add(user)
     session.flush()
@@ -123,7 +130,7 @@ def issue_token(
     session: Session, user: User, *, now: datetime | None = None, days: int = DEFAULT_TOKEN_DAYS
 ) -> tuple[str, ApiToken]:
     if days < 1:
-        raise invalid("days", "too_small", "a token must be valid for at least one day")
+        raise invalid("days", "too_small", Text("a token must be valid for at least one day"))
     at = _now(now)
     token = "ow_" + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -206,8 +213,10 @@ def list_users(session: Session) -> list[User]:
 
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"there is no user {username!r}; see `onewindow user list`")
+    if user is None:  # the users' pages show it too
+        raise NotFound(
+            Text("there is no user {username!r}; see `onewindow user list`", username=username)
+        )
     return user
 
 

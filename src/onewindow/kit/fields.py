@@ -27,7 +27,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from onewindow.kit.codes import INCOTERMS
-from onewindow.kit.errors import pattern
+from onewindow.kit.errors import Text, pattern
 
 # ---- free text ----
 
@@ -37,7 +37,7 @@ _HIDDEN = (
 )
 TEXT = pattern(
     rf"^[^{_HIDDEN}]*$",
-    "control, bidirectional or invisible characters are not allowed",
+    Text("control, bidirectional or invisible characters are not allowed"),
     "control_characters",  # the stable code since the first release
 )
 
@@ -73,32 +73,36 @@ def _id(regex: str, message: str) -> StringConstraints:
     return StringConstraints(pattern=pattern(regex, message))
 
 
-Country = Annotated[str, _id(COUNTRY, "must be two capital letters (ISO 3166 alpha-2)")]
-Currency = Annotated[str, _id(CURRENCY, "must be three capital letters (ISO 4217)")]
-Locode = Annotated[str, _id(LOCODE, "must be a five-character UN/LOCODE, such as VNHPH")]
+Country = Annotated[str, _id(COUNTRY, Text("must be two capital letters (ISO 3166 alpha-2)"))]
+Currency = Annotated[str, _id(CURRENCY, Text("must be three capital letters (ISO 4217)"))]
+Locode = Annotated[str, _id(LOCODE, Text("must be a five-character UN/LOCODE, such as VNHPH"))]
 PartyId = Annotated[
     str,
-    _id(PARTY_ID, "must be 1 to 35 capital letters, digits, '.', '/' or '-', such as 0101234567"),
+    _id(
+        PARTY_ID,
+        Text("must be 1 to 35 capital letters, digits, '.', '/' or '-', such as 0101234567"),
+    ),
 ]
 CertificateRef = Annotated[
     str,
     _id(
         CERTIFICATE_REF,
-        "must be 3 to 40 capital letters, digits, '/' or '-', such as TH-2026-000123",
+        Text("must be 3 to 40 capital letters, digits, '/' or '-', such as TH-2026-000123"),
     ),
 ]
 Reference = Annotated[
-    str, _id(REFERENCE, "must be 1 to 60 letters, digits, '.', '/', '_' or '-', such as INV-001")
+    str,
+    _id(REFERENCE, Text("must be 1 to 60 letters, digits, '.', '/', '_' or '-', such as INV-001")),
 ]
-HsLine = Annotated[str, _id(r"^\d{8}$", "must be eight digits (a national tariff line)")]
-HsCode = Annotated[str, _id(r"^\d{6}(\d{2})?$", "must be six or eight digits (an HS code)")]
+HsLine = Annotated[str, _id(r"^\d{8}$", Text("must be eight digits (a national tariff line)"))]
+HsCode = Annotated[str, _id(r"^\d{6}(\d{2})?$", Text("must be six or eight digits (an HS code)"))]
 Unit = Annotated[
-    str, _id(r"^[A-Z0-9]{2,3}$", "must be a UN/ECE Rec 20 unit code, such as PCE or KGM")
+    str, _id(r"^[A-Z0-9]{2,3}$", Text("must be a UN/ECE Rec 20 unit code, such as PCE or KGM"))
 ]
-Incoterm = Annotated[str, _id(INCOTERM, "must be an Incoterms 2020 code, such as CIF or FOB")]
+Incoterm = Annotated[str, _id(INCOTERM, Text("must be an Incoterms 2020 code, such as CIF or FOB"))]
 # A value an officer corrects: an HS code, a country, a quantity or an amount.
 CorrectedValue = Annotated[
-    str, _id(r"^[A-Za-z0-9.]{1,40}$", "must be a code or a number (letters, digits and '.')")
+    str, _id(r"^[A-Za-z0-9.]{1,40}$", Text("must be a code or a number (letters, digits and '.')"))
 ]
 
 # ---- numbers in query strings ----

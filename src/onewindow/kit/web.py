@@ -43,6 +43,7 @@ from onewindow.kit.errors import (
     InvalidInput,
     NotAuthenticated,
     OneWindowError,
+    Text,
     from_validation,
     invalid,
 )
@@ -242,7 +243,7 @@ async def checked_form(request: Request) -> dict[str, str]:
     """The posted form's fields, after its CSRF token was checked against the session."""
     fields = await form_fields(request)
     if not csrf_matches(fields.pop(CSRF_FIELD, ""), request.cookies.get(COOKIE)):
-        raise Forbidden("the form's CSRF token is missing or does not match this session")
+        raise Forbidden(Text("the form's CSRF token is missing or does not match this session"))
     return fields
 
 
@@ -270,7 +271,8 @@ def nested(fields: Mapping[str, str]) -> dict[str, Any]:
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise invalid(name, "unknown_field", f"{name} is not a field of this form")
+                message = Text("{name} is not a field of this form", name=name)
+                raise invalid(name, "unknown_field", message)
         node[last] = value
     return _lists(document)
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.kit import audit, auth
-from onewindow.kit.errors import NotAuthenticated, invalid
+from onewindow.kit.errors import NotAuthenticated, Text, invalid
 from onewindow.portal.models import Password
 
 MIN_LENGTH = 12  # NIST SP 800-63B asks at least 8; a border post's shared screens ask more
 SESSION_DAYS = 1
-WRONG = "the username or the password is wrong"
+WRONG = Text("the username or the password is wrong")
 
 
 def _digest(password: str, salt: bytes) -> bytes:
@@ -28,7 +28,7 @@ def set_password(
     session: Session, username: str, password: str, now: datetime, *, actor: str = "system"
 ) -> None:
     if len(password) < MIN_LENGTH:
-        raise invalid("password", "too_short", f"at least {MIN_LENGTH} characters")
+        raise invalid("password", "too_short", Text("at least {n} characters", n=MIN_LENGTH))
     user = auth.get_user(session, username)
     salt = os.urandom(16)
     row = session.scalar(select(Password).where(Password.user_id == user.id))

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, Text
 from onewindow.kit.i18n import N_
 from onewindow.portal import service
 from onewindow.portal.schemas import UserCreate
@@ -173,7 +173,8 @@ def password(
     new, again = form.get("password", ""), form.get("confirm", "")
     try:
         if new != again:
-            raise InvalidInput([FieldError("confirm", "mismatch", "the two passwords differ")])
+            differ = Text("the two passwords differ")
+            raise InvalidInput([FieldError("confirm", "mismatch", differ)])
         with node.transaction() as session:
             service.set_password(session, username, new, node.clock.now(), actor=user.name)
     except InvalidInput as exc:

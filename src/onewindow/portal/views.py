@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from onewindow.kit import i18n, web
 from onewindow.kit.api_deps import node_of
-from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated, NotFound
+from onewindow.kit.errors import FieldError, InvalidInput, NotAuthenticated, NotFound, Text
 from onewindow.portal import service
 
 router = APIRouter(include_in_schema=False)
@@ -47,12 +47,15 @@ async def sign_in(request: Request) -> Response:
     username, password = fields.get("username", ""), fields.get("password", "")
     target = _safe_next(fields.get("next"))
     if not web.csrf_matches(fields.get(web.CSRF_FIELD, ""), request.cookies.get(PRE_SESSION)):
-        error = FieldError("username", "csrf", "the form expired: sign in again")
+        error = FieldError("username", "csrf", Text("the form expired: sign in again"))
         return _sign_in_page(request, 400, next=target, errors={"username": error},
                              username=username)  # fmt: skip
     missing = [
-        FieldError(name, "required", f"enter your {name}")
-        for name in ("username", "password")
+        FieldError(name, "required", message)
+        for name, message in (
+            ("username", Text("enter your username")),
+            ("password", Text("enter your password")),
+        )
         if not fields.get(name)
     ]
     node = node_of(request)
@@ -89,7 +92,13 @@ def sign_out(request: Request, user: web.PageUser, form: web.Form) -> Response:
 def language(request: Request, language: str, next: str = "/") -> Response:
     """Switch the portals' language (a cookie for a year), and go back to the page."""
     if language not in i18n.LANGUAGES:
-        raise NotFound(f"no language {language!r}: one of {', '.join(i18n.LANGUAGES)}")
+        raise NotFound(
+            Text(
+                "no language {language!r}: one of {languages}",
+                language=language,
+                languages=", ".join(i18n.LANGUAGES),
+            )
+        )
     response = web.redirect(_safe_next(next))
     response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, httponly=True,
                         samesite="lax", secure=request.url.scheme == "https")  # fmt: skip

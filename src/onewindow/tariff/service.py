@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from onewindow.kit.errors import NotFound
+from onewindow.kit.errors import NotFound, Text
 from onewindow.tariff import files
 from onewindow.tariff.duty import Rates
 from onewindow.tariff.models import ExchangeRate, TariffLine
@@ -49,7 +49,9 @@ def line_in_force(session: Session, code: str, on: date) -> TariffLine:
     )
     line = session.scalar(stmt)
     if line is None:
-        raise NotFound(f"no tariff line {code} is in force on {on.isoformat()}")
+        raise NotFound(
+            Text("no tariff line {code} is in force on {on}", code=code, on=on.isoformat())
+        )
     return line
 
 
@@ -62,7 +64,13 @@ def rate_in_force(session: Session, currency: str, on: date) -> Decimal:
     )
     rate = session.scalar(stmt)
     if rate is None:
-        raise NotFound(f"no official exchange rate for {currency} on {on.isoformat()}")
+        raise NotFound(
+            Text(
+                "no official exchange rate for {currency} on {on}",
+                currency=currency,
+                on=on.isoformat(),
+            )
+        )
     return rate
 
 
