@@ -14,7 +14,7 @@ from tests.pages import post
 
 from onewindow.app import create_app
 from onewindow.exchange.models import IncomingMessage, OutgoingMessage
-from onewindow.kit import web
+from onewindow.kit import i18n, web
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.node import Node
 
@@ -109,6 +109,20 @@ def test_a_supervisor_retries_a_failed_message(
     assert processed.status_code == 422 and status_of(node, DONE) == "processed"
     unknown = post(client, "/exchange/messages/nope/retry", {})
     assert unknown.status_code == 404
+
+
+def test_a_refused_retry_is_in_vietnamese_for_a_vietnamese_reader(
+    node: Node, client: TestClient, tokens: dict[str, str]
+) -> None:
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    client.cookies.set(i18n.COOKIE, "vi")
+    processed = post(client, f"/exchange/messages/{DONE}/retry", {})
+    assert processed.status_code == 422 and status_of(node, DONE) == "processed"
+    said = f"thông điệp {DONE} đang ở trạng thái đã xử lý; chỉ thông điệp thất bại mới được gửi lại"
+    assert said in processed.text  # the status word translated too
+    assert "only failed messages are retried" not in processed.text
+    unknown = post(client, "/exchange/messages/nope/retry", {})
+    assert unknown.status_code == 404 and "không có thông điệp gửi đi nope" in unknown.text
 
 
 def test_officers_read_messages_but_only_seniors_retry(

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from tests.pages import post
 
 from onewindow.app import create_app
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.node import Node
 from onewindow.ledger import LeafEntry, service
-from onewindow.ledger.models import WitnessedHead
+from onewindow.ledger.models import LedgerEntry, WitnessedHead
 
 SEEN = datetime(2026, 11, 19, 7, 30, tzinfo=UTC)
 
@@ -95,6 +95,25 @@ def test_a_supervisor_sees_the_witnesses_and_acknowledges_an_alarm(
         assert event.actor == "super1" and event.entity_id == "TH"
     again = post(client, "/ledger/acknowledgement", {"partner": "TH", "note": "x"})
     assert again.status_code == 404
+
+
+def test_refusals_and_damage_are_in_vietnamese_for_a_vietnamese_reader(
+    node: Node, client: TestClient, tokens: dict[str, str], witnessed: None
+) -> None:
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    client.cookies.set(i18n.COOKIE, "vi")
+    blank = post(client, "/ledger/acknowledgement", {"partner": "TH", "note": "  "}, "/ledger")
+    assert blank.status_code == 422
+    assert "hãy nêu những gì phát hiện được khi xem xét cảnh báo" in blank.text
+    long = post(client, "/ledger/acknowledgement", {"partner": "TH", "note": "x" * 1001}, "/ledger")
+    assert long.status_code == 422 and "tối đa 1000 ký tự (đã nhập 1001)" in long.text
+    none = post(client, "/ledger/acknowledgement", {"partner": "SG", "note": "seen"})
+    assert none.status_code == 404
+    assert "không có cảnh báo chưa xử lý nào của đối tác SG" in none.text
+    with node.transaction() as s:  # a row deleted outside OneWindow: the page cannot be shown
+        s.execute(delete(LedgerEntry))
+    damaged = client.get("/ledger")
+    assert damaged.status_code == 503 and "sổ cái bị thiếu 1 cây con đã lưu" in damaged.text
 
 
 def test_officers_read_the_ledger_but_only_seniors_acknowledge(

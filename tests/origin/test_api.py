@@ -157,3 +157,7 @@ def test_bad_bodies_are_refused_with_every_field(th: tuple[TestClient, dict[str,
     assert r.status_code == 422
     r = client.post(f"{CERTIFICATES}/X1/cancellation", json={"reason": "ok"}, headers=authority)
     assert r.status_code == 404
+    # The API answers in English whatever language the client prefers (pages translate).
+    vietnamese = authority | {"Accept-Language": "vi"}
+    r = client.post(f"{CERTIFICATES}/X1/cancellation", json={"reason": "ok"}, headers=vietnamese)
+    assert r.json()["detail"] == "no certificate X1 was issued here"

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from onewindow.app import create_app
 from onewindow.exchange.models import OutgoingMessage
 from onewindow.exchange.service import sync_partners
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.config import PartnerConfig
 from onewindow.kit.node import Node
 from onewindow.origin import get_certificate, issuing
@@ -222,6 +222,29 @@ def test_the_authority_cancels_with_a_reason_and_the_importing_node_is_told(
     assert status_of(nodes["VN"], reference) == "cancelled"
     again = moc.post(f"{page}/cancellation", {"reason": "twice"})
     assert again.status_code == 409 and "<html" in again.text
+
+
+def test_the_rules_refusals_are_in_vietnamese_for_a_vietnamese_reader(
+    nodes: dict[str, Node], th: dict[str, Person]
+) -> None:
+    moc = th["authority"]
+    moc.client.cookies.set(i18n.COOKIE, "vi")
+    for change, said in (
+        ({"hs_code": "999999"}, "999999 không phải là phân nhóm HS 2022"),
+        ({"origin_criterion": "PC 45%"}, "cộng gộp từng phần chỉ áp dụng khi RVC dưới 40 %"),
+        ({"description": ""}, "trường này là bắt buộc"),  # the exchange's mapping, in the form
+    ):
+        application = copy.deepcopy(APPLICATION)
+        application["items"][0].update(change)
+        refused = issue_in_form(moc, application)
+        assert refused.status_code == 422 and said in refused.text, change
+    reference = reference_of(issue_in_form(moc))
+    page = f"/certificates/{reference}"
+    assert moc.post(f"{page}/cancellation", {"reason": "issued in error"}).status_code == 303
+    again = moc.post(f"{page}/cancellation", {"reason": "twice"})  # its status word too
+    assert again.status_code == 409 and f"C/O {reference} đã ở trạng thái đã hủy" in again.text
+    missing = moc.get("/certificates/TH-2026-999999")
+    assert missing.status_code == 404 and "không tìm thấy C/O TH-2026-999999" in missing.text
 
 
 def test_the_authority_replaces_a_form_d_with_a_corrected_one(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.pages import post
 
 from onewindow.app import create_app
-from onewindow.kit import auth, web
+from onewindow.kit import auth, i18n, web
 from onewindow.kit.audit import AuditEvent
 from onewindow.kit.node import Node
 from onewindow.risk import RiskProfile, registry
@@ -165,6 +165,30 @@ def test_a_supervisor_writes_a_profile_and_expires_it(
         assert s.scalar(select(func.count()).select_from(RiskProfile)) == 1  # kept on record
     missing = post(client, f"{page}/999/expiry", {})
     assert missing.status_code == 404
+
+
+def test_refusals_are_in_vietnamese_for_a_vietnamese_reader(
+    node: Node, client: TestClient, tokens: dict[str, str]
+) -> None:
+    client.cookies.set(web.COOKIE, tokens["supervisor"])
+    client.cookies.set(i18n.COOKIE, "vi")
+    page = "/risk/profiles"
+    good = {"name": "phones-th", "lane": "yellow", "reason": "phones from TH undervalued"}
+    none = post(client, page, good, page)
+    assert none.status_code == 422 and "hồ sơ rủi ro cần ít nhất một tiêu chí" in none.text
+    bad = post(client, page, {**good, "origin": "XX", "hs_prefix": "85a"}, page)
+    assert "không phải là mã ISO 3166 alpha-2" in bad.text
+    assert "phần đầu mã HS gồm 2 đến 8 chữ số" in bad.text
+    lane = post(client, page, {**good, "lane": "purple", "origin": "TH"}, page)
+    assert "luồng phải là một trong yellow, red, blue" in lane.text
+    assert post(client, page, {**good, "origin": "TH"}, page).status_code == 303
+    again = post(client, page, {**good, "origin": "TH"}, page)
+    assert again.status_code == 409 and "đã có hồ sơ rủi ro tên" in again.text
+    missing = post(client, f"{page}/999/expiry", {})
+    assert missing.status_code == 404 and "không có hồ sơ rủi ro 999" in missing.text
+    nothing = post(client, "/risk/models/rollback", {})  # no model is active: no button
+    assert nothing.status_code == 409
+    assert "chưa áp dụng mô hình rủi ro nào, nên không có gì để quay lại" in nothing.text
 
 
 def test_an_analyst_reads_but_changes_nothing(node: Node, client: TestClient) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput, Text
 
 TEXT, INT, DECIMAL, DATE, DATETIME, BOOL, GROUP = [
     "text",
@@ -66,7 +66,7 @@ def build(
     errors = _Errors()
     element = etree.Element(f"{{{namespace}}}{root}", nsmap={None: namespace})
     if not isinstance(data, Mapping):
-        errors.add("", "invalid_type", "the document must be a mapping")
+        errors.add("", "invalid_type", Text("the document must be a mapping"))
     else:
         _fill(element, namespace, spec, data, "", errors)
     if errors:
@@ -85,19 +85,22 @@ def _fill(
     known = {f.key for f in spec} | {f.attr[1] for f in spec if f.attr}
     for key in data:
         if key not in known:
-            errors.add(f"{prefix}{key}", "unknown_field", f"{key!r} is not a field here")
+            errors.add(
+                f"{prefix}{key}", "unknown_field", Text("{key!r} is not a field here", key=key)
+            )
     for f in spec:
         path = f"{prefix}{f.key}"
         value = data.get(f.key, f.default)
         if value is None:
             if not f.optional:
-                errors.add(path, "required", "this field is required")
+                errors.add(path, "required", Text("this field is required"))
             elif f.attr and data.get(f.attr[1]) is not None:
-                errors.add(f"{prefix}{f.attr[1]}", "unexpected", f"given without {f.key}")
+                message = Text("given without {field}", field=f.key)
+                errors.add(f"{prefix}{f.attr[1]}", "unexpected", message)
             continue
         values: list[Any] = value if f.many else [value]
         if f.many and (not isinstance(value, list | tuple) or (not value and not f.optional)):
-            errors.add(path, "invalid_type", "a non-empty list is required")
+            errors.add(path, "invalid_type", Text("a non-empty list is required"))
             continue
         for i, item in enumerate(values):
             item_path = f"{path}[{i}]" if f.many else path
@@ -106,7 +109,7 @@ def _fill(
                 if isinstance(item, Mapping):
                     _fill(element, ns, f.children, item, f"{item_path}.", errors)
                 else:
-                    errors.add(item_path, "invalid_type", "a mapping is required")
+                    errors.add(item_path, "invalid_type", Text("a mapping is required"))
                 continue
             _set_text(element, f.kind, item, item_path, errors)
             if f.attr:
@@ -127,61 +130,69 @@ def _set_attr(
     element: etree._Element, attr: tuple[str, str], value: Any, path: str, errors: _Errors
 ) -> None:
     if not isinstance(value, str):
-        errors.add(path, "required", "a code is required with this value")
+        errors.add(path, "required", Text("a code is required with this value"))
         return
     try:
         element.set(attr[0], value)
     except ValueError:
-        errors.add(path, "invalid_characters", "characters not allowed in XML")
+        errors.add(path, "invalid_characters", Text("characters not allowed in XML"))
 
 
 def _set_text(element: etree._Element, kind: str, value: Any, path: str, errors: _Errors) -> None:
     try:
         text = _format(kind, value)
     except (TypeError, ValueError, InvalidOperation) as exc:
-        errors.add(path, "invalid_type", str(exc) or "not a valid value")
+        errors.add(path, "invalid_type", _message(exc))
         return
     try:
         element.text = text
     except ValueError:  # lxml refuses control characters and other non-XML text
-        errors.add(path, "invalid_characters", "characters not allowed in XML")
+        errors.add(path, "invalid_characters", Text("characters not allowed in XML"))
+
+
+def _message(exc: Exception) -> str:
+    """The error's message; a Text as it is, so that a page can translate it (Python's own
+    messages, such as date.fromisoformat's, stay English)."""
+    if exc.args and isinstance(exc.args[0], Text):
+        return exc.args[0]
+    return str(exc) or Text("not a valid value")
 
 
 def _format(kind: str, value: Any) -> str:
     """The XML text of one value; TypeError or ValueError if it has the wrong type."""
     if kind == TEXT:
         if not isinstance(value, str):
-            raise TypeError("text is required")
+            raise TypeError(Text("text is required"))
         return value
     if kind == BOOL:
         if not isinstance(value, bool):
-            raise TypeError("true or false is required")
+            raise TypeError(Text("true or false is required"))
         return "true" if value else "false"
     if kind == INT:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise TypeError("a whole number is required")
+            raise TypeError(Text("a whole number is required"))
         return str(int(value))
     if kind == DECIMAL:
         if isinstance(value, bool) or not isinstance(value, Decimal | int | str | float):
-            raise TypeError("a decimal number is required")
+            raise TypeError(Text("a decimal number is required"))
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number") from None
+            raise ValueError(Text("{value!r} is not a decimal number", value=value)) from None
         if not number.is_finite():
-            raise ValueError("a finite number is required")
+            raise ValueError(Text("a finite number is required"))
         return format(number, "f")
     if kind == DATE:
         if isinstance(value, str):
             value = date.fromisoformat(value)
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise TypeError("a date is required")
+            raise TypeError(Text("a date is required"))
         return value.isoformat()
     if kind == DATETIME:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if not isinstance(value, datetime) or value.tzinfo is None:
-            raise TypeError("a date and time with a UTC offset is required")
+            raise TypeError(Text("a date and time with a UTC offset is required"))
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     raise ValueError(f"unknown kind {kind}")
 

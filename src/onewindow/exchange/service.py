@@ -29,7 +29,7 @@ from onewindow.exchange.models import Partner
 from onewindow.exchange.trust import TrustStore
 from onewindow.kit import audit
 from onewindow.kit.config import PartnerConfig
-from onewindow.kit.errors import FieldError, InvalidInput, NotFound, invalid
+from onewindow.kit.errors import FieldError, InvalidInput, NotFound, Text, invalid
 
 __all__ = [
     "Handler",
@@ -108,21 +108,29 @@ def send(
     """Queue a document for a partner in the caller's transaction; return the message id.
     The delivery worker sends it after commit, so a rolled back transaction sends nothing."""
     if receiver == sender:
-        raise invalid("receiver", "own_country", f"{sender} cannot send to itself")
+        message = Text("{sender} cannot send to itself", sender=sender)
+        raise invalid("receiver", "own_country", message)
     if not repository.partner_active(session, receiver):
         raise NotFound(
-            f"{receiver} is not a partner of this node: no document can be sent there until it "
-            "joins the federation (`onewindow federation add-node`)",
+            Text(
+                "{receiver} is not a partner of this node: no document can be sent there until "
+                "it joins the federation (`onewindow federation add-node`)",
+                receiver=receiver,
+            ),
             receiver=receiver,
         )
     if not DOCUMENT_ID.fullmatch(document_id):
         raise invalid(
             "document_id",
             "invalid_identifier",
-            f"{document_id!r}: 1 to 40 of A-Z a-z 0-9 - / . _, starting alphanumeric",
+            Text(
+                "{document_id!r}: 1 to 40 of A-Z a-z 0-9 - / . _, starting alphanumeric",
+                document_id=document_id,
+            ),
         )
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise invalid("version", "invalid_version", "the version is a whole number from 1")
+        message = Text("the version is a whole number from 1")
+        raise invalid("version", "invalid_version", message)
     element = documents.build(document_type, payload)
     message_id = str(uuid.uuid4())
     repository.add_outgoing(
@@ -162,12 +170,16 @@ def retry(
     for message_id in message_ids:
         message = repository.outgoing(session, message_id)
         if message is None:
-            raise NotFound(f"no outgoing message {message_id}")
+            raise NotFound(Text("no outgoing message {message_id}", message_id=message_id))
         if message.status != "failed":
             raise invalid(
                 "message_id",
                 "not_failed",
-                f"{message_id} is {message.status}; only failed messages are retried",
+                Text(
+                    "{message_id} is {status}; only failed messages are retried",
+                    message_id=message_id,
+                    status=Text(message.status),
+                ),
             )
         message.status, message.queued_at, message.next_attempt_at = "queued", now, now
         message.sealed = message.sealed_at = message.completed_at = None

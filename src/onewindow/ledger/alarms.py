@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
-from onewindow.kit.errors import NotFound, invalid
+from onewindow.kit.errors import NotFound, Text, invalid
 from onewindow.ledger.models import WitnessedHead
 
 NOTE_MAX = 1000
@@ -44,14 +44,18 @@ def acknowledge(
     actor.require(Role.SUPERVISOR, Role.ADMINISTRATOR)
     note = note.strip()
     if not note:
-        raise invalid("note", "required", "say what was found when the alarm was looked into")
+        message = Text("say what was found when the alarm was looked into")
+        raise invalid("note", "required", message)
     if len(note) > NOTE_MAX:
-        raise invalid("note", "too_long", f"at most {NOTE_MAX} characters ({len(note)} given)")
+        message = Text(
+            "at most {limit} characters ({given} given)", limit=NOTE_MAX, given=len(note)
+        )
+        raise invalid("note", "too_long", message)
     if _CONTROL.search(note):
-        raise invalid("note", "control_characters", "control characters are not allowed")
+        raise invalid("note", "control_characters", Text("control characters are not allowed"))
     rows = list_alarms(session, partner, open_only=True)
     if not rows:
-        raise NotFound(f"no open alarm for partner {partner}")
+        raise NotFound(Text("no open alarm for partner {partner}", partner=partner))
     for row in rows:
         row.acknowledged_at, row.acknowledged_by, row.acknowledgement = now, actor.name, note
     audit.record(

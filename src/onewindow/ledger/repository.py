@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from onewindow.kit.errors import LedgerDamaged
+from onewindow.kit.errors import LedgerDamaged, Text
 from onewindow.ledger import merkle
 from onewindow.ledger.models import LedgerEntry, LedgerNode, LedgerState, SignedTreeHead
 
@@ -121,11 +121,13 @@ def load_nodes(session: Session, keys_: Iterable[merkle.NodeKey]) -> dict[merkle
     missing = wanted - found.keys()
     if missing:
         first = min(pos << level for level, pos in missing)
-        raise damaged(
-            f"the ledger is missing {len(missing)} stored subtree(s), the first over entry "
-            f"{first}; its tables were altered outside OneWindow",
-            first,
+        message = Text(
+            "the ledger is missing {count} stored subtree(s), the first over entry {first}; "
+            "its tables were altered outside OneWindow",
+            count=len(missing),
+            first=first,
         )
+        raise damaged(message, first)
     return found
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput, Text
 
 # ATIGA Art. 30(2): material with an RVC under 40 % may still be cumulated in proportion to
 # its value content, provided that content is at least 20 %.
@@ -92,7 +92,7 @@ def parse_criterion(text: str, *, path: str = "origin_criterion") -> Criterion:
     """The criterion written in `text`; InvalidInput (`unknown_criterion`,
     `invalid_percentage`, `pc_requires_rvc_under_40`, `pc_below_minimum`) otherwise."""
     if not isinstance(text, str):
-        raise _error(path, "unknown_criterion", "the origin criterion must be text")
+        raise _error(path, "unknown_criterion", Text("the origin criterion must be text"))
     normal = " ".join(text.upper().split())
     for pattern, shape in _PATTERNS:
         match = pattern.match(normal)
@@ -101,8 +101,11 @@ def parse_criterion(text: str, *, path: str = "origin_criterion") -> Criterion:
     raise _error(
         path,
         "unknown_criterion",
-        f"{text!r} is not an origin criterion: use WO, CC, CTH, CTSH, SP, a value content "
-        "such as 40%, a combination such as CTSH + 35%, or PC 25%",
+        Text(
+            "{text!r} is not an origin criterion: use WO, CC, CTH, CTSH, SP, a value content "
+            "such as 40%, a combination such as CTSH + 35%, or PC 25%",
+            text=text,
+        ),
     )
 
 
@@ -118,17 +121,21 @@ def _criterion(shape: str, groups: tuple[str, ...], path: str) -> Criterion:
     value = _percentage(groups[0], path)
     if value >= RVC_GENERAL_RULE:
         raise _error(
-            path, "pc_requires_rvc_under_40", "partial cumulation applies only below 40 % RVC"
+            path,
+            "pc_requires_rvc_under_40",
+            Text("partial cumulation applies only below 40 % RVC"),
         )
     if value < PC_MINIMUM:
-        raise _error(path, "pc_below_minimum", f"partial cumulation needs at least {PC_MINIMUM} %")
+        message = Text("partial cumulation needs at least {minimum} %", minimum=PC_MINIMUM)
+        raise _error(path, "pc_below_minimum", message)
     return Criterion(Kind.PC, value)
 
 
 def _percentage(text: str, path: str) -> Decimal:
     value = Decimal(text)
     if not 0 < value <= 100:
-        raise _error(path, "invalid_percentage", f"{text} % is not a percentage above 0")
+        message = Text("{text} % is not a percentage above 0", text=text)
+        raise _error(path, "invalid_percentage", message)
     return value
 
 
@@ -138,7 +145,9 @@ def _percentage(text: str, path: str) -> Decimal:
 def check_fob(criterion: Criterion, fob_value: Any, *, path: str = "fob_value") -> list[FieldError]:
     """Box 9: a criterion based on value content needs the FOB value it was computed from."""
     if criterion.rvc_based and not _positive(fob_value):
-        message = f"the FOB value is required with the criterion {criterion.code}"
+        message = Text(
+            "the FOB value is required with the criterion {criterion}", criterion=criterion.code
+        )
         return [FieldError(path, "fob_required", message)]
     return []
 
@@ -173,14 +182,23 @@ def check_retroactive(
     retroactively, one issued in time must not, and none may be issued more than
     `limit_years` after shipment."""
     if issued > _add_years(shipped, limit_years):
-        message = f"issued more than {limit_years} year(s) after shipment on {shipped}"
+        message = Text(
+            "issued more than {years} year(s) after shipment on {shipped}",
+            years=limit_years,
+            shipped=shipped,
+        )
         return [FieldError(issue_path, "retroactive_too_late", message)]
     late = issued > shipped + timedelta(days=after_days)
     if late and not retroactive:
-        message = f"issued more than {after_days} days after shipment: tick 'issued retroactively'"
+        message = Text(
+            "issued more than {days} days after shipment: tick 'issued retroactively'",
+            days=after_days,
+        )
         return [FieldError(flag_path, "retroactive_flag_required", message)]
     if retroactive and not late:
-        message = f"issued within {after_days} days of shipment, so not retroactively"
+        message = Text(
+            "issued within {days} days of shipment, so not retroactively", days=after_days
+        )
         return [FieldError(flag_path, "retroactive_flag_unexpected", message)]
     return []
 
@@ -205,7 +223,7 @@ def check_form_d(form: Mapping[str, Any]) -> list[Criterion]:
     flags = form.get("flags") or {}
     any_pc = any(c.kind is Kind.PC for c in criteria)
     if any_pc and not flags.get("partial_cumulation"):
-        message = "an item uses partial cumulation: tick 'partial cumulation'"
+        message = Text("an item uses partial cumulation: tick 'partial cumulation'")
         errors.append(FieldError("flags.partial_cumulation", "pc_flag_required", message))
     shipped = (form.get("transport") or {}).get("departure_date")
     issued = (form.get("certification") or {}).get("issue_date")

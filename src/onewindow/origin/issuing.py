@@ -25,6 +25,7 @@ from onewindow.kit.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    Text,
     invalid,
 )
 from onewindow.logged import log_document, send_logged
@@ -78,7 +79,8 @@ def issue(
     actor.require(*AUTHORITIES)
     country = issuer.country
     if not isinstance(application, dict):
-        raise InvalidInput([FieldError("body", "type", "the application is a JSON object")])
+        message = Text("the application is a JSON object")
+        raise InvalidInput([FieldError("body", "type", message)])
     data = dict(application)
     data["reference"] = "XX-0000-000000"  # a placeholder so the schema check can run first
     data["certification"] = {
@@ -95,7 +97,7 @@ def issue(
                 FieldError(
                     "exporter.country",
                     "not_this_country",
-                    f"a Form D issued here is for exports from {country}",
+                    Text("a Form D issued here is for exports from {country}", country=country),
                 )
             ]
         )
@@ -142,7 +144,7 @@ def _check_hs(items: list[dict[str, Any]]) -> None:
         FieldError(
             f"items[{n}].hs_code",
             "unknown_hs",
-            f"{item['hs_code'][:6]} is not an HS 2022 subheading",
+            Text("{code} is not an HS 2022 subheading", code=item["hs_code"][:6]),
         )
         for n, item in enumerate(items)
         if not is_subheading(item["hs_code"][:6])
@@ -165,7 +167,7 @@ def issued(session: Session, reference: str) -> Certificate:
         )
     )
     if cert is None:
-        raise NotFound(f"no certificate {reference} was issued here")
+        raise NotFound(Text("no certificate {reference} was issued here", reference=reference))
     return cert
 
 
@@ -173,11 +175,17 @@ def transmit(session: Session, actor: Principal, reference: str, *, now: datetim
     """The exporter authorises transmission: the Form D goes to the importing country's node."""
     cert = issued(session, reference)
     if actor.role is Role.TRADER and actor.party_id != exporter_id(cert):
-        raise Forbidden("only the exporter named in box 1 may authorise transmission")
+        raise Forbidden(Text("only the exporter named in box 1 may authorise transmission"))
     if actor.role not in (Role.TRADER, *AUTHORITIES):
-        raise Forbidden("transmission is authorised by the exporter or the issuing authority")
+        raise Forbidden(Text("transmission is authorised by the exporter or the issuing authority"))
     if cert.status != "issued":
-        raise InvalidTransition(f"certificate {reference} is {cert.status}, not issued")
+        raise InvalidTransition(
+            Text(
+                "certificate {reference} is {status}, not issued",
+                reference=reference,
+                status=Text(cert.status),
+            )
+        )
     send(
         session,
         sender=cert.exporting_country,
@@ -206,10 +214,16 @@ def cancel(
 ) -> Certificate:
     actor.require(*AUTHORITIES)
     if not reason.strip():
-        raise invalid("reason", "required", "say why the certificate is cancelled")
+        raise invalid("reason", "required", Text("say why the certificate is cancelled"))
     cert = issued(session, reference)
     if cert.status in WITHDRAWN:
-        raise InvalidTransition(f"certificate {reference} is already {cert.status}")
+        raise InvalidTransition(
+            Text(
+                "certificate {reference} is already {status}",
+                reference=reference,
+                status=Text(cert.status),
+            )
+        )
     cert.status_reason = reason
     _withdraw(session, cert, "cancelled", now, reasons=[{"code": "cancelled", "text": reason}])
     return cert
@@ -227,7 +241,13 @@ def replace(
     actor.require(*AUTHORITIES)
     old = issued(session, reference)
     if old.status in WITHDRAWN:
-        raise InvalidTransition(f"certificate {reference} is already {old.status}")
+        raise InvalidTransition(
+            Text(
+                "certificate {reference} is already {status}",
+                reference=reference,
+                status=Text(old.status),
+            )
+        )
     new = issue(session, actor, application, issuer=issuer, now=now)
     old.replaced_by = new.reference
     _withdraw(session, old, "replaced", now, replacement_reference=new.reference)

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from onewindow.exchange import Incoming, register_batch_scope, register_handler
 from onewindow.kit.auth import Principal
 from onewindow.kit.db import jsonable
-from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, NotFound, invalid
+from onewindow.kit.errors import (
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Text,
+    invalid,
+)
 from onewindow.ledger import gathered
 from onewindow.logged import logged, send_logged
 from onewindow.origin.models import Certificate, VerificationRequest
@@ -190,10 +197,15 @@ def request_verification(
     certificate received from it; `authority` defaults to "Customs <country>"."""
     actor.require(*CUSTOMS)
     if not reason.strip():
-        raise invalid("reason", "required", "say what makes the origin doubtful")
+        raise invalid("reason", "required", Text("say what makes the origin doubtful"))
     cert = get_certificate(session, reference)
     if cert is None or cert.source != "exchange":
-        raise NotFound(f"certificate {reference} was not received through the exchange")
+        raise NotFound(
+            Text(
+                "certificate {reference} was not received through the exchange",
+                reference=reference,
+            )
+        )
     request = VerificationRequest(
         request_id=str(uuid.uuid4()),
         reference=reference,
@@ -263,9 +275,10 @@ def answer_verification(
     actor.require(*AUTHORITIES)
     errors = []
     if result not in RESULTS:
-        errors.append(FieldError("result", "unknown", f"answer one of {', '.join(RESULTS)}"))
+        message = Text("answer one of {results}", results=", ".join(RESULTS))
+        errors.append(FieldError("result", "unknown", message))
     if not note.strip():
-        errors.append(FieldError("note", "required", "say what was checked and found"))
+        errors.append(FieldError("note", "required", Text("say what was checked and found")))
     if errors:
         raise InvalidInput(errors)
     request = session.scalar(
@@ -274,9 +287,20 @@ def answer_verification(
     cert = get_certificate(session, request.reference) if request is not None else None
     if request is None or cert is None or cert.source != "issued":
         # A request this node sent is answered by the issuer it went to, not here.
-        raise NotFound(f"no verification request {request_id} about a certificate issued here")
+        raise NotFound(
+            Text(
+                "no verification request {request_id} about a certificate issued here",
+                request_id=request_id,
+            )
+        )
     if request.status != "open":
-        raise InvalidTransition(f"request {request_id} was already answered ({request.status})")
+        raise InvalidTransition(
+            Text(
+                "request {request_id} was already answered ({result})",
+                request_id=request_id,
+                result=request.status,
+            )
+        )
     request.status, request.answer, request.answered_at = result, note[:500], now
     send_logged(
         session,
@@ -353,7 +377,7 @@ def verification(session: Session, actor: Principal, request_id: str) -> Verific
         select(VerificationRequest).where(VerificationRequest.request_id == request_id)
     )
     if found is None:
-        raise NotFound(f"no verification request {request_id}")
+        raise NotFound(Text("no verification request {request_id}", request_id=request_id))
     return found
 
 

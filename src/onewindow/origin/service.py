@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.codes import is_country
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text
 from onewindow.origin.models import Certificate, CertificateItem
 from onewindow.origin.schemas import CertificateCreate
 
@@ -68,7 +68,7 @@ def read_certificate(session: Session, actor: Principal, reference: str) -> Cert
     does not exist, so that references cannot be probed."""
     cert = get_certificate(session, reference)
     if cert is None or (actor.role is Role.TRADER and actor.party_id not in parties(cert)):
-        raise NotFound(f"certificate {reference} not found")
+        raise NotFound(Text("certificate {reference} not found", reference=reference))
     return cert
 
 
@@ -112,7 +112,9 @@ def search(
 ) -> list[Certificate]:
     """The certificates `actor` may list, newest first, of one status or all."""
     if status is not None and status not in STATUSES:
-        message = f"no status {status!r}: one of {', '.join(STATUSES)}"
+        message = Text(
+            "no status {status!r}: one of {statuses}", status=status, statuses=", ".join(STATUSES)
+        )
         raise InvalidInput([FieldError("status", "unknown_status", message)])
     stmt = select(Certificate).order_by(Certificate.id.desc()).limit(limit).offset(offset)
     if (where := _visible(actor)) is not None:

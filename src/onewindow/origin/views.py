@@ -22,7 +22,7 @@ from onewindow import exchange
 from onewindow.kit import auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.codes import TRANSPORT_MODES
-from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition
+from onewindow.kit.errors import FieldError, InvalidInput, InvalidTransition, Text
 from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
 from onewindow.origin import application, issuing, receiving, service
@@ -127,7 +127,11 @@ def replacement(request: Request, user: web.PageUser, reference: str = REFERENCE
         allowed = issuing.actions(user, cert)
         applied = issuing.application_of(cert)
     if "replace" not in allowed:
-        raise InvalidTransition(f"certificate {reference} is {cert.status}")
+        raise InvalidTransition(
+            Text(
+                "certificate {reference} is {status}", reference=reference, status=Text(cert.status)
+            )
+        )
     return _form(request, user, application.as_fields(applied), replacing=reference)
 
 
@@ -206,16 +210,19 @@ async def upload(request: Request, user: web.PageUser, form: web.Form) -> Respon
     try:
         document = json.loads(content) if content else None
     except ValueError as exc:
-        error = FieldError("file", "not_json", f"the file is not JSON: {exc}")
+        error = FieldError("file", "not_json", Text("the file is not JSON: {error}", error=exc))
         return _form(request, user, {}, errors={"file": error}, status=400)
     if not isinstance(document, dict):
-        message = "choose a JSON file holding one application, as the API takes it"
+        message = Text("choose a JSON file holding one application, as the API takes it")
         return _form(request, user, {}, errors={"file": FieldError("file", "required", message)},
                      status=400)  # fmt: skip
     try:
         reference = await run_in_threadpool(_issue, node_of(request), user, document, None)
     except InvalidInput as exc:
-        summary = FieldError("file", "invalid_input", f"the file has {len(exc.errors)} errors")
+        count = len(exc.errors)
+        summary = FieldError(
+            "file", "invalid_input", Text("the file has {count} errors", count=count)
+        )
         errors = {"file": summary} | application.form_errors(exc)
         return _form(request, user, application.as_fields(document), errors=errors, status=422)
     return web.redirect(f"/certificates/{reference}?done=issued")

@@ -26,7 +26,7 @@ from typing import Any
 import lightgbm as lgb
 import orjson
 
-from onewindow.kit.errors import FieldError, InvalidInput
+from onewindow.kit.errors import FieldError, InvalidInput, Text
 from onewindow.risk.features import FEATURE_NAMES, FeatureStats
 from onewindow.risk.learning import RiskModel, Settings
 
@@ -99,25 +99,31 @@ def save(
 def read_metadata(directory: Path) -> dict[str, Any]:
     where = str(directory)
     if not directory.is_dir():
-        raise _bad(where, "not_found", "no such model directory")
+        raise _bad(where, "not_found", Text("no such model directory"))
     path = directory / METADATA
     if not path.is_file():
-        raise _bad(where, "not_an_artifact", f"no {METADATA}: not a OneWindow risk model")
+        message = Text("no {file}: not a OneWindow risk model", file=METADATA)
+        raise _bad(where, "not_an_artifact", message)
     try:
         metadata = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
-        raise _bad(str(path), "corrupted", f"not valid JSON ({exc})") from exc
+        raise _bad(str(path), "corrupted", Text("not valid JSON ({error})", error=exc)) from exc
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise _bad(str(path), "not_an_artifact", f"format marker is not {FORMAT!r}")
+        message = Text("format marker is not {format!r}", format=FORMAT)
+        raise _bad(str(path), "not_an_artifact", message)
     found = metadata.get("format_version")
     if found != FORMAT_VERSION:
         raise _bad(
             str(path),
             "unsupported_version",
-            f"format version {found!r}; this OneWindow reads version {FORMAT_VERSION}",
+            Text(
+                "format version {found!r}; this OneWindow reads version {version}",
+                found=found,
+                version=FORMAT_VERSION,
+            ),
         )
     if metadata.get("features") != list(FEATURE_NAMES):
-        raise _bad(str(path), "incompatible", "trained with a different feature set")
+        raise _bad(str(path), "incompatible", Text("trained with a different feature set"))
     return metadata
 
 
@@ -125,18 +131,20 @@ def load(directory: Path) -> RiskModel:
     metadata = read_metadata(directory)
     files = metadata.get("files")
     if not isinstance(files, dict) or CLASSIFIER not in files or STATS not in files:
-        raise _bad(str(directory / METADATA), "corrupted", "the file list is missing")
+        raise _bad(str(directory / METADATA), "corrupted", Text("the file list is missing"))
     blobs: dict[str, bytes] = {}
     for name, expected in files.items():
         path = directory / name
         if name not in (CLASSIFIER, REGRESSOR, STATS):
-            raise _bad(str(path), "corrupted", "unexpected file in the file list")
+            raise _bad(str(path), "corrupted", Text("unexpected file in the file list"))
         try:
             blob = path.read_bytes()
         except OSError as exc:
-            raise _bad(str(path), "corrupted", f"cannot be read ({exc.strerror})") from exc
+            message = Text("cannot be read ({reason})", reason=exc.strerror)
+            raise _bad(str(path), "corrupted", message) from exc
         if hashlib.sha256(blob).hexdigest() != expected:
-            raise _bad(str(path), "checksum_mismatch", "content differs from its recorded sha256")
+            message = Text("content differs from its recorded sha256")
+            raise _bad(str(path), "checksum_mismatch", message)
         blobs[name] = blob
     try:
         stats = FeatureStats.from_dict(orjson.loads(blobs[STATS]))
@@ -144,7 +152,8 @@ def load(directory: Path) -> RiskModel:
         regressor = lgb.Booster(model_str=blobs[REGRESSOR].decode()) if REGRESSOR in blobs else None
         settings = Settings(**metadata["settings"])
     except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
-        raise _bad(str(directory), "corrupted", f"cannot be parsed ({exc})") from exc
+        message = Text("cannot be parsed ({error})", error=exc)
+        raise _bad(str(directory), "corrupted", message) from exc
     return RiskModel(stats, classifier, regressor, settings, metadata)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
 from onewindow.kit.config import ROOT, Settings
-from onewindow.kit.errors import Conflict, InvalidInput, NotFound
+from onewindow.kit.errors import Conflict, InvalidInput, NotFound, Text
 from onewindow.risk.models import RegisteredModel
 from onewindow.risk.service import Opinion, Subject
 
@@ -64,7 +64,12 @@ def get_model(session: Session, version: str, *, lock: bool = False) -> Register
     stmt = select(RegisteredModel).where(RegisteredModel.version == version)
     found = session.scalar(stmt.with_for_update() if lock else stmt)
     if found is None:
-        raise NotFound(f"no registered risk model {version!r} (see `onewindow risk models`)")
+        raise NotFound(
+            Text(
+                "no registered risk model {version!r} (see `onewindow risk models`)",
+                version=version,
+            )
+        )
     return found
 
 
@@ -128,9 +133,14 @@ def rollback(session: Session, *, by: str, now: datetime) -> RegisteredModel:
     """Go back to the model that was active before the current one was activated."""
     current = active_model(session, lock=True)
     if current is None:
-        raise Conflict("no risk model is active, so there is nothing to roll back")
+        raise Conflict(Text("no risk model is active, so there is nothing to roll back"))
     if current.previous_version is None:
-        raise Conflict(f"no model was active before {current.version}; nothing to roll back to")
+        raise Conflict(
+            Text(
+                "no model was active before {version}; nothing to roll back to",
+                version=current.version,
+            )
+        )
     target = get_model(session, current.previous_version, lock=True)
     _check(target)
     _switch(session, current, target, by, now)
@@ -174,7 +184,12 @@ def _check(model: RegisteredModel) -> None:
     loaded = load_scorer(Path(model.path))
     if loaded.version != model.version:
         raise Conflict(
-            f"the artifact at {model.path} is model {loaded.version}, not {model.version}"
+            Text(
+                "the artifact at {path} is model {found}, not {version}",
+                path=model.path,
+                found=loaded.version,
+                version=model.version,
+            )
         )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
 from onewindow.kit.codes import is_country
-from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text
 from onewindow.risk.columns import SCORING_COLUMNS
 from onewindow.risk.models import RiskProfile
 from onewindow.risk.selectivity import ScoreWindow, Selection, Targets
@@ -193,22 +193,25 @@ PROFILE = "risk_profile"  # the audit trail's entity type
 def create_profile(session: Session, **values: Any) -> RiskProfile:
     errors = []
     if values.get("lane") not in LANES:
-        errors.append(FieldError("lane", "unknown_lane", f"lane must be one of {', '.join(LANES)}"))
+        message = Text("lane must be one of {lanes}", lanes=", ".join(LANES))
+        errors.append(FieldError("lane", "unknown_lane", message))
     if not values.get("name"):
-        errors.append(FieldError("name", "required", "a profile needs a name"))
+        errors.append(FieldError("name", "required", Text("a profile needs a name")))
     if not values.get("reason"):
-        errors.append(FieldError("reason", "required", "say why the profile exists"))
+        errors.append(FieldError("reason", "required", Text("say why the profile exists")))
     if values.get("origin") and not is_country(values["origin"]):
-        errors.append(FieldError("origin", "unknown_country", "not an ISO 3166 alpha-2 code"))
+        message = Text("not an ISO 3166 alpha-2 code")
+        errors.append(FieldError("origin", "unknown_country", message))
     prefix = values.get("hs_prefix")
     if prefix and not (prefix.isdigit() and 2 <= len(prefix) <= 8):
-        errors.append(FieldError("hs_prefix", "format", "an HS prefix is 2 to 8 digits"))
+        errors.append(FieldError("hs_prefix", "format", Text("an HS prefix is 2 to 8 digits")))
     if not any(values.get(c) is not None for c in CRITERIA):
-        errors.append(FieldError("criteria", "required", "a profile needs at least one criterion"))
+        message = Text("a profile needs at least one criterion")
+        errors.append(FieldError("criteria", "required", message))
     if errors:
         raise InvalidInput(errors)
     if session.scalar(select(RiskProfile.id).where(RiskProfile.name == values["name"])):
-        raise Conflict(f"a risk profile named {values['name']!r} exists")
+        raise Conflict(Text("a risk profile named {name!r} exists", name=values["name"]))
     profile = RiskProfile(**values)
     session.add(profile)
     session.flush()
@@ -237,7 +240,7 @@ def expire_profile(session: Session, profile_id: int, *, by: str, now: datetime)
     reasons). Expiring an expired profile changes nothing."""
     profile = session.get(RiskProfile, profile_id, with_for_update=True)
     if profile is None:
-        raise NotFound(f"no risk profile {profile_id}")
+        raise NotFound(Text("no risk profile {profile_id}", profile_id=profile_id))
     if profile.active:
         profile.active = False
         audit.record(
