@@ -7,7 +7,7 @@ asked one request at a time from this process over loopback.
 
 Pairs (page / API): the officer's queue / the API's list of the same status; a declaration's
 page / its JSON; the analysts' dashboard (8 charts) / the API's clearance report, once on a
-quiet node and once with an officer taking a declaration of a past day in hand before each
+quiet node and once with a payment recorded on a declaration of a past day before each
 request (so that the dashboard computes that day's figures again); one chart's CSV / the
 same report. Also the weight of the CSS and JS a page loads, compressed. Prints
 progress to stderr and one JSON object last. `--keep DIR` keeps the database in DIR and
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 from api import free_port, start  # bench/api.py: start a server, wait for it
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow import domains
@@ -39,6 +40,7 @@ from onewindow.declarations import service
 from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
 from onewindow.declarations.lodging import Context
+from onewindow.declarations.models import Declaration
 from onewindow.declarations.schemas import DocumentCheck, InspectionFindings, Opening, Payment
 from onewindow.kit import auth
 from onewindow.kit.clock import FixedClock
@@ -174,9 +176,13 @@ def main() -> None:
             for role, party in (("officer", None), ("analyst", None))
         }
         numbers = [d.number for d in service.search(s, auth.SYSTEM, limit=200)]
-        waiting = [
-            d.number for d in service.search(s, auth.SYSTEM, status="document_check", limit=200)
-        ]
+        unpaid = (
+            select(Declaration.number, Declaration.total_due)
+            .where(Declaration.status == "awaiting_payment")
+            .order_by(Declaration.id.desc())  # lodged within the dashboard's 30 days
+            .limit(args.requests + 5)
+        )
+        waiting = [(number, str(due)) for number, due in s.execute(unpaid)]
     node.engine.dispose()
 
     port = free_port()
@@ -206,22 +212,22 @@ def main() -> None:
             results["dashboard"] = pair(
                 client, "/analytics", "/api/v1/reports/clearance?days=30", analyst, n
             )
-            say("dashboard while officers act on declarations of days that are over")
+            say("dashboard while declarations of days that are over are paid")
 
-            def open_one(i: int) -> None:
-                # An officer takes a declaration of a past day in hand: that day's kept
-                # figures are out of date, and the dashboard computes the day again.
-                number = waiting[i % len(waiting)]
+            def pay_one(i: int) -> None:
+                # A payment on a declaration of a past day: that day's kept figures are out
+                # of date, and the next dashboard computes the day again.
+                number, due = waiting[i]
                 r = client.post(
-                    f"/api/v1/declarations/{number}/opening",
-                    json={},
+                    f"/api/v1/declarations/{number}/payment",
+                    json={"method": "paid", "reference": "BENCH", "amount": due},
                     headers={"Authorization": f"Bearer {officer}"},
                 )
-                if r.status_code not in (200, 409):  # 409: in hand already (a second lap)
-                    raise RuntimeError(f"opening {number}: {r.status_code} {r.text[:300]}")
+                if r.status_code != 200:
+                    raise RuntimeError(f"paying {number}: {r.status_code} {r.text[:300]}")
 
             results["dashboard_changing"] = pair(
-                client, "/analytics", "/api/v1/reports/clearance?days=30", analyst, n, open_one
+                client, "/analytics", "/api/v1/reports/clearance?days=30", analyst, n, pay_one
             )
             say("one chart's CSV")
             results["csv"] = pair(

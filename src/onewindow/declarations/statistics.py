@@ -5,7 +5,7 @@ in `declaration_day_figures`): a dashboard reads a few rows per day of its perio
 computes only today's from the declarations. A day that is over still changes when one of
 its declarations does (a control, a payment, a release, an amendment), and each such change
 is in the audit trail: `refresh` reads the audit events written since it last ran, and
-computes the days of the declarations they touched again.
+computes again the day and office of each declaration they touched.
 
 Clearance time percentiles come from a histogram whose buckets are 1/16 of a doubling wide
 (4.4 %): a percentile is the middle of its bucket, within 2.2 % of the exact figure. The
@@ -198,9 +198,10 @@ def stale(session: Session, period: Period, today: date) -> bool:
 
 
 def refresh(session: Session, period: Period, today: date) -> None:
-    """Bring the kept figures of the period's days before `today` up to date: compute the
-    days changed since the last refresh again, and the days not kept yet. One refresh at a
-    time: its first statement locks the roll-up's row (on SQLite, the database)."""
+    """Bring the kept figures of the period's days before `today` up to date: compute again
+    each kept day and office whose declarations changed since the last refresh, and the
+    days not kept yet. One refresh at a time: its first statement locks the roll-up's row
+    (on SQLite, the database)."""
     _lock(session)
     state = session.get(RollUp, 1, populate_existing=True)
     assert state is not None
@@ -208,10 +209,11 @@ def refresh(session: Session, period: Period, today: date) -> None:
     if state.last_event < latest:
         # Nothing kept yet (the first refresh), nothing to compute again.
         kept = session.scalar(select(RolledDay.day).limit(1)) is not None
-        changed = _changed_days(session, state.last_event, latest, today) if kept else []
-        if changed:
-            session.execute(delete(DayFigure).where(DayFigure.day.in_(changed)))
-            session.execute(delete(RolledDay).where(RolledDay.day.in_(changed)))
+        for day, office in _changed(session, state.last_event, latest, today) if kept else []:
+            at_office = (DayFigure.day == day) & (DayFigure.office == office)
+            session.execute(delete(DayFigure).where(at_office))
+            rows = _compute(session, _midnight(day), _midnight(day + timedelta(days=1)), office)
+            insert_many(session, DayFigure, [asdict(r) for r in rows])
         state.last_event = latest
     missing = _missing(session, period, today)
     for start, end in _runs(missing):
@@ -227,17 +229,21 @@ def _lock(session: Session) -> None:
     session.execute(update(RollUp).where(RollUp.id == 1).values(last_event=RollUp.last_event))
 
 
-def _changed_days(session: Session, after: int, upto: int, today: date) -> list[date]:
-    """The days before `today` on which the declarations touched by these events were lodged
-    (each kept day is computed again when one of its declarations changes)."""
+def _changed(session: Session, after: int, upto: int, today: date) -> list[tuple[date, str]]:
+    """The kept days and offices of the declarations these audit events touched (each kept
+    day is computed again, office by office, when one of its declarations changes)."""
+    lodged = func.date(Declaration.lodged_at)
     stmt = (
-        select(func.date(Declaration.lodged_at))
+        select(lodged, Declaration.office)
         .join(AuditEvent, AuditEvent.entity_id == Declaration.number)
         .where(AuditEvent.id > after, AuditEvent.id <= upto, AuditEvent.entity_type == ENTITY)
         .where(Declaration.lodged_at < _midnight(today))
         .distinct()
     )
-    return sorted(_day(d) for d in session.scalars(stmt))
+    changed = {(_day(d), office) for d, office in session.execute(stmt)}
+    days = {d for d, _ in changed}
+    kept = set(session.scalars(select(RolledDay.day).where(RolledDay.day.in_(days))))
+    return sorted((d, office) for d, office in changed if d in kept)
 
 
 def _missing(session: Session, period: Period, today: date) -> list[date]:
