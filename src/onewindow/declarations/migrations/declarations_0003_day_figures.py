@@ -46,7 +46,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
 
-
     op.create_index("ix_declarations_office_lodged_at", "declarations", ["office", "lodged_at"])
     op.drop_index("ix_declarations_office", table_name="declarations")
 
