@@ -235,6 +235,12 @@ ARGS: dict[str, list[str]] = {
     "origin verify-request": ["X1", "--reason", "a reason"],
     "origin verify-answer": ["X1", "confirmed", "--note", "a note"],
     "ledger acknowledge": ["TH", "--note", "looked into"],
+    "transit guarantee add": ["missing.json"],
+    "transit guarantee show": ["X1"],
+    "transit declare": ["missing.json"],
+    "transit release": ["X1"],
+    "transit show": ["X1"],
+    "transit list": [],
 }
 
 

@@ -1,0 +1,149 @@
+"""`onewindow transit`: guarantees and transit movements at this node's offices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.table import Table
+
+from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
+from onewindow.kit.errors import InvalidInput, from_validation
+from onewindow.kit.node import Node
+from onewindow.transit import service
+from onewindow.transit.context import context
+from onewindow.transit.schemas import GuaranteeCreate, MovementCreate, MovementRead, Release
+
+app = typer.Typer(help="ACTS transit: guarantees and movements.", no_args_is_help=True)
+guarantee_app = typer.Typer(help="Guarantees of holders of the transit procedure.")
+app.add_typer(guarantee_app, name="guarantee")
+JSON = typer.Option(False, "--json", help="Print JSON")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _load(file: Path, schema: type[M]) -> M:
+    try:
+        raw = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        fail(f"cannot read {file}: {read_error(exc)}")
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(from_validation(exc.errors())) from None
+
+
+@guarantee_app.command("add")
+def guarantee_add(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """Register a guarantee from a JSON file (kind, holder_id, holder_name, currency, amount,
+    valid_until); prints its GRN."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)  # a role that may not is told so first
+            data = _load(file, GuaranteeCreate)
+            g = service.register_guarantee(session, actor, data, context(node))
+            read = service.read_guarantee(session, g)
+    if json_output:
+        emit_json(read)
+    else:
+        console.print(f"guarantee {read.grn}: {read.amount} {read.currency} for {read.holder_name}")
+
+
+@guarantee_app.command("show")
+def guarantee_show(grn: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """A guarantee with what is left of it."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            g = service.guarantee(session, acting(session, as_user), grn)
+            read = service.read_guarantee(session, g)
+    if json_output:
+        emit_json(read)
+        return
+    table = Table(title=f"Guarantee {read.grn}", show_header=False)
+    for key, value in read.model_dump(mode="json").items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+@app.command()
+def declare(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """Lodge a transit declaration (JSON, as the API takes it): prints its MRN and the amount
+    its guarantee holds."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            data = _load(file, MovementCreate)
+            movement = service.declare(session, actor, data, context(node))
+            read = service.read_movement(session, movement)
+    _show(read, json_output)
+
+
+@app.command()
+def release(
+    mrn: str,
+    refuse: str | None = typer.Option(None, help="Do not release, for this reason"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Release a movement for transit (or refuse it with --refuse REASON)."""
+    decision: dict[str, Any] = (
+        {"decision": "no_release", "reason": refuse} if refuse else {"decision": "release"}
+    )
+    with handled(json_output):
+        body = Release.model_validate(decision)
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            movement = service.decide_release(session, actor, mrn, body, context(node))
+            read = service.read_movement(session, movement)
+    _show(read, json_output)
+
+
+@app.command()
+def show(mrn: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """A movement: its status, itinerary, seals and guarantee."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            read = service.read_movement(
+                session, service.get(session, acting(session, as_user), mrn)
+            )
+    _show(read, json_output)
+
+
+@app.command("list")
+def list_movements(
+    status: str | None = typer.Option(None, help="Only movements in this status"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Movements known here, newest first."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            found = service.search(session, acting(session, as_user), status=status)
+            rows = [service.read_movement(session, m) for m in found]
+    if json_output:
+        emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table("MRN", "status", "from", "to", "holder", "reserved")
+    for r in rows:
+        table.add_row(r.mrn, r.status, r.departure_office, r.destination_office, r.holder_name,
+                      str(r.reserved or "-"))  # fmt: skip
+    console.print(table)
+
+
+def _show(read: MovementRead, json_output: bool) -> None:
+    if json_output:
+        emit_json(read)
+        return
+    route = " → ".join([read.departure_office, *read.transit_offices, read.destination_office])
+    console.print(f"movement {read.mrn}: {read.status}, {route}")
+    console.print(f"guarantee {read.grn} holds {read.reserved}; by country: {read.exposure}")
+    if read.time_limit:
+        console.print(f"to arrive by {read.time_limit}")

@@ -1,0 +1,12 @@
+"""What transit's use cases need from the running node."""
+
+from __future__ import annotations
+
+from onewindow.kit.node import Node
+from onewindow.transit.service import Context
+from onewindow.transit.settings import TransitSettings
+
+
+def context(node: Node) -> Context:
+    s = node.settings
+    return Context(s.country, s.currency, node.clock, TransitSettings.of(s).transit_days)

@@ -1,0 +1,37 @@
+"""Transit: ACTS movements across member states on one declaration and one guarantee."""
+
+from __future__ import annotations
+
+from onewindow.kit.access import OFFICIALS, TRADERS_OFFICIALS, TRADERS_READERS, Rule
+from onewindow.kit.domain import Command, Domain
+
+MOVEMENT = "/api/v1/transit/movements/{mrn}"
+API_RULES: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/transit/guarantees"): OFFICIALS,
+    ("GET", "/api/v1/transit/guarantees/{grn}"): TRADERS_OFFICIALS,
+    ("POST", "/api/v1/transit/movements"): TRADERS_OFFICIALS,
+    ("GET", "/api/v1/transit/movements"): TRADERS_READERS,
+    ("GET", MOVEMENT): TRADERS_READERS,
+    ("POST", f"{MOVEMENT}/release"): OFFICIALS,
+}
+CLI_RULES: dict[str, Rule] = {
+    "transit guarantee add": OFFICIALS,
+    "transit guarantee show": TRADERS_OFFICIALS,
+    "transit declare": TRADERS_OFFICIALS,
+    "transit release": OFFICIALS,
+    "transit show": TRADERS_READERS,
+    "transit list": TRADERS_READERS,
+}
+
+DOMAIN = Domain(
+    name="transit",
+    uses=("tariff",),
+    tables="onewindow.transit.models",
+    routers=("onewindow.transit.api:router",),
+    commands={
+        "transit": Command("onewindow.transit.cli:app", "ACTS transit: guarantees, movements.")
+    },
+    settings="onewindow.transit.settings:TransitSettings",
+    api_rules=API_RULES,
+    cli_rules=CLI_RULES,
+)

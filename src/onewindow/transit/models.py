@@ -1,0 +1,87 @@
+"""Transit movements under ACTS, the guarantees that cover them, and what each reserves."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onewindow.kit.db import Base, UTCDateTime
+
+MONEY = Numeric(20, 2)
+
+
+class Guarantee(Base):
+    """A guarantee lodged at this node's office of guarantee for a holder of the transit
+    procedure: comprehensive (a reference amount that movements draw on and give back) or
+    individual (one movement)."""
+
+    __tablename__ = "transit_guarantees"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grn: Mapped[str] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(15))  # comprehensive | individual
+    holder_id: Mapped[str] = mapped_column(String(35), index=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(MONEY)  # the reference amount
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(15), default="valid")  # valid | revoked
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_by: Mapped[str] = mapped_column(String(120))
+
+
+class Reservation(Base):
+    """The amount a movement holds on its guarantee, from release until discharge."""
+
+    __tablename__ = "transit_reservations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guarantee_id: Mapped[int] = mapped_column(ForeignKey("transit_guarantees.id"), index=True)
+    mrn: Mapped[str] = mapped_column(String(18), unique=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    # Per country of the itinerary: the duties and taxes potentially due, in the
+    # guarantee's currency; the highest is the amount.
+    exposure: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(15), default="held")  # held | released
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Movement(Base):
+    """A transit movement as this node knows it: declared here (the office of departure) or
+    announced by its departure node (an office of transit or of destination here)."""
+
+    __tablename__ = "transit_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(18), unique=True)
+    role: Mapped[str] = mapped_column(String(12))  # departure | transit | destination
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    holder_id: Mapped[str] = mapped_column(String(35), index=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    departure_office: Mapped[str] = mapped_column(String(8))
+    destination_office: Mapped[str] = mapped_column(String(8))
+    # The offices of transit in order, then the countries they cross (departure first).
+    transit_offices: Mapped[list[str]] = mapped_column(JSON)
+    countries: Mapped[list[str]] = mapped_column(JSON)
+    grn: Mapped[str] = mapped_column(String(18))
+    seals: Mapped[list[str]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # the declaration as lodged
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_limit: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Sequence(Base):
+    """The unique parts of MRNs and GRNs allocated here, per kind and year."""
+
+    __tablename__ = "transit_sequences"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # movement | guarantee
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

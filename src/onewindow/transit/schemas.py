@@ -1,0 +1,113 @@
+"""Transit's input and output: guarantees, and the transit declaration (NCTS IE015)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from onewindow.kit.errors import Text
+from onewindow.kit.fields import Currency, HsCode, Locode, PartyId, Printable, Unit
+
+Amount = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
+]
+Quantity = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=15, decimal_places=3, allow_inf_nan=False)
+]
+Name = Annotated[Printable, StringConstraints(max_length=200)]
+SealId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,34}$", min_length=3, max_length=35)
+]
+
+
+class GuaranteeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["comprehensive", "individual"]
+    holder_id: PartyId
+    holder_name: Name
+    currency: Currency
+    amount: Amount
+    valid_until: date
+
+
+class GuaranteeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    grn: str
+    kind: str
+    holder_id: str
+    holder_name: str
+    currency: str
+    amount: Decimal
+    balance: Decimal
+    valid_until: date
+    status: str
+
+
+class TransitItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hs_code: HsCode
+    description: Annotated[Printable, StringConstraints(max_length=500)]
+    quantity: Quantity
+    unit: Unit
+    gross_mass_kg: Quantity
+    customs_value: Amount
+    currency: Currency
+
+
+class MovementCreate(BaseModel):
+    """A transit declaration: the holder, the offices (departure here, transit in order,
+    destination), the guarantee, the seals and the goods."""
+
+    model_config = ConfigDict(extra="forbid")
+    holder_id: PartyId
+    holder_name: Name
+    departure_office: Locode
+    transit_offices: list[Locode] = Field(default_factory=list, max_length=10)
+    destination_office: Locode
+    grn: Annotated[str, StringConstraints(pattern=r"^\d{2}[A-Z]{2}[A-Z0-9]{13}\d$")]
+    seals: list[SealId] = Field(min_length=1, max_length=20)
+    items: list[TransitItem] = Field(min_length=1, max_length=999)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MovementCreate:
+        if len(set(self.seals)) != len(self.seals):
+            raise ValueError(Text("a seal is listed twice"))
+        offices = [self.departure_office, *self.transit_offices, self.destination_office]
+        if len(set(offices)) != len(offices):
+            raise ValueError(Text("an office appears twice on the itinerary"))
+        return self
+
+
+class MovementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    mrn: str
+    role: str
+    status: str
+    holder_id: str
+    holder_name: str
+    departure_office: str
+    transit_offices: list[str]
+    destination_office: str
+    countries: list[str]
+    grn: str
+    seals: list[str]
+    declared_at: datetime
+    released_at: datetime | None
+    time_limit: date | None
+    reserved: Decimal | None = None
+    exposure: dict[str, str] | None = None
+
+
+class Release(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["release", "no_release"]
+    reason: Annotated[Printable, StringConstraints(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _why(self) -> Release:
+        if self.decision == "no_release" and not self.reason:
+            raise ValueError(Text("say why the movement is not released"))
+        return self

@@ -1,0 +1,329 @@
+"""Transit at the office of departure: guarantees, the transit declaration (NCTS IE015), its
+acceptance with an MRN (IE028), the guarantee's reservation, and release for transit (IE029)
+or no release (IE051).
+
+The amount reserved is ACTS's: for each country of the itinerary, the import duties and taxes
+that would be due there on the goods, at that country's rates in force on the day (the
+partner's published tariff; this node's own), converted to the guarantee's currency at this
+node's official rates; the highest of them. A movement whose amount exceeds what is left of
+its guarantee is refused at lodging, and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from onewindow.kit import audit
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.clock import Clock
+from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
+from onewindow.kit.money import round_money
+from onewindow.tariff import rate_in_force
+from onewindow.transit import itinerary, mrn
+from onewindow.transit.exposure import Goods, taxes_in
+from onewindow.transit.models import Guarantee, Movement, Reservation, Sequence
+from onewindow.transit.schemas import (
+    GuaranteeCreate,
+    GuaranteeRead,
+    MovementCreate,
+    MovementRead,
+    Release,
+)
+
+OFFICIALS = (Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR)
+DECLARANTS = (Role.TRADER, *OFFICIALS)
+ENTITY = "transit_movement"
+# Statuses of a movement at its office of departure.
+ACCEPTED, RELEASED, NOT_RELEASED = "accepted", "released", "not_released"
+ENDED = frozenset({NOT_RELEASED, "discharged", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Context:
+    """What transit needs of the node: its country and currency, its clock, the days a
+    movement is given to reach its destination."""
+
+    country: str
+    currency: str
+    clock: Clock
+    transit_days: int = 8
+
+
+# -- guarantees ------------------------------------------------------------------------------
+
+
+def register_guarantee(
+    session: Session, actor: Principal, data: GuaranteeCreate, ctx: Context
+) -> Guarantee:
+    actor.require(*OFFICIALS)
+    now = ctx.clock.now()
+    if data.valid_until < now.date():
+        raise InvalidInput([FieldError("valid_until", "expired", Text("is in the past"))])
+    guarantee = Guarantee(
+        grn=_allocate(session, "guarantee", now.year, ctx.country, "G"),
+        kind=data.kind, holder_id=data.holder_id, holder_name=data.holder_name,
+        currency=data.currency, amount=round_money(data.amount, data.currency),
+        valid_until=data.valid_until, status="valid", registered_at=now,
+        registered_by=actor.name,
+    )  # fmt: skip
+    session.add(guarantee)
+    session.flush()
+    _audit(session, actor, now, "transit.guarantee_registered", "transit_guarantee", guarantee.grn)
+    return guarantee
+
+
+def guarantee(session: Session, actor: Principal, grn: str, lock: bool = False) -> Guarantee:
+    stmt = select(Guarantee).where(Guarantee.grn == grn)
+    found = session.scalar(stmt.with_for_update() if lock else stmt)
+    if found is None or (actor.role is Role.TRADER and actor.party_id != found.holder_id):
+        raise NotFound(Text("guarantee {grn} not found", grn=grn))
+    return found
+
+
+def balance(session: Session, g: Guarantee) -> Decimal:
+    """What is left of the reference amount once the held reservations are taken off."""
+    held = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+        Reservation.guarantee_id == g.id, Reservation.status == "held"
+    )
+    return g.amount - Decimal(session.scalar(held) or 0)
+
+
+def read_guarantee(session: Session, g: Guarantee) -> GuaranteeRead:
+    columns = {name: getattr(g, name) for name in GuaranteeRead.model_fields if name != "balance"}
+    return GuaranteeRead(**columns, balance=balance(session, g))
+
+
+# -- the transit declaration -----------------------------------------------------------------
+
+
+def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Context) -> Movement:
+    """Accept a transit declaration at this node's office of departure: its MRN allocated and
+    its guarantee's reservation held, or an error and nothing stored."""
+    actor.require(*DECLARANTS)
+    if actor.role is Role.TRADER and actor.party_id != data.holder_id:
+        raise Forbidden(Text("{name} may declare transit only as its holder", name=actor.name))
+    now = ctx.clock.now()
+    countries = _route(data, ctx.country)
+    g = guarantee(session, actor, data.grn, lock=True)
+    _check_guarantee(session, g, data, now.date())
+    _check_seals(session, data.seals)
+    goods = [Goods(i.hs_code, i.customs_value, i.currency) for i in data.items]
+    exposure = {}
+    for country in countries:
+        try:
+            due = taxes_in(session, country, goods, now.date(), ctx.country, ctx.currency)
+        except NotFound as exc:  # the guarantee cannot be computed: nothing to reserve on
+            raise Conflict(
+                Text("the guarantee cannot be computed: {why}", why=exc.detail)
+            ) from None
+        exposure[country] = _convert(session, *due, g.currency, now.date())
+    amount = max(exposure.values())
+    left = balance(session, g)
+    if amount > left:
+        raise Conflict(
+            Text(
+                "guarantee {grn} has {left} {currency} left; this movement needs {amount}",
+                grn=g.grn, left=left, currency=g.currency, amount=amount,
+            )
+        )  # fmt: skip
+    reference = _allocate(session, "movement", now.year, ctx.country, data.departure_office[2:])
+    movement = Movement(
+        mrn=reference, role="departure", status=ACCEPTED, holder_id=data.holder_id,
+        holder_name=data.holder_name, departure_office=data.departure_office,
+        destination_office=data.destination_office, transit_offices=data.transit_offices,
+        countries=countries, grn=g.grn, seals=data.seals,
+        document=data.model_dump(mode="json"), declared_at=now,
+    )  # fmt: skip
+    session.add(movement)
+    session.add(
+        Reservation(
+            guarantee_id=g.id,
+            mrn=reference,
+            amount=amount,
+            status="held",
+            reserved_at=now,
+            exposure={c: str(v) for c, v in exposure.items()},
+        )
+    )
+    session.flush()
+    _audit(session, actor, now, "transit.declared", ENTITY, reference, to_status=ACCEPTED)
+    return movement
+
+
+def decide_release(
+    session: Session, actor: Principal, reference: str, data: Release, ctx: Context
+) -> Movement:
+    """Release for transit (the time limit set) or no release (the reservation given back)."""
+    actor.require(*OFFICIALS)
+    movement = get(session, actor, reference, lock=True)
+    if movement.role != "departure" or movement.status != ACCEPTED:
+        raise Conflict(
+            Text(
+                "movement {mrn} is {status}: only an accepted movement is released here",
+                mrn=movement.mrn, status=movement.status,
+            )
+        )  # fmt: skip
+    now = ctx.clock.now()
+    before = movement.status
+    if data.decision == "release":
+        movement.status, movement.released_at = RELEASED, now
+        movement.time_limit = now.date() + timedelta(days=ctx.transit_days)
+    else:
+        movement.status, movement.note = NOT_RELEASED, data.reason
+        _give_back(session, movement.mrn, now)
+    _audit(
+        session, actor, now, f"transit.{movement.status}", ENTITY, movement.mrn,
+        from_status=before, to_status=movement.status,
+    )  # fmt: skip
+    return movement
+
+
+def get(session: Session, actor: Principal, reference: str, lock: bool = False) -> Movement:
+    stmt = select(Movement).where(Movement.mrn == reference)
+    found = session.scalar(stmt.with_for_update() if lock else stmt)
+    if found is None or (actor.role is Role.TRADER and actor.party_id != found.holder_id):
+        raise NotFound(Text("movement {mrn} not found", mrn=reference))
+    return found
+
+
+def search(
+    session: Session, actor: Principal, status: str | None = None, limit: int = 100
+) -> list[Movement]:
+    stmt = select(Movement).order_by(Movement.id.desc()).limit(limit)
+    if actor.role is Role.TRADER:
+        stmt = stmt.where(Movement.holder_id == actor.party_id)
+    if status:
+        stmt = stmt.where(Movement.status == status)
+    return list(session.scalars(stmt))
+
+
+def reservation(session: Session, reference: str) -> Reservation | None:
+    return session.scalar(select(Reservation).where(Reservation.mrn == reference))
+
+
+def read_movement(session: Session, movement: Movement) -> MovementRead:
+    """The movement with the amount its guarantee holds for it and why (per country)."""
+    out = MovementRead.model_validate(movement)
+    held = reservation(session, movement.mrn)
+    if held is not None:
+        out = out.model_copy(update={"reserved": held.amount, "exposure": held.exposure})
+    return out
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def _route(data: MovementCreate, country: str) -> list[str]:
+    """The countries of the itinerary in order, checked: departure here, destination abroad,
+    each next country reachable by road from the one before."""
+    errors = []
+    if itinerary.office_country(data.departure_office) != country:
+        errors.append(FieldError(
+            "departure_office", "not_here",
+            Text("must be an office of {country}, where this node is", country=country),
+        ))  # fmt: skip
+    offices = [data.departure_office, *data.transit_offices, data.destination_office]
+    countries = list(dict.fromkeys(itinerary.office_country(o) for o in offices))
+    if itinerary.office_country(data.destination_office) == country:
+        errors.append(FieldError(
+            "destination_office", "national",
+            Text("must be abroad: ACTS carries goods from one member state to another"),
+        ))  # fmt: skip
+    for a, b in itinerary.gaps([itinerary.office_country(o) for o in offices]):
+        errors.append(FieldError(
+            "transit_offices", "no_road",
+            Text("there is no road from {a} to {b}: add the offices of transit between them",
+                 a=a, b=b),
+        ))  # fmt: skip
+    if errors:
+        raise InvalidInput(errors)
+    return countries
+
+
+def _check_guarantee(session: Session, g: Guarantee, data: MovementCreate, today: date) -> None:
+    problem = None
+    if g.holder_id != data.holder_id:
+        problem = Text("guarantee {grn} is not the holder's", grn=g.grn)
+    elif g.status != "valid":
+        problem = Text("guarantee {grn} is {status}", grn=g.grn, status=g.status)
+    elif g.valid_until < today:
+        problem = Text("guarantee {grn} expired on {day}", grn=g.grn, day=g.valid_until.isoformat())
+    elif g.kind == "individual" and session.scalar(
+        select(Reservation.mrn).where(Reservation.guarantee_id == g.id).limit(1)
+    ):
+        problem = Text("individual guarantee {grn} has covered a movement already", grn=g.grn)
+    if problem:
+        raise InvalidInput([FieldError("grn", "guarantee_not_valid", problem)])
+
+
+def _check_seals(session: Session, seals: list[str]) -> None:
+    """A seal is on one movement at a time, until that movement has ended."""
+    active = select(Movement.mrn, Movement.seals).where(Movement.status.not_in(ENDED))
+    taken = set(seals)
+    errors = [
+        FieldError(
+            f"seals.{seals.index(seal)}", "seal_in_use",
+            Text("seal {seal} is in use on movement {mrn}", seal=seal, mrn=reference),
+        )
+        for reference, on in session.execute(active)
+        for seal in on
+        if seal in taken
+    ]  # fmt: skip
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _convert(session: Session, currency: str, amount: Decimal, to: str, on: date) -> Decimal:
+    """`amount` in `currency` as `to`, through this node's national currency at its own
+    official rates (a currency with no rate is the national one)."""
+    if currency == to:
+        return round_money(amount, to)
+    national = amount * _rate(session, currency, on)
+    return round_money(national / _rate(session, to, on), to)
+
+
+def _rate(session: Session, currency: str, on: date) -> Decimal:
+    try:
+        return rate_in_force(session, currency, on)
+    except NotFound:
+        return Decimal(1)
+
+
+def _give_back(session: Session, reference: str, now: datetime) -> None:
+    session.execute(
+        update(Reservation)
+        .where(Reservation.mrn == reference, Reservation.status == "held")
+        .values(status="released", released_at=now)
+    )
+
+
+def _allocate(session: Session, kind: str, year: int, country: str, prefix: str) -> str:
+    """The next MRN (or GRN) of the year: year, country, `prefix` (the office), a sequence
+    number filling the 13 characters of the unique part, the check character."""
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(make(Sequence).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
+    last = session.execute(
+        update(Sequence)
+        .where(Sequence.kind == kind, Sequence.year == year)
+        .values(last=Sequence.last + 1)
+        .returning(Sequence.last)
+    ).scalar_one()
+    return mrn.make(year, country, f"{prefix}{last:0{13 - len(prefix)}d}")
+
+
+def _audit(
+    session: Session, actor: Principal, at: datetime, action: str, entity: str, key: str,
+    from_status: str | None = None, to_status: str | None = None,
+) -> None:  # fmt: skip
+    audit.record(
+        session, at=at, actor=actor.name, action=action, entity_type=entity, entity_id=key,
+        from_status=from_status, to_status=to_status,
+    )  # fmt: skip
