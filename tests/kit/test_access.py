@@ -235,6 +235,8 @@ ARGS: dict[str, list[str]] = {
     "origin verify-request": ["X1", "--reason", "a reason"],
     "origin verify-answer": ["X1", "confirmed", "--note", "a note"],
     "ledger acknowledge": ["TH", "--note", "looked into"],
+    "tariff publish": [],
+    "tariff partners": [],
 }
 
 
