@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -190,6 +192,17 @@ IMPERSONATIONS: dict[str, tuple[dict[str, Any], str]] = {
             "reasons": [{"code": "cancelled"}],
         },
         "export_country",
+    ),
+    "TARIFF_SCHEDULE": (
+        {
+            "country": "SG",
+            "version": 1,
+            "effective_date": date(2026, 12, 1),
+            "issued_at": NOW,
+            "currency": "SGD",
+            "lines": [{"code": "85171300", "unit": "PCE", "mfn": Decimal(0), "vat": Decimal(9)}],
+        },
+        "country",
     ),
 }
 

@@ -16,6 +16,7 @@ from onewindow.origin.documents import FORM_D
 
 ORIGIN = {"FORM_D", "FORM_D_STATUS", "FORM_D_VERIFICATION_REQUEST", "FORM_D_VERIFICATION_RESPONSE"}
 DECLARATIONS = {"ACDD", "ACDD_RESPONSE", "ACDD_CANCELLATION"}
+TARIFF = {"TARIFF_SCHEDULE"}
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def refusal(exc: pytest.ExceptionInfo[InvalidInput]) -> list[tuple[str, str]]:
 
 @pytest.mark.usefixtures("without_origin_or_declarations")
 def test_a_type_no_installed_domain_registered_is_refused() -> None:
-    assert set(documents.document_types()) == {"RECEIPT"}
+    assert set(documents.document_types()) == {"RECEIPT"} | TARIFF
     for name in ("FORM_D", "FORM_D_STATUS", "ACDD", "ACDD_RESPONSE"):
         with pytest.raises(InvalidInput) as exc:
             documents.document_type(name)
@@ -68,6 +69,7 @@ def test_each_domain_registers_its_own_types() -> None:
             owned[each.name] = {t.name for t in domain.load(each.documents)}
     assert owned == {
         "exchange": {"RECEIPT"},
+        "tariff": TARIFF,
         "origin": ORIGIN,
         "declarations": DECLARATIONS,
     }

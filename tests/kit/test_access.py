@@ -241,6 +241,8 @@ ARGS: dict[str, list[str]] = {
     "transit release": ["X1"],
     "transit show": ["X1"],
     "transit list": [],
+    "tariff publish": [],
+    "tariff partners": [],
 }
 
 

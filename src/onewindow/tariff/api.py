@@ -1,4 +1,5 @@
-"""REST look-ups of the tariff schedule and official exchange rates."""
+"""REST look-ups of the tariff schedule and official exchange rates; publishing them to the
+partners, and the versions partners published here."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
-from onewindow.tariff import nomenclature, service
-from onewindow.tariff.schemas import TariffLineRead
+from onewindow.tariff import nomenclature, publishing, service
+from onewindow.tariff.schemas import (
+    PartnerScheduleRead,
+    PublicationRead,
+    PublishRequest,
+    TariffLineRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["tariff"])
 
@@ -51,3 +57,28 @@ def rate(currency: str, node: NodeDep, token: TokenDep, on: date | None = None) 
             "on": day,
             "national_currency": node.settings.currency,
         }
+
+
+@router.post("/tariff/publications", status_code=201, response_model=PublicationRead)
+def publish(body: PublishRequest, node: NodeDep, token: TokenDep) -> Any:
+    """Publish the schedule and rates in force from `effective` to the partners, as the
+    next version (supervisors and administrators)."""
+    with node.transaction() as session:
+        return publishing.publish(
+            session,
+            principal(session, token),
+            home=publishing.Home.of(node.settings),
+            effective=body.effective,
+            to=body.to,
+            now=node.clock.now(),
+        )
+
+
+@router.get("/tariff/partners", response_model=list[PartnerScheduleRead])
+def partners(
+    node: NodeDep, token: TokenDep, country: str | None = Query(None, pattern=r"^[A-Z]{2}$")
+) -> Any:
+    """The versions of their schedules that partners published to this node, by country,
+    newest first."""
+    with node.transaction() as session:
+        return publishing.partner_schedules(session, principal(session, token), country)

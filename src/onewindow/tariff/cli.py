@@ -1,4 +1,5 @@
-"""`onewindow tariff` and `onewindow rates`: the national schedule and exchange rates."""
+"""`onewindow tariff` and `onewindow rates`: the national schedule and exchange rates, and
+publishing them to the partners."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from onewindow.kit.cli import console, emit_json, handled, iso_day, read_text
+from onewindow.kit.cli import AS, acting, console, emit_json, handled, iso_day, read_text
 from onewindow.kit.node import Node
-from onewindow.tariff import nomenclature, service
+from onewindow.tariff import nomenclature, publishing, service
+from onewindow.tariff.schemas import PartnerScheduleRead, PublicationRead
 
 app = typer.Typer(
     help="The national tariff schedule (AHTN lines over HS 2022).", no_args_is_help=True
@@ -181,3 +183,76 @@ def show_rate(
         )
         return
     console.print(f"1 {currency.upper()} = {rate:,} {node.settings.currency} on {day}")
+
+
+@app.command()
+def publish(
+    effective: str | None = typer.Option(
+        None, "--effective", help="In force from (YYYY-MM-DD); default today"
+    ),
+    to: list[str] = typer.Option([], "--to", help="A partner's country (repeat); default all"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Publish the schedule and official rates in force on the effective date to the
+    partners, as the next version, signed and logged."""
+    day = iso_day(effective, "--effective")
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            publication = publishing.publish(
+                session,
+                acting(session, as_user),
+                home=publishing.Home.of(node.settings),
+                effective=day,
+                to=[c.upper() for c in to] or None,
+                now=node.clock.now(),
+            )
+            data = PublicationRead.model_validate(publication).model_dump(mode="json")
+    if json_output:
+        emit_json(data)
+        return
+    console.print(
+        f"published version {data['version']} in force from {data['effective_date']}: "
+        f"{data['line_count']} line(s), {data['rate_count']} rate(s), {data['size']:,} bytes, "
+        f"to {', '.join(data['receivers'])}"
+    )
+
+
+@app.command()
+def partners(
+    country: str | None = typer.Option(None, "--country", help="One partner's versions only"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """The versions of their schedules that partners published to this node, newest first;
+    the one in force today marked."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            rows = publishing.partner_schedules(
+                session, acting(session, as_user), country.upper() if country else None
+            )
+            data = [PartnerScheduleRead.model_validate(r).model_dump(mode="json") for r in rows]
+            today = node.clock.now().date().isoformat()
+    in_force: dict[str, int] = {}
+    for row in data:  # newest first: the first whose date has come is in force
+        if row["effective_date"] <= today:
+            in_force.setdefault(row["country"], row["version"])
+    for row in data:
+        row["in_force_today"] = in_force.get(row["country"]) == row["version"]
+    if json_output:
+        emit_json(data)
+        return
+    table = Table("country", "version", "in force from", "received", "lines", "rates", "today")
+    for row in data:
+        table.add_row(
+            row["country"],
+            str(row["version"]),
+            row["effective_date"],
+            row["received_at"][:19],
+            str(row["line_count"]),
+            str(row["rate_count"]),
+            "in force" if row["in_force_today"] else "",
+        )
+    console.print(table)
