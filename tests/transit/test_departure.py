@@ -35,7 +35,7 @@ MOVEMENT: dict[str, Any] = {
     "seals": ["VNSEAL-0001", "VNSEAL-0002"],
     "items": [
         {
-            "hs_code": "851713", "description": "Smartphones", "quantity": "200",
+            "hs_code": "85171300", "description": "Smartphones", "quantity": "200",
             "unit": "PCE", "gross_mass_kg": "80", "customs_value": "40000", "currency": "USD",
         }
     ],
@@ -123,7 +123,9 @@ def test_without_a_partners_published_tariff_the_guarantee_cannot_be_computed(
 ) -> None:
     with pytest.raises(Conflict) as caught:
         declare(node, movement(grn=grn))
-    assert "the guarantee cannot be computed: LA has published no tariff" in caught.value.detail
+    assert caught.value.detail == (
+        "the guarantee cannot be computed: LA has published no tariff in force on 2026-11-20"
+    )
     assert stored(node) == (0, 0)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from onewindow.kit.errors import Text
-from onewindow.kit.fields import Currency, HsCode, Locode, PartyId, Printable, Unit
+from onewindow.kit.fields import Currency, HsLine, Locode, PartyId, Printable, Unit
 
 Amount = Annotated[
     Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
@@ -48,7 +48,7 @@ class GuaranteeRead(BaseModel):
 
 class TransitItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    hs_code: HsCode
+    hs_code: HsLine  # AHTN: the same eight digits in every member state
     description: Annotated[Printable, StringConstraints(max_length=500)]
     quantity: Quantity
     unit: Unit

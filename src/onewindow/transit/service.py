@@ -25,9 +25,8 @@ from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
 from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
 from onewindow.kit.money import round_money
-from onewindow.tariff import rate_in_force
+from onewindow.tariff import Goods, Home, convert, import_taxes
 from onewindow.transit import itinerary, mrn
-from onewindow.transit.exposure import Goods, taxes_in
 from onewindow.transit.models import Guarantee, Movement, Reservation, Sequence
 from onewindow.transit.schemas import (
     GuaranteeCreate,
@@ -92,7 +91,7 @@ def balance(session: Session, g: Guarantee) -> Decimal:
     held = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
         Reservation.guarantee_id == g.id, Reservation.status == "held"
     )
-    return g.amount - Decimal(session.scalar(held) or 0)
+    return round_money(g.amount - Decimal(session.scalar(held) or 0), g.currency)
 
 
 def read_guarantee(session: Session, g: Guarantee) -> GuaranteeRead:
@@ -114,16 +113,8 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
     g = guarantee(session, actor, data.grn, lock=True)
     _check_guarantee(session, g, data, now.date())
     _check_seals(session, data.seals)
-    goods = [Goods(i.hs_code, i.customs_value, i.currency) for i in data.items]
-    exposure = {}
-    for country in countries:
-        try:
-            due = taxes_in(session, country, goods, now.date(), ctx.country, ctx.currency)
-        except NotFound as exc:  # the guarantee cannot be computed: nothing to reserve on
-            raise Conflict(
-                Text("the guarantee cannot be computed: {why}", why=exc.detail)
-            ) from None
-        exposure[country] = _convert(session, *due, g.currency, now.date())
+    home = Home(ctx.country, ctx.currency)
+    exposure = _exposure(session, countries, data, g.currency, now.date(), home)
     amount = max(exposure.values())
     left = balance(session, g)
     if amount > left:
@@ -280,20 +271,22 @@ def _check_seals(session: Session, seals: list[str]) -> None:
         raise InvalidInput(errors)
 
 
-def _convert(session: Session, currency: str, amount: Decimal, to: str, on: date) -> Decimal:
-    """`amount` in `currency` as `to`, through this node's national currency at its own
-    official rates (a currency with no rate is the national one)."""
-    if currency == to:
-        return round_money(amount, to)
-    national = amount * _rate(session, currency, on)
-    return round_money(national / _rate(session, to, on), to)
-
-
-def _rate(session: Session, currency: str, on: date) -> Decimal:
-    try:
-        return rate_in_force(session, currency, on)
-    except NotFound:
-        return Decimal(1)
+def _exposure(
+    session: Session, countries: list[str], data: MovementCreate, to: str, on: date, home: Home
+) -> dict[str, Decimal]:
+    """Per country of the itinerary, the import duties and taxes the goods would owe there on
+    `on` (MFN: no preference is assumed), in the guarantee's currency `to`. A Conflict when
+    one cannot be computed (a partner without a tariff in force, a line or a rate missing)."""
+    goods = [Goods(i.hs_code, i.customs_value, i.currency) for i in data.items]
+    exposure = {}
+    for country in countries:
+        try:
+            due = import_taxes(session, country, goods, on, home=home)
+            exposure[country] = convert(session, due, to, on, home=home).amount
+        except (InvalidInput, NotFound) as exc:
+            why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
+            raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
+    return exposure
 
 
 def _give_back(session: Session, reference: str, now: datetime) -> None:
