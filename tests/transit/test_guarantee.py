@@ -84,9 +84,7 @@ def test_the_highest_duties_and_taxes_over_the_itinerary_are_held(
     assert left(node, grn) == Decimal("5000000000") - Decimal("333760000")
 
 
-def test_a_movement_the_guarantee_cannot_cover_is_refused_whole(
-    node: Node, partners: None
-) -> None:
+def test_a_movement_the_guarantee_cannot_cover_is_refused_whole(node: Node, partners: None) -> None:
     grn = grn_for(node, "500000000")
     declare(node, movement(grn=grn))
     with pytest.raises(Conflict) as caught:  # 166,240,000 left; 333,760,000 needed
