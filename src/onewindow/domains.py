@@ -18,10 +18,11 @@ from onewindow.origin.domain import DOMAIN as ORIGIN
 from onewindow.portal.domain import DOMAIN as PORTAL
 from onewindow.reference.domain import DOMAIN as REFERENCE
 from onewindow.risk.domain import DOMAIN as RISK
+from onewindow.seals.domain import DOMAIN as SEALS
 from onewindow.tariff.domain import DOMAIN as TARIFF
 
 DOMAINS: tuple[Domain, ...] = (
-    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS, ANALYTICS, PORTAL
+    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, SEALS, ORIGIN, DECLARATIONS, ANALYTICS, PORTAL
 )  # fmt: skip
 
 # The node's own commands and endpoints, beside the domains': users, database, serving.
