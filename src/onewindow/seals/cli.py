@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from onewindow.kit.cli import acting, console, emit_json, handled
 from onewindow.kit.node import Node
 from onewindow.seals import credentials, service
 from onewindow.seals.schemas import Credential
 from onewindow.seals.settings import SealsSettings
-from onewindow.seals.tasks import DEFAULT_PREFIX, Listener, sweep_once
+from onewindow.seals.tasks import DEFAULT_BROKER, Listener, sweep_once
 
 app = typer.Typer(help="E-seals: devices, platforms, trips, alerts.", no_args_is_help=True)
 device_app = typer.Typer(help="Seal devices and their signing secrets.", no_args_is_help=True)
@@ -107,7 +107,8 @@ def trips(
     if json_output:
         emit_json([t.model_dump(mode="json") for t in found])
         return
-    table = Table("trip", "status", "seals", "destination", "last event", "alerts", "open")
+    table = Table("status", "seals", "destination", "last event", "alerts", "open")
+    table.columns.insert(0, Column("trip", no_wrap=True))
     for t in found:
         still = sum(1 for a in t.alerts if a.acknowledged_at is None)
         last = t.last_at.isoformat() if t.last_at else "-"
@@ -163,7 +164,9 @@ def listen(
     broker: str | None = typer.Option(
         None, help="mqtt://host:port [default: the seals_mqtt_url setting]"
     ),
-    prefix: str = typer.Option(DEFAULT_PREFIX, help="Topics <prefix>/{device}/events"),
+    prefix: str | None = typer.Option(
+        None, help="Topics <prefix>/{device}/events [default: seals_mqtt_prefix]"
+    ),
     seconds: float = typer.Option(0.0, "--for", min=0, help="Stop after this long; 0: never"),
     json_output: bool = JSON,
 ) -> None:
@@ -171,8 +174,9 @@ def listen(
     what was taken."""
     with handled(json_output):
         node = Node.open()
-        url = broker or SealsSettings.of(node.settings).seals_mqtt_url or "mqtt://127.0.0.1:1883"
-        listener = Listener(node, url, prefix=prefix)
+        seals = SealsSettings.of(node.settings)
+        url = broker or seals.seals_mqtt_url or DEFAULT_BROKER
+        listener = Listener(node, url, prefix=prefix or seals.seals_mqtt_prefix)
     listener.start()
     stop = threading.Event()
     try:

@@ -29,6 +29,7 @@ from onewindow.seals.schemas import EventIn
 
 log = logging.getLogger("onewindow.seals")
 DEFAULT_PREFIX = "onewindow/seals"
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 
 
 def broker_address(url: str) -> tuple[str, int]:
