@@ -154,27 +154,35 @@ def _trip_for(seats: list[tuple[TripSeal, SealTrip]], at: datetime) -> tuple[Tri
 def _place(
     session: Session, events: Sequence[EventIn], source: Source, problems: _Problems
 ) -> dict[int, tuple[TripSeal, SealTrip]]:
-    """Each event's trip and seat, or a problem naming the device."""
+    """Each event's trip and seat, or a problem naming the device. What depends only on the
+    device is found once per device: a batch holds many events of each."""
     devices, seats = _seats(session, {e.device for e in events})
+    refused: dict[str, tuple[str, str]] = {}
+    active: dict[str, tuple[TripSeal, SealTrip]] = {}
+    for name in {e.device for e in events}:
+        device = devices.get(name)
+        if device is None:
+            refused[name] = ("unknown_device", f"no seal {name} is registered")
+        elif (source.platform is not None and device.platform != source.platform) or (
+            source.device is not None and name != source.device
+        ):
+            refused[name] = ("not_your_device", f"seal {name} does not report through this sender")
+        elif not any(trip.ended_at is not None for _, trip in seats.get(name, [])):
+            found = [(seat, trip) for seat, trip in seats.get(name, []) if trip.status == "active"]
+            if found:
+                active[name] = found[0]
     placed: dict[int, tuple[TripSeal, SealTrip]] = {}
     for n, e in enumerate(events):
-        device = devices.get(e.device)
-        if device is None:
-            problems.add(n, "device", "unknown_device", f"no seal {e.device} is registered")
-        elif (source.platform is not None and device.platform != source.platform) or (
-            source.device is not None and e.device != source.device
-        ):
-            problems.add(
-                n,
-                "device",
-                "not_your_device",
-                f"seal {e.device} does not report through this sender",
-            )
+        name = e.device
+        if name in active:
+            placed[n] = active[name]
+        elif name in refused:
+            problems.add(n, "device", *refused[name])
         else:
             try:
-                placed[n] = _trip_for(seats.get(e.device, []), e.at)
+                placed[n] = _trip_for(seats.get(name, []), e.at)
             except KeyError:
-                problems.add(n, "device", "not_on_trip", f"seal {e.device} is on no trip now")
+                problems.add(n, "device", "not_on_trip", f"seal {name} is on no trip now")
     return placed
 
 
@@ -223,8 +231,9 @@ def ingest(
             seen.add(e.id)
             kept.append(e)
         fresh[key] = kept
-    late, raised = _evaluate(session, trips, fresh, now)
-    _write_chunks(session, fresh)
+    times = {id(e): ms_of(e.at) for items in fresh.values() for e in items}
+    late, raised = _evaluate(session, trips, fresh, times, now)
+    _write_chunks(session, fresh, times)
     _write_seats(session, seats, fresh)
     return IngestResult(
         accepted=sum(map(len, fresh.values())),
@@ -238,6 +247,7 @@ def _evaluate(
     session: Session,
     trips: dict[int, SealTrip],
     fresh: dict[tuple[int, str], list[EventIn]],
+    times: dict[int, int],
     now: datetime,
 ) -> tuple[int, list[SealAlert]]:
     per_trip: dict[int, list[EventIn]] = defaultdict(list)
@@ -250,8 +260,8 @@ def _evaluate(
         if not items:
             continue
         trip = trips[trip_id]
-        items.sort(key=lambda e: (e.at, e.device, e.id))
-        measured = _measure(trip, items)
+        items.sort(key=lambda e: (times[id(e)], e.device, e.id))
+        measured = _measure(trip, items, times)
         state = rules.TripState.of(trip.state)
         limits = limits_of(trip)
         for event in measured:
@@ -280,7 +290,7 @@ def _evaluate(
     return late, raised
 
 
-def _measure(trip: SealTrip, items: list[EventIn]) -> list[rules.Event]:
+def _measure(trip: SealTrip, items: list[EventIn], times: dict[int, int]) -> list[rules.Event]:
     where = [n for n, e in enumerate(items) if e.lat is not None and e.lon is not None]
     off = np.zeros(len(items))
     in_stop = np.zeros(len(items), dtype=bool)
@@ -297,7 +307,7 @@ def _measure(trip: SealTrip, items: list[EventIn]) -> list[rules.Event]:
     off_list, stop_list, dest_list = off.tolist(), in_stop.tolist(), at_destination.tolist()
     return [
         rules.Event(
-            ms_of(e.at),
+            times[id(e)],
             e.kind,
             e.device,
             e.lat,
@@ -311,7 +321,9 @@ def _measure(trip: SealTrip, items: list[EventIn]) -> list[rules.Event]:
     ]
 
 
-def _write_chunks(session: Session, fresh: dict[tuple[int, str], list[EventIn]]) -> None:
+def _write_chunks(
+    session: Session, fresh: dict[tuple[int, str], list[EventIn]], times: dict[int, int]
+) -> None:
     keys = [k for k, items in fresh.items() if items]
     if not keys:
         return
@@ -325,7 +337,7 @@ def _write_chunks(session: Session, fresh: dict[tuple[int, str], list[EventIn]])
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for key in keys:
-        rows = [(e.id, ms_of(e.at), e.lat, e.lon, e.speed, e.kind) for e in fresh[key]]
+        rows = [(e.id, times[id(e)], e.lat, e.lon, e.speed, e.kind) for e in fresh[key]]
         chunk = open_chunks.get(key)
         current: dict[str, Any] | None = None
         if chunk is not None:

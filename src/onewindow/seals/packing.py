@@ -52,17 +52,18 @@ def records(
     base_ms: int,
     rows: list[tuple[int, int, float | None, float | None, float | None, str]],
 ) -> np.ndarray:
-    """(seq, ms, lat, lon, speed km/h, kind) rows as records against `base_ms`."""
+    """(seq, ms, lat, lon, speed km/h, kind) rows as records against `base_ms`, filled a
+    column at a time."""
     out = np.empty(len(rows), dtype=RECORD)
-    for n, (seq, ms, lat, lon, speed, kind) in enumerate(rows):
-        out[n] = (
-            seq,
-            ms - base_ms,
-            degrees(lat),
-            degrees(lon),
-            round((speed or 0.0) * 10),
-            KIND_CODE[kind],
-        )
+    if not rows:
+        return out
+    seqs, times, lats, lons, speeds, kinds = zip(*rows, strict=True)
+    out["seq"] = seqs
+    out["dt"] = np.array(times, dtype=np.int64) - base_ms
+    out["lat"] = [NO_COORD if v is None else round(v * SCALE) for v in lats]
+    out["lon"] = [NO_COORD if v is None else round(v * SCALE) for v in lons]
+    out["speed"] = [round((v or 0.0) * 10) for v in speeds]
+    out["kind"] = [KIND_CODE[k] for k in kinds]
     return out
 
 
