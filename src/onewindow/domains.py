@@ -18,11 +18,13 @@ from onewindow.origin.domain import DOMAIN as ORIGIN
 from onewindow.portal.domain import DOMAIN as PORTAL
 from onewindow.reference.domain import DOMAIN as REFERENCE
 from onewindow.risk.domain import DOMAIN as RISK
+from onewindow.seals.domain import DOMAIN as SEALS
 from onewindow.tariff.domain import DOMAIN as TARIFF
 from onewindow.transit.domain import DOMAIN as TRANSIT
 
 DOMAINS: tuple[Domain, ...] = (
-    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, ORIGIN, DECLARATIONS, TRANSIT, ANALYTICS, PORTAL
+    EXCHANGE, LEDGER, REFERENCE, TARIFF, RISK, SEALS, ORIGIN, DECLARATIONS, TRANSIT, ANALYTICS,
+    PORTAL,
 )  # fmt: skip
 
 # The node's own commands and endpoints, beside the domains': users, database, serving.

@@ -100,7 +100,7 @@ def test_every_command_has_a_rule_and_every_rule_a_command() -> None:
 def test_the_host_operator_is_allowed_wherever_roles_are() -> None:
     # A command with --as run without it acts as an administrator.
     for rule in [*access.API.values(), *access.CLI.values()]:
-        assert rule.public or rule.host or auth.Role.ADMINISTRATOR in rule.roles
+        assert rule.public or rule.host or rule.machine or auth.Role.ADMINISTRATOR in rule.roles
 
 
 def test_docs_roles_md_is_generated_from_the_rules() -> None:
@@ -155,6 +155,24 @@ def test_every_operation_with_every_role(node: Node, users: dict[auth.Role, str]
             ):
                 wrong.append(f"{method} {path} as {role.value}: {r.status_code}, not 403")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_operations_for_machines_take_their_key_and_no_user(
+    node: Node, users: dict[auth.Role, str]
+) -> None:
+    """A machine's route (an e-seal platform's) is walked like the others above: no key 401,
+    every user's token 403. Here: a key that is no user's token gets past the role check to
+    the route's own check of the machine's key, which refuses an unknown one with 401."""
+    client = TestClient(create_app(node), raise_server_exceptions=False)
+    machine_ops = [op for op in operations(node) if access.API[op].machine]
+    assert machine_ops, "no operation for machines to walk"
+    for method, path in machine_ops:
+        assert access.API[(method, path)].roles == frozenset(), path
+        r = _call(client, method, path, "owp_not-a-key-anyone-has")
+        assert r.status_code == 401 and r.json()["code"] == "not_authenticated", (path, r.text)
+        denied = _call(client, method, path, users[auth.Role.ADMINISTRATOR])
+        assert denied.status_code == 403 and "not for users" in denied.json()["detail"], path
+    assert not any(access.API[page].machine for page in pages())
 
 
 def test_every_page_with_every_role(node: Node) -> None:

@@ -28,6 +28,8 @@ from onewindow.kit.config import get_settings
 from onewindow.kit.node import Node
 from onewindow.ledger.remote import HttpFetcher
 from onewindow.ledger.tasks import run_witness
+from onewindow.seals.settings import SealsSettings
+from onewindow.seals.tasks import Listener, run_sweeps
 
 log = logging.getLogger("onewindow.serve")
 
@@ -54,7 +56,8 @@ def serve(
     ),
 ) -> None:
     """Run the node: the JSON API under /api/v1 (OpenAPI at /docs), the gateway partners post
-    to at /exchange/v1/messages, and the worker that delivers queued messages to partners."""
+    to at /exchange/v1/messages, the worker that delivers queued messages to partners, and
+    the e-seals' MQTT listener (when seals_mqtt_url is set) and silence sweep."""
     if config is not None:
         # Every part of the node, and uvicorn's worker processes, read settings from here.
         os.environ["ONEWINDOW_CONFIG"] = str(config.resolve())
@@ -103,6 +106,7 @@ def serve(
 
     if worker is not None:
         worker.start()
+    listener, sweeping = _start_seals(node)
     if settings.partners and witness_every > 0:
         # Witness partners' logs: fetch, check consistency, countersign; alarms on a fork.
         fetcher = HttpFetcher(security=security, partners=settings.partners)
@@ -136,6 +140,36 @@ def serve(
     finally:
         if worker is not None:
             worker.stop()
+        sweeping.set()
+        if listener is not None:
+            listener.stop()
+
+
+def _start_seals(node: Node) -> tuple[Listener | None, threading.Event]:
+    """In this process only, like the delivery worker: the MQTT listener of the seals'
+    events, and the sweep for silent trips. The event stops the sweep."""
+    seals = SealsSettings.of(node.settings)
+    listener = None
+    if seals.seals_mqtt_url:
+        listener = Listener(
+            node,
+            seals.seals_mqtt_url,
+            prefix=seals.seals_mqtt_prefix,
+            client_id=seals.seals_mqtt_client_id,
+        )
+        listener.start()
+        console.print(
+            f"e-seals: listening on {seals.seals_mqtt_url} to {listener.topic}", soft_wrap=True
+        )
+    sweeping = threading.Event()
+    if seals.seals_sweep_seconds > 0:
+        threading.Thread(
+            target=run_sweeps,
+            args=(node, seals.seals_sweep_seconds, sweeping),
+            name="seals-sweep",
+            daemon=True,
+        ).start()
+    return listener, sweeping
 
 
 def guarded(app: FastAPI, gateway: Gateway, secure: dict[str, Any]) -> ASGIApp:

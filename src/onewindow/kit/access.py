@@ -25,12 +25,16 @@ IA, AN = Role.ISSUING_AUTHORITY, Role.ANALYST
 class Rule:
     """`roles` may use it; `public`: no token at all (partners, anyone checking a document);
     `host`: a CLI command for the node's host operator, without `--as`; `own`: a trader only
-    for its own party (the service checks which records that is)."""
+    for its own party (the service checks which records that is); `machine`: no user at all
+    but the machines it names (an e-seal vendor's platform), each sending a credential of its
+    own as the bearer token that the route's service checks: without one 401, with a user's
+    token 403."""
 
     roles: frozenset[Role] = frozenset()
     public: bool = False
     host: bool = False
     own: bool = False
+    machine: str = ""
 
     def allows(self, role: Role) -> bool:
         return self.public or role in self.roles
@@ -38,6 +42,11 @@ class Rule:
 
 def roles(*allowed: Role, own: bool = False) -> Rule:
     return Rule(frozenset(allowed), own=T in allowed and own)
+
+
+def machines(who: str) -> Rule:
+    """For the machines `who` names (plural: "e-seal platforms"), never for users."""
+    return Rule(machine=who)
 
 
 PUBLIC = Rule(public=True)
@@ -116,6 +125,8 @@ def _cells(rule: Rule) -> list[str]:
         return ["public (no token)"] + [""] * len(Role)
     if rule.host:
         return ["host operator"] + [""] * len(Role)
+    if rule.machine:
+        return [f"{rule.machine} (their own key)"] + [""] * len(Role)
     marks = ["own party" if role is T and rule.own else "yes" for role in Role]
     return [""] + [m if role in rule.roles else "" for role, m in zip(Role, marks, strict=True)]
 
@@ -136,6 +147,8 @@ def markdown() -> str:
         "statistics; changes nothing). *public*: no token needed. *host operator*: a command",
         "without `--as` that acts on the node itself, for whoever runs it on the node's host.",
         "A command with `--as` run without it acts as the host operator, an administrator.",
+        "*(their own key)*: no user, but the machines named (an e-seal vendor's platform),",
+        "each with a key of its own; a user's token gets 403.",
         "Services check further: a trader only for its own party, an action only in a status",
         "that allows it.",
         "",

@@ -64,6 +64,12 @@ async def authorize(
         raise Forbidden(f"{request.method} {path} has no access rule")
     if rule.public:
         return Caller(token)
+    if rule.machine:  # the handler checks the machine's own credential
+        if not token:
+            raise NotAuthenticated(f"send the key of one of the {rule.machine} as the bearer token")
+        if auth.is_user_token(token):
+            raise Forbidden(f"{request.method} {path} is for {rule.machine}, not for users")
+        return Caller(token)
     if not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
     checker: Authenticator | None = getattr(request.app.state, "authenticator", None)

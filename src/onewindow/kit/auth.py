@@ -90,6 +90,13 @@ class Principal:
 
 
 SYSTEM = Principal("system", Role.ADMINISTRATOR)
+# Every user's API token starts so; a machine's credential (an e-seal platform's key) never
+# does, so a route for machines tells a user's token from it without asking the database.
+TOKEN_PREFIX = "ow_"
+
+
+def is_user_token(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX)
 
 
 def _digest(token: str) -> str:
@@ -132,7 +139,7 @@ def issue_token(
     if days < 1:
         raise invalid("days", "too_small", Text("a token must be valid for at least one day"))
     at = _now(now)
-    token = "ow_" + secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id, token_sha256=_digest(token), created_at=at, expires_at=at + timedelta(days)
     )
