@@ -204,13 +204,12 @@ def tokens(node: Node) -> dict[str, str]:
 # ---- two nodes in one process, for the flows between member states ----
 
 
-def _node(path: Path, template: Path, country: str, currency: str, clock: FixedClock) -> Node:
+def _node(
+    path: Path, template: Path, country: str, currency: str, clock: FixedClock,
+    countries: tuple[str, ...] = ("TH", "VN", "SG"),
+) -> Node:  # fmt: skip
     shutil.copy(template, path)
-    others = {
-        c: PartnerConfig(endpoint=f"http://127.0.0.1/{c}")
-        for c in ("TH", "VN", "SG")
-        if c != country
-    }
+    others = {c: PartnerConfig(endpoint=f"http://127.0.0.1/{c}") for c in countries if c != country}
     settings = settings_class()(
         country=country,
         currency=currency,
@@ -235,6 +234,18 @@ def nodes(tmp_path: Path, sqlite_template: Path) -> dict[str, Node]:
         "TH": _node(tmp_path / "th.db", sqlite_template, "TH", "THB", clock),
         "VN": _node(tmp_path / "vn.db", sqlite_template, "VN", "VND", clock),
     }
+
+
+@pytest.fixture
+def make_node(tmp_path: Path, sqlite_template: Path) -> Callable[..., Node]:
+    """A node of `country` in this process, partner of `countries` (for a federation of
+    other members than TH and VN: override `nodes` with them, and `relay` works on them)."""
+
+    def make(country: str, currency: str, clock: FixedClock, countries: tuple[str, ...]) -> Node:
+        path = tmp_path / f"{country.lower()}.db"
+        return _node(path, sqlite_template, country, currency, clock, countries)
+
+    return make
 
 
 @pytest.fixture

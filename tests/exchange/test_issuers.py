@@ -204,6 +204,41 @@ IMPERSONATIONS: dict[str, tuple[dict[str, Any], str]] = {
         },
         "country",
     ),
+    "TRANSIT_RECORD": (
+        {
+            "mrn": "26SGSIN00000000010",
+            "departure_country": "SG",
+            "status": "released",
+            "holder_id": "SG-1",
+            "holder_name": "Lion Freight",
+            "departure_office": "SGSIN",
+            "transit_offices": ["MYPGU"],
+            "destination_office": "THLCH",
+            "released_at": NOW,
+            "time_limit": date(2026, 12, 9),
+            "seals": ["SGSEAL-1"],
+            "items": [
+                {
+                    "hs_code": "85171300",
+                    "description": "Phones",
+                    "quantity": Decimal(1),
+                    "unit": "PCE",
+                    "gross_mass_kg": Decimal(1),
+                }
+            ],
+        },
+        "departure_country",
+    ),
+    "TRANSIT_EVENT": (
+        {
+            "mrn": "26VNHAN00000000017",
+            "country": "SG",
+            "kind": "IE006",
+            "office": "SGSIN",
+            "at": NOW,
+        },
+        "country",
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from onewindow.origin.documents import FORM_D
 ORIGIN = {"FORM_D", "FORM_D_STATUS", "FORM_D_VERIFICATION_REQUEST", "FORM_D_VERIFICATION_RESPONSE"}
 DECLARATIONS = {"ACDD", "ACDD_RESPONSE", "ACDD_CANCELLATION"}
 TARIFF = {"TARIFF_SCHEDULE"}
+TRANSIT = {"TRANSIT_RECORD", "TRANSIT_EVENT"}
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def refusal(exc: pytest.ExceptionInfo[InvalidInput]) -> list[tuple[str, str]]:
 
 @pytest.mark.usefixtures("without_origin_or_declarations")
 def test_a_type_no_installed_domain_registered_is_refused() -> None:
-    assert set(documents.document_types()) == {"RECEIPT"} | TARIFF
+    assert set(documents.document_types()) == {"RECEIPT"} | TARIFF | TRANSIT
     for name in ("FORM_D", "FORM_D_STATUS", "ACDD", "ACDD_RESPONSE"):
         with pytest.raises(InvalidInput) as exc:
             documents.document_type(name)
@@ -72,6 +73,7 @@ def test_each_domain_registers_its_own_types() -> None:
         "tariff": TARIFF,
         "origin": ORIGIN,
         "declarations": DECLARATIONS,
+        "transit": TRANSIT,
     }
 
 

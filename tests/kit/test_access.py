@@ -259,6 +259,10 @@ ARGS: dict[str, list[str]] = {
     "transit release": ["X1"],
     "transit show": ["X1"],
     "transit list": [],
+    "transit cross": ["X1", "--office", "VNHAN"],
+    "transit arrive": ["X1", "--office", "VNHAN"],
+    "transit unload": ["X1"],
+    "transit discharge": ["X1", "--note", "a note"],
     "tariff publish": [],
     "tariff partners": [],
 }

@@ -20,6 +20,8 @@ from onewindow.transit.context import context
 from onewindow.transit.models import Movement, Reservation
 from onewindow.transit.schemas import GuaranteeCreate, MovementCreate
 
+from .partners import federate
+
 OFFICER = auth.Principal("officer1", auth.Role.OFFICER)
 HOLDER = auth.Principal("saigon", auth.Role.TRADER, "0101234567")
 GUARANTEE = {
@@ -50,6 +52,7 @@ def movement(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def grn(node: Node) -> str:
+    federate(node, "LA", "TH")
     with node.transaction() as s:
         g = service.register_guarantee(
             s, OFFICER, GuaranteeCreate.model_validate(GUARANTEE), context(node)
@@ -93,6 +96,7 @@ def test_a_guarantee_is_registered_by_an_officer_with_its_whole_amount_left(
         ({"transit_offices": [], "destination_office": "VNSGN"}, "destination_office", "national"),
         ({"transit_offices": []}, "transit_offices", "no_road"),  # Vietnam to Thailand
         ({"destination_office": "SGSIN"}, "transit_offices", "no_road"),  # Laos to Singapore
+        ({"transit_offices": ["KHPNH"]}, "transit_offices", "not_a_partner"),  # via Cambodia
     ],
 )  # fmt: skip
 def test_an_itinerary_must_start_here_end_abroad_and_follow_roads(

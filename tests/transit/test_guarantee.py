@@ -4,16 +4,12 @@ acceptance, given back on no release; a movement it cannot cover is refused whol
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from onewindow.exchange.handlers import handler_for
-from onewindow.exchange.inbox import Incoming
 from onewindow.kit import auth
 from onewindow.kit.errors import Conflict, InvalidInput
 from onewindow.kit.node import Node
@@ -23,32 +19,15 @@ from onewindow.transit.context import context
 from onewindow.transit.models import Movement
 from onewindow.transit.schemas import GuaranteeCreate, Release
 
+from .partners import federate, publish_to
 from .test_departure import GUARANTEE, HOLDER, OFFICER, declare, movement, stored
-
-NOW = datetime(2026, 11, 19, 9, tzinfo=UTC)
-
-
-def publish_to(node: Node, country: str, currency: str, usd: str, phones_duty: str) -> None:
-    """`country`'s published schedule as this node received it (through the handler)."""
-    payload: dict[str, Any] = {
-        "country": country, "version": 1, "effective_date": date(2026, 11, 1), "issued_at": NOW,
-        "currency": currency, "rates": [{"currency": "USD", "rate": Decimal(usd)}],
-        "lines": [{"code": "85171300", "unit": "PCE", "mfn": Decimal(phones_duty),
-                   "vat": Decimal(10)}],
-    }  # fmt: skip
-    handler = handler_for("TARIFF_SCHEDULE")
-    assert handler is not None
-    message = Incoming(
-        str(uuid.uuid4()), country, "VN", "TARIFF_SCHEDULE", f"{country}-TARIFF", 1, payload, NOW
-    )
-    with node.transaction() as s:
-        handler(s, message)
 
 
 @pytest.fixture
 def partners(node: Node) -> None:
     """Laos (duty 5 %, in kip) and Thailand (duty 20 %, in baht) have published; this node
     (Vietnam: duty 10 % on smartphones) has official rates for both currencies."""
+    federate(node, "LA", "TH")
     publish_to(node, "LA", "LAK", "21000", "5")
     publish_to(node, "TH", "THB", "35", "20")
     with node.transaction() as s:

@@ -42,7 +42,7 @@ from onewindow.exchange.envelope import (
     verify_envelope,
 )
 from onewindow.exchange.federation import load_authority, save_authority
-from onewindow.exchange.repository import messages, stats
+from onewindow.exchange.repository import messages, partner_active, stats
 from onewindow.exchange.service import (
     Handler,
     Incoming,
@@ -87,6 +87,7 @@ __all__ = [
     "open_receipt",
     "parse_document",
     "parse_xml",
+    "partner_active",
     "reasons_from",
     "receive",
     "receive_many",

@@ -6,14 +6,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
-from onewindow.transit import service
+from onewindow.transit import offices, service
 from onewindow.transit.context import context
 from onewindow.transit.schemas import (
+    Discharge,
+    EventRead,
     GuaranteeCreate,
     GuaranteeRead,
     MovementCreate,
     MovementRead,
+    Office,
     Release,
+    Unloading,
 )
 
 router = APIRouter(prefix="/api/v1/transit", tags=["transit"])
@@ -67,3 +71,47 @@ def release(mrn: str, body: Release, node: NodeDep, token: TokenDep) -> Movement
         return service.read_movement(
             session, service.decide_release(session, actor, mrn, body, context(node))
         )
+
+
+@router.post("/movements/{mrn}/crossing", response_model=MovementRead)
+def crossing(mrn: str, body: Office, node: NodeDep, token: TokenDep) -> MovementRead:
+    """An office of transit here records the frontier crossed (IE118 to departure)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        moved = offices.cross(session, actor, mrn, body.office, context(node))
+        return service.read_movement(session, moved)
+
+
+@router.post("/movements/{mrn}/arrival", response_model=MovementRead)
+def arrival(mrn: str, body: Office, node: NodeDep, token: TokenDep) -> MovementRead:
+    """The goods presented at an office here (IE006 to departure)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        moved = offices.arrive(session, actor, mrn, body.office, context(node))
+        return service.read_movement(session, moved)
+
+
+@router.post("/movements/{mrn}/unloading", response_model=MovementRead)
+def unloading(mrn: str, body: Unloading, node: NodeDep, token: TokenDep) -> MovementRead:
+    """Unloading remarks and control results at destination (IE018 to departure)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        return service.read_movement(
+            session, offices.unload(session, actor, mrn, body, context(node))
+        )
+
+
+@router.post("/movements/{mrn}/discharge", response_model=MovementRead)
+def discharge(mrn: str, body: Discharge, node: NodeDep, token: TokenDep) -> MovementRead:
+    """Write off a movement whose control results had remarks (IE045)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        moved = offices.discharge(session, actor, mrn, body.note, context(node))
+        return service.read_movement(session, moved)
+
+
+@router.get("/movements/{mrn}/events", response_model=list[EventRead])
+def events(mrn: str, node: NodeDep, token: TokenDep) -> list[EventRead]:
+    with node.transaction() as session:
+        found = service.events(session, service.get(session, principal(session, token), mrn))
+        return [EventRead.model_validate(e) for e in found]

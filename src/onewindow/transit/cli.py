@@ -13,9 +13,15 @@ from rich.table import Table
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import InvalidInput, from_validation
 from onewindow.kit.node import Node
-from onewindow.transit import service
+from onewindow.transit import offices, service
 from onewindow.transit.context import context
-from onewindow.transit.schemas import GuaranteeCreate, MovementCreate, MovementRead, Release
+from onewindow.transit.schemas import (
+    GuaranteeCreate,
+    MovementCreate,
+    MovementRead,
+    Release,
+    Unloading,
+)
 
 app = typer.Typer(help="ACTS transit: guarantees and movements.", no_args_is_help=True)
 guarantee_app = typer.Typer(help="Guarantees of holders of the transit procedure.")
@@ -136,6 +142,69 @@ def list_movements(
         table.add_row(r.mrn, r.status, r.departure_office, r.destination_office, r.holder_name,
                       str(r.reserved or "-"))  # fmt: skip
     console.print(table)
+
+
+OFFICE = typer.Option(..., "--office", help="The customs office (UN/LOCODE), of this country")
+
+
+@app.command()
+def cross(
+    mrn: str, office: str = OFFICE, as_user: str | None = AS, json_output: bool = JSON
+) -> None:
+    """Record the frontier crossed at an office of transit here (IE118 to departure)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            moved = offices.cross(session, acting(session, as_user), mrn, office, context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
+
+
+@app.command()
+def arrive(
+    mrn: str, office: str = OFFICE, as_user: str | None = AS, json_output: bool = JSON
+) -> None:
+    """Record the goods presented at an office here (IE006 to departure)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            moved = offices.arrive(session, acting(session, as_user), mrn, office, context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
+
+
+@app.command()
+def unload(
+    mrn: str,
+    seals_broken: bool = typer.Option(False, "--seals-broken", help="The seals were not intact"),
+    discrepancies: str | None = typer.Option(None, help="What was found that differs"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Record the unloading remarks and control results at destination (IE018 to departure)."""
+    with handled(json_output):
+        data = Unloading(seals_intact=not seals_broken, discrepancies=discrepancies)
+        node = Node.open()
+        with node.transaction() as session:
+            moved = offices.unload(session, acting(session, as_user), mrn, data, context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
+
+
+@app.command()
+def discharge(
+    mrn: str,
+    note: str = typer.Option(..., help="Why it is written off despite the remarks"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Write off a movement whose control results had remarks (IE045)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            moved = offices.discharge(session, acting(session, as_user), mrn, note, context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
 
 
 def _show(read: MovementRead, json_output: bool) -> None:

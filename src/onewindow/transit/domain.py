@@ -13,6 +13,11 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/transit/movements"): TRADERS_READERS,
     ("GET", MOVEMENT): TRADERS_READERS,
     ("POST", f"{MOVEMENT}/release"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/crossing"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/arrival"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/unloading"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/discharge"): OFFICIALS,
+    ("GET", f"{MOVEMENT}/events"): TRADERS_READERS,
 }
 CLI_RULES: dict[str, Rule] = {
     "transit guarantee add": OFFICIALS,
@@ -21,17 +26,23 @@ CLI_RULES: dict[str, Rule] = {
     "transit release": OFFICIALS,
     "transit show": TRADERS_READERS,
     "transit list": TRADERS_READERS,
+    "transit cross": OFFICIALS,
+    "transit arrive": OFFICIALS,
+    "transit unload": OFFICIALS,
+    "transit discharge": OFFICIALS,
 }
 
 DOMAIN = Domain(
     name="transit",
-    uses=("tariff",),
+    uses=("tariff", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
     commands={
         "transit": Command("onewindow.transit.cli:app", "ACTS transit: guarantees, movements.")
     },
     settings="onewindow.transit.settings:TransitSettings",
+    documents="onewindow.transit.documents:DOCUMENT_TYPES",
+    handlers="onewindow.transit.receiving:register",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
 )

@@ -75,6 +75,8 @@ class Movement(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_limit: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(500))
+    # The last version of its TRANSIT_RECORD sent (at departure) or applied (elsewhere).
+    record_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Sequence(Base):
@@ -85,3 +87,18 @@ class Sequence(Base):
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # movement | guarantee
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MovementEvent(Base):
+    """What happened to a movement at an office, here or as a partner told it: released,
+    frontier crossed, arrived, control results, written off."""
+
+    __tablename__ = "transit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("transit_movements.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # the NCTS message: IE029, IE118, IE006...
+    office: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str] = mapped_column(String(2))  # where it happened
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -111,3 +111,30 @@ class Release(BaseModel):
         if self.decision == "no_release" and not self.reason:
             raise ValueError(Text("say why the movement is not released"))
         return self
+
+
+class Office(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    office: Locode
+
+
+class Unloading(BaseModel):
+    """Unloading remarks at destination: the seals as found, and any discrepancy."""
+
+    model_config = ConfigDict(extra="forbid")
+    seals_intact: bool
+    discrepancies: Annotated[Printable, StringConstraints(max_length=500)] | None = None
+
+
+class Discharge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Annotated[Printable, StringConstraints(max_length=500)]
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    kind: str
+    office: str
+    country: str
+    at: datetime
+    detail: dict[str, Any] | None

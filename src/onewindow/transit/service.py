@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onewindow.exchange import partner_active
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
@@ -27,7 +28,8 @@ from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, 
 from onewindow.kit.money import round_money
 from onewindow.tariff import Goods, Home, convert, import_taxes
 from onewindow.transit import itinerary, mrn
-from onewindow.transit.models import Guarantee, Movement, Reservation, Sequence
+from onewindow.transit.models import Guarantee, Movement, MovementEvent, Reservation, Sequence
+from onewindow.transit.records import note_event, send_record
 from onewindow.transit.schemas import (
     GuaranteeCreate,
     GuaranteeRead,
@@ -110,6 +112,7 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
         raise Forbidden(Text("{name} may declare transit only as its holder", name=actor.name))
     now = ctx.clock.now()
     countries = _route(data, ctx.country)
+    _check_partners(session, countries[1:])
     g = guarantee(session, actor, data.grn, lock=True)
     _check_guarantee(session, g, data, now.date())
     _check_seals(session, data.seals)
@@ -166,9 +169,14 @@ def decide_release(
     if data.decision == "release":
         movement.status, movement.released_at = RELEASED, now
         movement.time_limit = now.date() + timedelta(days=ctx.transit_days)
+        note_event(session, movement, "IE029", movement.departure_office, now)
+        send_record(session, movement, "released", now)  # IE050 / IE001 to the others
     else:
         movement.status, movement.note = NOT_RELEASED, data.reason
-        _give_back(session, movement.mrn, now)
+        note_event(
+            session, movement, "IE051", movement.departure_office, now, {"reason": data.reason}
+        )
+        give_back(session, movement.mrn, now)
     _audit(
         session, actor, now, f"transit.{movement.status}", ENTITY, movement.mrn,
         from_status=before, to_status=movement.status,
@@ -193,6 +201,11 @@ def search(
     if status:
         stmt = stmt.where(Movement.status == status)
     return list(session.scalars(stmt))
+
+
+def events(session: Session, movement: Movement) -> list[MovementEvent]:
+    stmt = select(MovementEvent).where(MovementEvent.movement_id == movement.id)
+    return list(session.scalars(stmt.order_by(MovementEvent.at, MovementEvent.id)))
 
 
 def reservation(session: Session, reference: str) -> Reservation | None:
@@ -236,6 +249,17 @@ def _route(data: MovementCreate, country: str) -> list[str]:
     if errors:
         raise InvalidInput(errors)
     return countries
+
+
+def _check_partners(session: Session, countries: list[str]) -> None:
+    """Each country after departure gets the movement's record: its node must be a partner."""
+    strangers = [c for c in countries if not partner_active(session, c)]
+    if strangers:
+        raise InvalidInput([FieldError(
+            "transit_offices", "not_a_partner",
+            Text("{countries}: not a partner of this node; a movement crosses only member "
+                 "states whose nodes exchange with it", countries=", ".join(strangers)),
+        )])  # fmt: skip
 
 
 def _check_guarantee(session: Session, g: Guarantee, data: MovementCreate, today: date) -> None:
@@ -289,7 +313,7 @@ def _exposure(
     return exposure
 
 
-def _give_back(session: Session, reference: str, now: datetime) -> None:
+def give_back(session: Session, reference: str, now: datetime) -> None:
     session.execute(
         update(Reservation)
         .where(Reservation.mrn == reference, Reservation.status == "held")

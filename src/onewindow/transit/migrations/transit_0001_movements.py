@@ -1,4 +1,4 @@
-"""Transit: guarantees, their reservations, movements and reference sequences
+"""Transit: guarantees, their reservations, movements, their events, reference sequences
 
 Revision ID: transit_0001
 Revises: 0011_ledger_checks
@@ -68,11 +68,25 @@ def upgrade() -> None:
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("time_limit", sa.Date(), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("record_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("mrn"),
     )
     op.create_index("ix_transit_movements_status", "transit_movements", ["status"])
     op.create_index("ix_transit_movements_holder_id", "transit_movements", ["holder_id"])
+    op.create_table(
+        "transit_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("movement_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("office", sa.String(length=8), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["movement_id"], ["transit_movements.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_transit_events_movement_id", "transit_events", ["movement_id"])
     op.create_table(
         "transit_sequences",
         sa.Column("kind", sa.String(length=10), nullable=False),
@@ -84,6 +98,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("transit_sequences")
+    op.drop_table("transit_events")
     op.drop_table("transit_movements")
     op.drop_table("transit_reservations")
     op.drop_table("transit_guarantees")

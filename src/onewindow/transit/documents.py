@@ -1,0 +1,79 @@
+"""Transit's exchange documents, after NCTS's messages, each signed with a signed receipt:
+
+- `TRANSIT_RECORD`, from the office of departure to the nodes of the offices of transit and
+  of destination: the movement as released (NCTS IE050 / IE001, the anticipated transit and
+  arrival records), then its new versions: written off (IE045), under enquiry. One document
+  per MRN, versions numbered; only the MRN's country issues it.
+- `TRANSIT_EVENT`, from an office of transit or of destination to the office of departure:
+  the frontier crossed (IE118), the goods arrived (IE006), the unloading remarks and control
+  results (IE044 / IE018). Addressed to the MRN's country only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onewindow.exchange.documents import DocumentType, Issuance
+from onewindow.exchange.mapping import BOOL, DATE, DATETIME, DECIMAL, F, group
+
+XSD = Path(__file__).with_name("xsd")
+RECORD, EVENT = "TRANSIT_RECORD", "TRANSIT_EVENT"
+CROSSED, ARRIVED, CONTROLLED = "IE118", "IE006", "IE018"
+
+RECORD_FIELDS = (
+    F("mrn", "MRN"),
+    F("departure_country", "DepartureCountryCode"),
+    F("status", "Status"),
+    F("holder_id", "Holder/ID"),
+    F("holder_name", "Holder/Name"),
+    F("departure_office", "DepartureOffice"),
+    F("transit_offices", "TransitOffice", many=True, optional=True),
+    F("destination_office", "DestinationOffice"),
+    F("released_at", "ReleaseDateTime", DATETIME),
+    F("time_limit", "TimeLimitDate", DATE),
+    F("seals", "Seal", many=True),
+    group(
+        "items",
+        "Item",
+        F("hs_code", "HSCode"),
+        F("description", "Description"),
+        F("quantity", "Quantity", DECIMAL),
+        F("unit", "Unit"),
+        F("gross_mass_kg", "GrossMass", DECIMAL),
+        many=True,
+    ),
+    F("note", "Note", optional=True),
+)
+
+EVENT_FIELDS = (
+    F("mrn", "MRN"),
+    F("country", "CountryCode"),
+    F("kind", "MessageType"),
+    F("office", "OfficeCode"),
+    F("at", "EventDateTime", DATETIME),
+    F("seals_intact", "SealsIntact", BOOL, optional=True),
+    F("discrepancies", "Discrepancies", optional=True),
+)
+
+TRANSIT_RECORD = DocumentType(
+    RECORD,
+    XSD / "transit_record.xsd",
+    "urn:onewindow:xsd:transit-record:1",
+    "TransitRecord",
+    RECORD_FIELDS,
+    issuance=Issuance("departure_country", RECORD, "mrn", "departure_country", bound=True),
+)
+TRANSIT_EVENT = DocumentType(
+    EVENT,
+    XSD / "transit_event.xsd",
+    "urn:onewindow:xsd:transit-event:1",
+    "TransitEvent",
+    EVENT_FIELDS,
+    issuance=Issuance("country", RECORD, "mrn", None),
+)
+DOCUMENT_TYPES = (TRANSIT_RECORD, TRANSIT_EVENT)
+
+
+def event_id(mrn: str, kind: str, office: str) -> str:
+    """The exchange's id of one event of a movement at one office."""
+    return f"{mrn}-{kind}-{office}"

@@ -1,0 +1,162 @@
+"""A movement from Bangkok through Malaysia to Singapore, as documents between three nodes:
+released at TH (its record to MY and SG), the frontier crossed at MY, arrival and unloading
+at SG, written off at TH with the guarantee given back; each document signed for, logged in
+both ledgers, its events visible at every node it touched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from onewindow.kit import auth
+from onewindow.kit.errors import Conflict, InvalidInput
+from onewindow.kit.node import Node
+from onewindow.ledger.models import LedgerEntry
+from onewindow.tariff import import_rates
+from onewindow.transit import offices, service
+from onewindow.transit.context import context
+from onewindow.transit.schemas import GuaranteeCreate, MovementCreate, Release, Unloading
+
+from .partners import publish_to
+
+OFFICER = auth.Principal("officer1", auth.Role.OFFICER)
+Relay = Callable[[str, str], list[str]]
+MOVEMENT: dict[str, Any] = {
+    "holder_id": "0105551234567", "holder_name": "Siam Logistics",
+    "departure_office": "THLCH", "transit_offices": ["MYBKH"], "destination_office": "SGSIN",
+    "seals": ["THSEAL-0001", "THSEAL-0002"],
+    "items": [{"hs_code": "85171300", "description": "Smartphones", "quantity": "500",
+               "unit": "PCE", "gross_mass_kg": "200", "customs_value": "100000",
+               "currency": "USD"}],
+}  # fmt: skip
+
+
+@pytest.fixture
+def released(nodes: dict[str, Node], relay: Relay) -> str:
+    """TH holds MY's and SG's published tariffs and its own rates for their currencies; it
+    registers a guarantee, accepts and releases a movement; its record goes to MY and SG."""
+    publish_to(nodes["TH"], "MY", "MYR", "4.4", "10")
+    publish_to(nodes["TH"], "SG", "SGD", "1.35", "0", vat="9")
+    with nodes["TH"].transaction() as s:
+        import_rates(s, "currency,rate,valid_from\nUSD,36,2026-11-02\nMYR,7.7,2026-11-02\n"
+                        "SGD,26.5,2026-11-02\n")  # fmt: skip
+    th = nodes["TH"]
+    guarantee = GuaranteeCreate(
+        kind="comprehensive", holder_id="0105551234567", holder_name="Siam Logistics",
+        currency="THB", amount=Decimal("900000"), valid_until=datetime(2027, 6, 30).date(),
+    )  # fmt: skip
+    with th.transaction() as s:
+        grn = service.register_guarantee(s, OFFICER, guarantee, context(th)).grn
+    with th.transaction() as s:
+        body = MovementCreate.model_validate(MOVEMENT | {"grn": grn})
+        mrn = service.declare(s, OFFICER, body, context(th)).mrn
+    with th.transaction() as s:
+        service.decide_release(s, OFFICER, mrn, Release(decision="release"), context(th))
+    assert relay("TH", "MY") == ["TRANSIT_RECORD"] and relay("TH", "SG") == ["TRANSIT_RECORD"]
+    return mrn
+
+
+def status(node: Node, mrn: str) -> tuple[str, str]:
+    with node.transaction() as s:
+        movement = service.get(s, OFFICER, mrn)
+        return movement.role, movement.status
+
+
+def kinds(node: Node, mrn: str) -> list[str]:
+    with node.transaction() as s:
+        return [e.kind for e in service.events(s, service.get(s, OFFICER, mrn))]
+
+
+def held(node: Node, mrn: str) -> str | None:
+    with node.transaction() as s:
+        found = service.reservation(s, mrn)
+        return found.status if found else None
+
+
+def logged(node: Node, document_id: str) -> list[str]:
+    with node.transaction() as s:
+        stmt = select(LedgerEntry.kind).where(LedgerEntry.document_id == document_id)
+        return list(s.scalars(stmt))
+
+
+def test_a_movement_runs_from_bangkok_to_singapore_and_is_written_off(
+    nodes: dict[str, Node], relay: Relay, released: str
+) -> None:
+    th, my, sg = nodes["TH"], nodes["MY"], nodes["SG"]
+    mrn = released
+    assert status(th, mrn) == ("departure", "released") and held(th, mrn) == "held"
+    assert status(my, mrn) == ("transit", "expected")
+    assert status(sg, mrn) == ("destination", "expected")
+    assert logged(th, mrn) == ["issued"] and logged(sg, mrn) == ["received"]
+
+    with my.transaction() as s:
+        offices.cross(s, OFFICER, mrn, "MYBKH", context(my))
+    assert relay("MY", "TH") == ["TRANSIT_EVENT"]
+    with sg.transaction() as s:
+        offices.arrive(s, OFFICER, mrn, "SGSIN", context(sg))
+    assert relay("SG", "TH") == ["TRANSIT_EVENT"]
+    assert status(th, mrn) == ("departure", "arrived")
+    with sg.transaction() as s:
+        offices.unload(s, OFFICER, mrn, Unloading(seals_intact=True), context(sg))
+    assert relay("SG", "TH") == ["TRANSIT_EVENT"]
+
+    assert status(th, mrn) == ("departure", "discharged") and held(th, mrn) == "released"
+    assert kinds(th, mrn) == ["IE029", "IE118", "IE006", "IE018", "IE045"]
+    assert relay("TH", "MY") == ["TRANSIT_RECORD"] and relay("TH", "SG") == ["TRANSIT_RECORD"]
+    assert status(my, mrn) == ("transit", "discharged")
+    assert status(sg, mrn) == ("destination", "discharged")
+    assert kinds(sg, mrn) == ["IE001", "IE007", "IE044", "IE045"]
+    assert logged(th, mrn) == ["issued", "issued"]  # released, then written off
+    assert logged(th, f"{mrn}-IE018-SGSIN") == ["received"]
+    assert logged(sg, f"{mrn}-IE018-SGSIN") == ["issued"]
+
+
+def test_broken_seals_wait_for_an_officer_of_departure(
+    nodes: dict[str, Node], relay: Relay, released: str
+) -> None:
+    th, sg = nodes["TH"], nodes["SG"]
+    mrn = released
+    with sg.transaction() as s:
+        offices.arrive(s, OFFICER, mrn, "SGSIN", context(sg))
+        offices.unload(s, OFFICER, mrn, Unloading(seals_intact=False,
+                       discrepancies="20 cartons missing"), context(sg))  # fmt: skip
+    relay("SG", "TH")
+    assert status(th, mrn) == ("departure", "discrepancies") and held(th, mrn) == "held"
+    with th.transaction() as s:
+        offices.discharge(s, OFFICER, mrn, "duties on the 20 cartons paid at SG", context(th))
+    assert status(th, mrn) == ("departure", "discharged") and held(th, mrn) == "released"
+
+
+def test_a_diverted_crossing_is_accepted_with_a_notice(
+    nodes: dict[str, Node], relay: Relay, released: str
+) -> None:
+    """Presented at Pasir Gudang instead of Bukit Kayu Hitam: Malaysia is on the itinerary,
+    so the goods are under control there; the departure office learns where they went. (At
+    a country not on it, the movement is unknown: the next test.)"""
+    th, my = nodes["TH"], nodes["MY"]
+    mrn = released
+    with my.transaction() as s:
+        offices.cross(s, OFFICER, mrn, "MYPGU", context(my))
+    relay("MY", "TH")
+    assert kinds(th, mrn) == ["IE029", "IE118"]
+    with my.transaction() as s:
+        events = service.events(s, service.get(s, OFFICER, mrn))
+        assert events[-1].detail == {"notice": "diverted: presented at MYPGU, declared for MYBKH"}
+    with my.transaction() as s, pytest.raises(Conflict):  # crossed once
+        offices.cross(s, OFFICER, mrn, "MYBKH", context(my))
+    with my.transaction() as s, pytest.raises(InvalidInput):  # an office of another country
+        offices.cross(s, OFFICER, mrn, "SGSIN", context(my))
+
+
+def test_a_stranger_to_the_itinerary_knows_nothing_of_the_movement(
+    make_node: Callable[..., Node], nodes: dict[str, Node], relay: Relay, released: str
+) -> None:
+    vn = make_node("VN", "VND", nodes["TH"].clock, ("TH", "MY", "SG", "VN"))
+    with vn.transaction() as s, pytest.raises(Conflict) as caught:
+        offices.arrive(s, OFFICER, released, "VNHPH", context(vn))
+    assert "VN is not on its itinerary" in caught.value.detail
