@@ -27,8 +27,6 @@ from onewindow.kit.certificates import (
 from onewindow.kit.config import load, settings_class
 from onewindow.kit.errors import Conflict, InvalidInput, NotFound
 
-NOW = datetime.now(UTC)
-
 
 @pytest.fixture
 def fed_dir(tmp_path: Path) -> Path:
@@ -44,6 +42,7 @@ def touch_later(path: Path) -> None:
 
 
 def test_init_writes_what_a_node_needs(fed_dir: Path) -> None:
+    now = datetime.now(UTC)  # after the fixture made the federation's certificates
     settings = load(fed_dir / "VN" / "node.json")
     assert (settings.country, settings.currency, settings.port) == ("VN", "VND", 9102)
     assert settings.database_url == f"sqlite:///{(fed_dir / 'VN' / 'node.db').resolve()}"
@@ -52,13 +51,14 @@ def test_init_writes_what_a_node_needs(fed_dir: Path) -> None:
     ca = load_certificate((fed_dir / "ca.pem").read_bytes())
     assert settings.cert_file is not None
     cert = load_certificate(settings.cert_file.read_bytes())
-    assert verify_node_certificate(cert, ca, country="VN", now=NOW) == "VN"
+    assert verify_node_certificate(cert, ca, country="VN", now=now) == "VN"
     key = keys.load_private_key(settings.key_file.read_bytes())
     assert envelope.Signer(key, cert).country == "VN"
     assert oct(settings.key_file.stat().st_mode & 0o777) == "0o600"
 
 
 def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_dir: Path) -> None:
+    now = datetime.now(UTC)  # after the fixture made the federation's certificates
     settings = load(fed_dir / "VN" / "node.json")
     assert settings.tls_cert_file is not None and settings.tls_key_file is not None
     assert oct(settings.tls_key_file.stat().st_mode & 0o777) == "0o600"
@@ -77,7 +77,7 @@ def test_init_writes_a_tls_key_and_certificate_apart_from_the_signing_key(fed_di
     assert keys.key_id(certificate) != keys.key_id(load_certificate(signing.read_bytes()))
     # A TLS certificate never signs messages, even though the CA issued it for VN.
     with pytest.raises(InvalidInput) as exc:
-        verify_node_certificate(certificate, ca, country="VN", now=NOW)
+        verify_node_certificate(certificate, ca, country="VN", now=now)
     assert [e.code for e in exc.value.errors] == ["not_for_signing"]
 
 
@@ -141,6 +141,7 @@ def test_running_gateways_follow_the_files(fed_dir: Path, engine: Engine) -> Non
 
 
 def test_a_rotated_key_is_trusted_before_it_is_used(fed_dir: Path) -> None:
+    now = datetime.now(UTC)  # after the fixture made the federation's certificates
     th = Gateway(load(fed_dir / "TH" / "node.json"))
     vn = Gateway(load(fed_dir / "VN" / "node.json"))
     old_signer = vn.current().signer
@@ -150,11 +151,11 @@ def test_a_rotated_key_is_trusted_before_it_is_used(fed_dir: Path) -> None:
         {
             "declaration_id": "VN-EX-1",
             "export_country": "VN",
-            "issued_at": NOW,
+            "issued_at": now,
             "reasons": [{"code": "cancelled"}],
         },
     )
-    header = envelope.new_header("VN", "TH", "ACDD_CANCELLATION", "VN-EX-1", 1, NOW)
+    header = envelope.new_header("VN", "TH", "ACDD_CANCELLATION", "VN-EX-1", 1, now)
     sealed_before = envelope.seal(header, doc, old_signer)
     new_kid = federation.rotate_key(fed_dir, "VN")
     for country in ("TH", "VN"):
@@ -165,16 +166,16 @@ def test_a_rotated_key_is_trusted_before_it_is_used(fed_dir: Path) -> None:
     assert trust is not None
     assert sorted(th.current().key_ids["VN"]) == sorted([old_signer.key_id, new_kid])
     sealed_after = envelope.seal(
-        envelope.new_header("VN", "TH", "ACDD_CANCELLATION", "VN-EX-1", 2, NOW), doc, new_signer
+        envelope.new_header("VN", "TH", "ACDD_CANCELLATION", "VN-EX-1", 2, now), doc, new_signer
     )
     for data in (sealed_before, sealed_after):  # retries of old messages still verify
-        assert envelope.open_envelope(data, trust, now=NOW, receiver="TH").header.sender == "VN"
+        assert envelope.open_envelope(data, trust, now=now, receiver="TH").header.sender == "VN"
     with pytest.raises(Conflict):
         federation.retire_key(fed_dir, "VN", new_kid)
     assert federation.retire_key(fed_dir, "VN", old_signer.key_id) == 2
     touch_later(fed_dir / "TH" / "node.json")
     with pytest.raises(InvalidInput) as exc:
-        envelope.open_envelope(sealed_before, th.current().trust, now=NOW, receiver="TH")  # type: ignore[arg-type]
+        envelope.open_envelope(sealed_before, th.current().trust, now=now, receiver="TH")  # type: ignore[arg-type]
     assert [e.code for e in exc.value.errors] == ["unknown_key"]
 
 
