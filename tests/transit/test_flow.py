@@ -36,16 +36,15 @@ MOVEMENT: dict[str, Any] = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def released(nodes: dict[str, Node], relay: Relay) -> str:
+def declare_at_th(nodes: dict[str, Node], body: dict[str, Any]) -> str:
     """TH holds MY's and SG's published tariffs and its own rates for their currencies; it
-    registers a guarantee, accepts and releases a movement; its record goes to MY and SG."""
-    publish_to(nodes["TH"], "MY", "MYR", "4.4", "10")
-    publish_to(nodes["TH"], "SG", "SGD", "1.35", "0", vat="9")
-    with nodes["TH"].transaction() as s:
+    registers a guarantee and accepts a movement on it: its MRN."""
+    th = nodes["TH"]
+    publish_to(th, "MY", "MYR", "4.4", "10")
+    publish_to(th, "SG", "SGD", "1.35", "0", vat="9")
+    with th.transaction() as s:
         import_rates(s, "currency,rate,valid_from\nUSD,36,2026-11-02\nMYR,7.7,2026-11-02\n"
                         "SGD,26.5,2026-11-02\n")  # fmt: skip
-    th = nodes["TH"]
     guarantee = GuaranteeCreate(
         kind="comprehensive", holder_id="0105551234567", holder_name="Siam Logistics",
         currency="THB", amount=Decimal("900000"), valid_until=datetime(2027, 6, 30).date(),
@@ -53,8 +52,15 @@ def released(nodes: dict[str, Node], relay: Relay) -> str:
     with th.transaction() as s:
         grn = service.register_guarantee(s, OFFICER, guarantee, context(th)).grn
     with th.transaction() as s:
-        body = MovementCreate.model_validate(MOVEMENT | {"grn": grn})
-        mrn = service.declare(s, OFFICER, body, context(th)).mrn
+        return service.declare(s, OFFICER, MovementCreate.model_validate(body | {"grn": grn}),
+                               context(th)).mrn  # fmt: skip
+
+
+@pytest.fixture
+def released(nodes: dict[str, Node], relay: Relay) -> str:
+    """A movement accepted and released at TH; its record goes to MY and SG."""
+    mrn = declare_at_th(nodes, MOVEMENT)
+    th = nodes["TH"]
     with th.transaction() as s:
         service.decide_release(s, OFFICER, mrn, Release(decision="release"), context(th))
     assert relay("TH", "MY") == ["TRANSIT_RECORD"] and relay("TH", "SG") == ["TRANSIT_RECORD"]

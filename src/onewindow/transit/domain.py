@@ -34,7 +34,7 @@ CLI_RULES: dict[str, Rule] = {
 
 DOMAIN = Domain(
     name="transit",
-    uses=("tariff", "exchange", "ledger"),
+    uses=("tariff", "seals", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
     commands={

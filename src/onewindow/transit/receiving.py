@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow import seals
 from onewindow.exchange import Incoming, register_handler
 from onewindow.kit.db import jsonable
 from onewindow.kit.errors import Text, invalid
@@ -94,6 +95,9 @@ def on_event(session: Session, message: Incoming) -> None:
     if kind == ARRIVED:  # a crossing (IE118) is noted whenever it comes
         _expect(movement, RELEASED, kind)
         movement.status = "arrived"
+        if movement.document.get("monitoring"):  # the seals released where the goods arrived
+            seals.end_trip(session, movement.mrn, office=office, now=at,
+                           actor=f"partner:{message.sender}")  # fmt: skip
         if office != movement.destination_office:
             detail["notice"] = (
                 f"diverted: arrived at {office}, declared for {movement.destination_office}"

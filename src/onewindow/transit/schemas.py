@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from onewindow.kit.errors import Text
 from onewindow.kit.fields import Currency, HsLine, Locode, PartyId, Printable, Unit
+from onewindow.seals.schemas import Destination, Route, Stop
 
 Amount = Annotated[
     Decimal, Field(gt=0, le=Decimal("1e12"), max_digits=18, decimal_places=2, allow_inf_nan=False)
@@ -57,6 +58,20 @@ class TransitItem(BaseModel):
     currency: Currency
 
 
+class Monitoring(BaseModel):
+    """The e-seals' watch over the road: the approved route, how far off it a truck may go,
+    where it may stop and for how long, how long a seal may stay silent, and where the
+    destination office is. Given, the movement's seals report to this node from release."""
+
+    model_config = ConfigDict(extra="forbid")
+    route: Route
+    corridor_m: float = Field(gt=0, le=50_000, allow_inf_nan=False)
+    stops: list[Stop] = Field(default_factory=list, max_length=500)
+    max_stop_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    max_silence_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    destination: Destination
+
+
 class MovementCreate(BaseModel):
     """A transit declaration: the holder, the offices (departure here, transit in order,
     destination), the guarantee, the seals and the goods."""
@@ -70,9 +85,12 @@ class MovementCreate(BaseModel):
     grn: Annotated[str, StringConstraints(pattern=r"^\d{2}[A-Z]{2}[A-Z0-9]{13}\d$")]
     seals: list[SealId] = Field(min_length=1, max_length=20)
     items: list[TransitItem] = Field(min_length=1, max_length=999)
+    monitoring: Monitoring | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> MovementCreate:
+        if self.monitoring and self.monitoring.destination.office != self.destination_office:
+            raise ValueError(Text("the monitored destination must be the office of destination"))
         if len(set(self.seals)) != len(self.seals):
             raise ValueError(Text("a seal is listed twice"))
         offices = [self.departure_office, *self.transit_offices, self.destination_office]
@@ -99,6 +117,7 @@ class MovementRead(BaseModel):
     time_limit: date | None
     reserved: Decimal | None = None
     exposure: dict[str, str] | None = None
+    monitored: bool = False  # its seals report to this node (e-seals)
 
 
 class Release(BaseModel):

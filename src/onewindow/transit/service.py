@@ -20,12 +20,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onewindow import seals
 from onewindow.exchange import partner_active
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
 from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
 from onewindow.kit.money import round_money
+from onewindow.seals.schemas import TripCreate
 from onewindow.tariff import Goods, Home, convert, import_taxes
 from onewindow.transit import itinerary, mrn
 from onewindow.transit.models import Guarantee, Movement, MovementEvent, Reservation, Sequence
@@ -171,6 +173,7 @@ def decide_release(
         movement.time_limit = now.date() + timedelta(days=ctx.transit_days)
         note_event(session, movement, "IE029", movement.departure_office, now)
         send_record(session, movement, "released", now)  # IE050 / IE001 to the others
+        _watch(session, movement, actor, now)
     else:
         movement.status, movement.note = NOT_RELEASED, data.reason
         note_event(
@@ -218,6 +221,8 @@ def read_movement(session: Session, movement: Movement) -> MovementRead:
     held = reservation(session, movement.mrn)
     if held is not None:
         out = out.model_copy(update={"reserved": held.amount, "exposure": held.exposure})
+    if movement.role == "departure" and movement.document.get("monitoring"):
+        out = out.model_copy(update={"monitored": True})
     return out
 
 
@@ -311,6 +316,15 @@ def _exposure(
             why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
             raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
     return exposure
+
+
+def _watch(session: Session, movement: Movement, actor: Principal, now: datetime) -> None:
+    """The movement's e-seals watched from release, on the route declared (if it was)."""
+    watch = movement.document.get("monitoring")
+    if watch:
+        trip = TripCreate.model_validate({**watch, "reference": movement.mrn,
+                                          "seals": movement.seals})  # fmt: skip
+        seals.register_trip(session, trip, now=now, actor=actor.name)
 
 
 def give_back(session: Session, reference: str, now: datetime) -> None:
