@@ -263,6 +263,7 @@ ARGS: dict[str, list[str]] = {
     "transit arrive": ["X1", "--office", "VNHAN"],
     "transit unload": ["X1"],
     "transit discharge": ["X1", "--note", "a note"],
+    "transit recover": ["X1", "--note", "a note"],
     "tariff publish": [],
     "tariff partners": [],
 }

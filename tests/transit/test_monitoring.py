@@ -17,7 +17,7 @@ from onewindow.transit import offices, service
 from onewindow.transit.context import context
 from onewindow.transit.schemas import Release
 
-from .test_flow import MOVEMENT, OFFICER, declare_at_th
+from .movements import MOVEMENT, OFFICER, declare_at_th
 
 Relay = Callable[[str, str], list[str]]
 # Laem Chabang to Bukit Kayu Hitam to Singapore, roughly, as [lon, lat].

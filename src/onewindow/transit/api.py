@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from onewindow.kit.api_deps import NodeDep, TokenDep, principal
-from onewindow.transit import offices, service
+from onewindow.transit import enquiry, offices, service
 from onewindow.transit.context import context
 from onewindow.transit.schemas import (
     Discharge,
@@ -115,3 +115,12 @@ def events(mrn: str, node: NodeDep, token: TokenDep) -> list[EventRead]:
     with node.transaction() as session:
         found = service.events(session, service.get(session, principal(session, token), mrn))
         return [EventRead.model_validate(e) for e in found]
+
+
+@router.post("/movements/{mrn}/recovery", response_model=MovementRead)
+def recovery(mrn: str, body: Discharge, node: NodeDep, token: TokenDep) -> MovementRead:
+    """Call the guarantee of a movement whose enquiry ran out unresolved (recovery)."""
+    with node.transaction() as session:
+        actor = principal(session, token)
+        moved = enquiry.recover(session, actor, mrn, body.note, context(node))
+        return service.read_movement(session, moved)

@@ -13,7 +13,7 @@ from rich.table import Table
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import InvalidInput, from_validation
 from onewindow.kit.node import Node
-from onewindow.transit import offices, service
+from onewindow.transit import enquiry, offices, service
 from onewindow.transit.context import context
 from onewindow.transit.schemas import (
     GuaranteeCreate,
@@ -205,6 +205,38 @@ def discharge(
             moved = offices.discharge(session, acting(session, as_user), mrn, note, context(node))
             read = service.read_movement(session, moved)
     _show(read, json_output)
+
+
+@app.command()
+def recover(
+    mrn: str,
+    note: str = typer.Option(..., help="Why the guarantee is called"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Call the guarantee of a movement whose enquiry ran out unresolved (recovery)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            moved = enquiry.recover(session, acting(session, as_user), mrn, note, context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
+
+
+@app.command()
+def overdue(json_output: bool = JSON) -> None:
+    """Put under enquiry the movements released here and not arrived by their time limit
+    (`onewindow serve` does it every hour)."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            started = enquiry.overdue(session, context(node))
+    if json_output:
+        emit_json(started)
+    else:
+        console.print(
+            f"{len(started)} movement(s) put under enquiry" + "".join(f"\n  {m}" for m in started)
+        )
 
 
 def _show(read: MovementRead, json_output: bool) -> None:

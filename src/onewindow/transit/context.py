@@ -9,4 +9,5 @@ from onewindow.transit.settings import TransitSettings
 
 def context(node: Node) -> Context:
     s = node.settings
-    return Context(s.country, s.currency, node.clock, TransitSettings.of(s).transit_days)
+    own = TransitSettings.of(s)
+    return Context(s.country, s.currency, node.clock, own.transit_days, own.enquiry_days)

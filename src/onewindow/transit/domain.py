@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onewindow.kit.access import OFFICIALS, TRADERS_OFFICIALS, TRADERS_READERS, Rule
+from onewindow.kit.access import HOST, OFFICIALS, TRADERS_OFFICIALS, TRADERS_READERS, Rule
 from onewindow.kit.domain import Command, Domain
 
 MOVEMENT = "/api/v1/transit/movements/{mrn}"
@@ -17,6 +17,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{MOVEMENT}/arrival"): OFFICIALS,
     ("POST", f"{MOVEMENT}/unloading"): OFFICIALS,
     ("POST", f"{MOVEMENT}/discharge"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/recovery"): OFFICIALS,
     ("GET", f"{MOVEMENT}/events"): TRADERS_READERS,
 }
 CLI_RULES: dict[str, Rule] = {
@@ -30,6 +31,8 @@ CLI_RULES: dict[str, Rule] = {
     "transit arrive": OFFICIALS,
     "transit unload": OFFICIALS,
     "transit discharge": OFFICIALS,
+    "transit recover": OFFICIALS,
+    "transit overdue": HOST,
 }
 
 DOMAIN = Domain(
@@ -43,6 +46,7 @@ DOMAIN = Domain(
     settings="onewindow.transit.settings:TransitSettings",
     documents="onewindow.transit.documents:DOCUMENT_TYPES",
     handlers="onewindow.transit.receiving:register",
+    lifespan="onewindow.transit.tasks:lifespan",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
 )

@@ -53,7 +53,7 @@ def arrive(session: Session, actor: Principal, mrn: str, office: str, ctx: Conte
     another one here (a diverted transit, accepted with a notice)."""
     actor.require(*OFFICIALS)
     movement = _here(session, actor, mrn, office, ctx)
-    if movement.status not in (EXPECTED, CROSSED_HERE):
+    if movement.status not in (EXPECTED, CROSSED_HERE, "enquiry"):  # late goods end it
         raise Conflict(
             Text("movement {mrn} is {status} here: it has arrived already or is closed",
                  mrn=mrn, status=movement.status)

@@ -18,6 +18,7 @@ from onewindow.kit.errors import Text, invalid
 from onewindow.logged import logged
 from onewindow.transit import itinerary
 from onewindow.transit.documents import ARRIVED, CONTROLLED, EVENT, RECORD
+from onewindow.transit.enquiry import ENQUIRY
 from onewindow.transit.models import Movement
 from onewindow.transit.offices import DISCREPANCIES, EXPECTED, write_off
 from onewindow.transit.records import note_event
@@ -93,7 +94,7 @@ def on_event(session: Session, message: Incoming) -> None:
     kind, office, at = data["kind"], data["office"], data["at"]
     detail: dict[str, Any] = {k: data[k] for k in ("seals_intact", "discrepancies") if k in data}
     if kind == ARRIVED:  # a crossing (IE118) is noted whenever it comes
-        _expect(movement, RELEASED, kind)
+        _expect(movement, (RELEASED, ENQUIRY), kind)  # an arrival ends an enquiry
         movement.status = "arrived"
         if movement.document.get("monitoring"):  # the seals released where the goods arrived
             seals.end_trip(session, movement.mrn, office=office, now=at,
@@ -104,7 +105,7 @@ def on_event(session: Session, message: Incoming) -> None:
             )
             movement.note = detail["notice"]
     elif kind == CONTROLLED:
-        _expect(movement, "arrived", kind)
+        _expect(movement, ("arrived",), kind)
         satisfactory = data.get("seals_intact", True) and not data.get("discrepancies")
         note_event(session, movement, kind, office, at, jsonable(detail))
         if satisfactory:
@@ -115,8 +116,8 @@ def on_event(session: Session, message: Incoming) -> None:
     note_event(session, movement, kind, office, at, jsonable(detail) or None)
 
 
-def _expect(movement: Movement, status: str, kind: str) -> None:
-    if movement.status != status:
+def _expect(movement: Movement, statuses: tuple[str, ...], kind: str) -> None:
+    if movement.status not in statuses:
         raise invalid(
             "kind", "out_of_order",
             Text("{kind} for {mrn}, which is {status} here", kind=kind, mrn=movement.mrn,

@@ -51,12 +51,13 @@ ENDED = frozenset({NOT_RELEASED, "discharged", "cancelled"})
 @dataclass(frozen=True)
 class Context:
     """What transit needs of the node: its country and currency, its clock, the days a
-    movement is given to reach its destination."""
+    movement is given to reach its destination, and the days an enquiry runs."""
 
     country: str
     currency: str
     clock: Clock
     transit_days: int = 8
+    enquiry_days: int = 28
 
 
 # -- guarantees ------------------------------------------------------------------------------
