@@ -1,7 +1,8 @@
-"""`onewindow demo`: a federation of three nodes (TH, VN, SG) on SQLite, each a process of its
-own, and a scenario across them: a Form D issued in Thailand is used by a Vietnamese import
-declaration at the ATIGA rate and reported back as utilised; a Vietnamese export sends its
-ACDD to Singapore; a day of declarations is cleared at the VN node. Each node has a demo
+"""`onewindow demo`: a federation of four nodes (TH, VN, SG, MY) on SQLite, each a process of
+its own, and a scenario across them: a Form D issued in Thailand is used by a Vietnamese
+import declaration at the ATIGA rate and reported back as utilised; a Vietnamese export sends
+its ACDD to Singapore; a day of declarations is cleared at the VN node; ACTS transit from
+Thailand through Malaysia to Singapore (cli/demo_transit.py). Each node has a demo
 user of every role, and the demo prints their portal sign-ins (one fixed demo password). Then
 the nodes keep serving until Ctrl-C."""
 
@@ -26,6 +27,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
+from onewindow.cli.demo_transit import transit_flow
 from onewindow.declarations import service, to_read
 from onewindow.declarations.context import context
 from onewindow.declarations.generator import declaration
@@ -45,7 +47,7 @@ from onewindow.risk import create_profile, list_profiles
 from onewindow.tariff import import_rates, import_schedule
 
 DATA = resources.files("onewindow") / "data"
-COUNTRIES = ("TH", "VN", "SG")
+COUNTRIES = ("TH", "VN", "SG", "MY")
 OFFICER = Principal("demo-officer", Role.OFFICER)
 AUTHORITY = Principal("demo-moc", Role.ISSUING_AUTHORITY)
 EXPORTER = Principal("siam-devices", Role.TRADER, "0105551234567")
@@ -62,6 +64,11 @@ USERS: dict[str, list[tuple[str, Role, str | None]]] = {
     "TH": [("siam", Role.TRADER, "0105551234567"), ("moc", Role.ISSUING_AUTHORITY, None), *_STAFF],
     "VN": [("trader", Role.TRADER, "0101234567"), ("moit", Role.ISSUING_AUTHORITY, None), *_STAFF],
     "SG": [("lioncity", Role.TRADER, "201912345K"), ("mti", Role.ISSUING_AUTHORITY, None), *_STAFF],
+    "MY": [
+        ("klfreight", Role.TRADER, "201901000123"),
+        ("miti", Role.ISSUING_AUTHORITY, None),
+        *_STAFF,
+    ],
 }
 
 
@@ -326,13 +333,16 @@ def demo(
     base_port: int = typer.Option(8101, help="Port of the first node; the others follow"),
     seed: int = 2026,
 ) -> None:
-    """Start a three-node federation (TH, VN, SG) on SQLite and run a scenario across it."""
+    """Start a four-node federation (TH, VN, SG, MY) on SQLite and run a scenario across it."""
     if not (directory / "ca.pem").exists():
         federation.init(directory, COUNTRIES, base_port=base_port)
         console.print(
             f"created federation {', '.join(COUNTRIES)} in {directory}: a root CA, "
             "a signing key and certificate, a TLS key and certificate and a node.json per node"
         )
+    elif "MY" not in {m.country for m in federation.members(directory)}:
+        federation.add_node(directory, "MY", port=base_port + 3)  # a folder made before MY
+        console.print(f"added MY to the federation in {directory}")
     settings = {c: load(directory / c / "node.json") for c in COUNTRIES}
     secure = all(s.tls_cert_file is not None for s in settings.values())
     if not secure:
@@ -355,6 +365,7 @@ def demo(
         _form_d_flow(nodes)
         _acdd_flow(nodes)
         _clear_a_day(nodes["VN"], count, seed)
+        transit_flow(nodes, _wait)
         _report(nodes)
         _sign_ins(urls, directory / "ca.pem" if secure else None)
         if not serve_after:
@@ -369,7 +380,7 @@ def demo(
             )
         for who, token in tokens.items():
             console.print(f"API token, {who}: {token}", highlight=False)
-        console.print("Ctrl-C stops the three nodes.")
+        console.print("Ctrl-C stops the four nodes.")
         for process in processes.values():
             process.wait()
     except KeyboardInterrupt:
@@ -378,7 +389,7 @@ def demo(
         for process in processes.values():
             process.terminate()
         for process in processes.values():
-            try:  # a loaded machine can take a while to stop three nodes: never leave one
+            try:  # a loaded machine can take a while to stop four nodes: never leave one
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
