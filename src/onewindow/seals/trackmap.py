@@ -160,12 +160,13 @@ def draw(
     if points:
         every.append(np.column_stack(_xy(points)))
     drawn_tracks = []
-    for track in tracks:
+    for track in tracks:  # framed, and drawn if it is a line (a seal heard once is a dot)
         if track:
             xs, ys = TO_MAP.transform([p[0] for p in track], [p[1] for p in track])
             found = np.column_stack([xs, ys])
             every.append(found)
-            drawn_tracks.append(found)
+            if len(found) > 1:
+                drawn_tracks.append(found)
     stacked = np.vstack(every)
     frame = Frame(stacked[:, 0], stacked[:, 1])
     body = [f'<rect width="{WIDTH}" height="{frame.height}" fill="{SEA}"/>']
