@@ -16,6 +16,11 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", TRIP): READERS,
     ("GET", f"{TRIP}/track"): READERS,
     ("POST", f"{TRIP}/alerts/{{alert_id}}/acknowledgement"): OFFICIALS,
+    # the portals' pages: reading as the API's GETs, acknowledging as its acknowledgement
+    ("GET", "/seals/alerts"): READERS,
+    ("GET", "/seals/trips"): READERS,
+    ("GET", "/seals/trips/{reference}"): READERS,
+    ("POST", "/seals/trips/{reference}/acknowledgement"): OFFICIALS,
 }
 CLI_RULES: dict[str, Rule] = {
     "seals device add": HOST,
@@ -32,10 +37,12 @@ DOMAIN = Domain(
     name="seals",
     tables="onewindow.seals.models",
     routers=("onewindow.seals.api:router",),
+    views=("onewindow.seals.views:router",),
     commands={
         "seals": Command("onewindow.seals.cli:app", "E-seals: devices, platforms, trips, alerts."),
     },
     settings="onewindow.seals.settings:SealsSettings",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
+    contributes={"web.navigation": {"seals": "onewindow.seals.views:LINKS"}},
 )

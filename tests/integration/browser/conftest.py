@@ -4,7 +4,8 @@ The node (`onewindow serve`, plain HTTP on loopback, SQLite in a temporary folde
 first through the Python API: migrations, the sample tariff, rates and customs offices, a user
 of every role with a portal password (`USERS`, `PASSWORD`), the sample Form D, two rule
 profiles (motor cars to red, T-shirts to yellow), two risk models registered (none active) and
-three declarations lodged (`Seeded`, the `seeded` fixture). No lane is picked at random, and a
+three declarations lodged (`Seeded`, the `seeded` fixture), and a trip under seal with two
+open alerts (`sealed.py`). No lane is picked at random, and a
 model sends nothing to a lane before it has scored 50 declarations: lanes come from the
 profiles only. Chromium is Debian's (/usr/bin/chromium), driven by Playwright's sync API; each
 test gets a fresh context and page (`page`; `new_page()` for another person at the same time),
@@ -42,6 +43,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from tests.integration.browser.sealed import seal_trip
 from tests.integration.conftest import BIN, NodeProcess, free_port
 from tests.risk.conftest import make_frame
 
@@ -197,6 +199,8 @@ def _seed(database_url: str, folder: Path) -> Seeded:
         ]  # fmt: skip
         with node.transaction() as s:
             numbers = declarations.lodge(s, TRADER, documents, context(node))
+        with node.transaction() as s:
+            seal_trip(s, node.clock.now())  # a trip under seal with two open alerts
     finally:
         node.close()
     green, red, yellow = numbers
