@@ -36,7 +36,7 @@ $(NPM_STAMP): package-lock.json
 
 browser-tools: $(CHROMIUM) $(NPM_STAMP) ## Install Chromium (Debian) and axe-core (npm) if missing
 
-demo: $(STAMP) ## A federation of three nodes (TH, VN, SG) on SQLite under var/, a scenario across them, then serving
+demo: $(STAMP) ## A federation of four nodes (TH, VN, SG, MY) on SQLite under var/, a scenario across them, then serving
 	$(BIN)/onewindow demo
 
 serve: $(STAMP) ## Serve the node's API (settings from ONEWINDOW_* variables)

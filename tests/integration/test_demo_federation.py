@@ -1,5 +1,6 @@
-"""The README's main command, end to end: three nodes as real processes on loopback, a Form D
-from TH used in VN and reported back, an ACDD from VN to SG. Checked through each node's CLI;
+"""The README's main command, end to end: four nodes as real processes on loopback, a Form D
+from TH used in VN and reported back, an ACDD from VN to SG, three ACTS movements from TH
+through MY to SG. Checked through each node's CLI;
 the sign-ins it prints open the portal of a node served again from the same folder."""
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           env=env, check=False)  # fmt: skip
 
 
-def test_demo_runs_the_scenario_across_three_node_processes(tmp_path: Path) -> None:
+def test_demo_runs_the_scenario_across_four_node_processes(tmp_path: Path) -> None:
     directory = tmp_path / "federation"
-    base_port = free_block(3)
+    base_port = free_block(4)
     result = run("demo", "--dir", str(directory), "--no-serve", "--count", "10",
                  "--base-port", str(base_port))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -72,10 +73,24 @@ def test_demo_runs_the_scenario_across_three_node_processes(tmp_path: Path) -> N
     assert isinstance(received, list) and received[0]["items"][0]["used"] == "100"
     pre_arrivals = at("SG", "declaration", "pre-arrivals")
     assert isinstance(pre_arrivals, list) and pre_arrivals[0]["from"] == "VN"
+    # transit: written off, held for an officer (seals broken), under enquiry
+    departed = at("TH", "transit", "list")
+    assert isinstance(departed, list)
+    assert [m["status"] for m in reversed(departed)] == ["discharged", "discrepancies", "enquiry"]
+    first = departed[-1]
+    assert first["countries"] == ["TH", "MY", "SG"] and first["exposure"].keys() == {
+        "TH",
+        "MY",
+        "SG",
+    }
+    expected = at("SG", "transit", "list")
+    assert isinstance(expected, list)
+    assert [m["status"] for m in reversed(expected)] == ["discharged", "unloaded", "enquiry"]
+    assert "off_route" in result.stdout and "door_open" in result.stdout
 
     # a user of every role on each node, with the portal's address and the demo password
     sign_ins = _sign_ins(result.stdout)
-    for n, country in enumerate(("TH", "VN", "SG")):
+    for n, country in enumerate(("TH", "VN", "SG", "MY")):
         url = f"https://127.0.0.1:{base_port + n}"
         assert {role for _, role in sign_ins[f"{country}: {url}/sign-in"]} == set(Role)
     # and one of them signs in, over the real socket, to the VN node served again

@@ -1,8 +1,9 @@
 """The demo's ACTS transit scenario, on the federation's TH, MY and SG nodes: MY and SG publish
 their tariffs to TH; a truck under two e-seals goes from Laem Chabang through Bukit Kayu
 Hitam to Singapore and is written off, its guarantee reserved and given back; a second one
-takes a detour and opens a door, and the alerts are shown; a third, released nine days ago,
-never arrives and goes to enquiry. Rates and tariffs are SAMPLE FIGURES."""
+takes a detour, opens a door and arrives short, and its alerts are shown; a third, released
+nine days ago (the demo dates it back), never arrives and goes to enquiry. Rates and tariffs
+are SAMPLE FIGURES."""
 
 from __future__ import annotations
 
@@ -141,14 +142,25 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
     for a in alerts:
         table.add_row(a.kind, a.at.strftime("%H:%M"), f"{a.lat}, {a.lon}", a.detail)
     console.print(table)
+    wait(f"SG holds the record of {second}", _known(second, sg))
+    broken = Unloading(seals_intact=False, discrepancies="door seal broken, 40 cartons missing")
+    with sg.transaction() as s:
+        offices.arrive(s, OFFICER, second, "SGSIN", context(sg))
+        offices.unload(s, OFFICER, second, broken, context(sg))
+    console.print(f"SG  {second} arrived: door seal broken, 40 cartons missing (IE018 to TH)")
+    wait(f"TH holds {second} for an officer: control results with remarks, guarantee kept",
+         _status(th, second, "discrepancies"))  # fmt: skip
 
-    # 3. Released nine days ago, never arrived: enquiry.
-    past = FixedClock(now - timedelta(days=9))
-    third = _declare_and_release(th, grn, seal[4:5], False, "third", past)
+    # 3. Released nine days ago (the demo dates its release back), never arrived: enquiry.
+    ctx = context(th)
+    back = service.Context(ctx.country, ctx.currency, FixedClock(now - timedelta(days=9)),
+                           ctx.transit_days, ctx.enquiry_days)  # fmt: skip
+    third = _declare_and_release(th, grn, seal[4:5], False, "third", back)
     with th.transaction() as s:
-        started = enquiry.overdue(s, context(th))
-    console.print(f"TH  {', '.join(started)}: not arrived by its time limit, under enquiry "
-                  "(the holder and SG are asked)")  # fmt: skip
+        started = enquiry.overdue(s, ctx)
+    for mrn in started:
+        console.print(f"TH  {mrn} has not arrived by its time limit: under enquiry (the "
+                      "holder and SG are asked)")  # fmt: skip
     wait(f"SG knows {third} is under enquiry", _status(sg, third, "enquiry"))
     with th.transaction() as s:
         g = service.read_guarantee(s, service.guarantee(s, OFFICER, grn))
@@ -158,17 +170,15 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
 
 def _declare_and_release(
     th: Node, grn: str, seals_: list[str], monitored: bool, which: str,
-    clock: FixedClock | None = None,
+    released: service.Context | None = None,
 ) -> str:  # fmt: skip
+    """Declared today; released today, or on `released`'s clock."""
     ctx = context(th)
-    if clock is not None:
-        ctx = service.Context(ctx.country, ctx.currency, clock, ctx.transit_days,
-                              ctx.enquiry_days)  # fmt: skip
     with th.transaction() as s:
         movement = service.declare(s, OFFICER, _movement(grn, seals_, monitored), ctx)
         mrn, held = movement.mrn, service.reservation(s, movement.mrn)
     with th.transaction() as s:
-        service.decide_release(s, OFFICER, mrn, Release(decision="release"), ctx)
+        service.decide_release(s, OFFICER, mrn, Release(decision="release"), released or ctx)
     amount = f"{held.amount:,} THB" if held else "-"
     watched = " (e-seals watched)" if monitored else ""
     console.print(f"TH  {which} movement [bold]{mrn}[/] released, THLCH → MYBKH → SGSIN, "

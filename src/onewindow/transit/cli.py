@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 import typer
 from pydantic import BaseModel, ValidationError
-from rich.table import Table
+from rich.table import Column, Table
 
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import InvalidInput, from_validation
@@ -16,6 +17,7 @@ from onewindow.kit.node import Node
 from onewindow.transit import enquiry, offices, service
 from onewindow.transit.context import context
 from onewindow.transit.schemas import (
+    EventRead,
     GuaranteeCreate,
     MovementCreate,
     MovementRead,
@@ -116,10 +118,10 @@ def show(mrn: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            read = service.read_movement(
-                session, service.get(session, acting(session, as_user), mrn)
-            )
-    _show(read, json_output)
+            movement = service.get(session, acting(session, as_user), mrn)
+            read = service.read_movement(session, movement)
+            events = [EventRead.model_validate(e) for e in service.events(session, movement)]
+    _show(read, json_output, events)
 
 
 @app.command("list")
@@ -137,10 +139,12 @@ def list_movements(
     if json_output:
         emit_json([r.model_dump(mode="json") for r in rows])
         return
-    table = Table("MRN", "status", "from", "to", "holder", "reserved")
+    table = Table(Column("MRN", no_wrap=True), "status", "role", "from", "to", "holder",
+                  Column("guarantee", justify="right"))  # fmt: skip
     for r in rows:
-        table.add_row(r.mrn, r.status, r.departure_office, r.destination_office, r.holder_name,
-                      str(r.reserved or "-"))  # fmt: skip
+        held = f"{r.reserved:,} {r.reservation}" if r.reserved is not None else "-"
+        table.add_row(r.mrn, r.status, r.role, r.departure_office, r.destination_office,
+                      r.holder_name, held)  # fmt: skip
     console.print(table)
 
 
@@ -239,12 +243,21 @@ def overdue(json_output: bool = JSON) -> None:
         )
 
 
-def _show(read: MovementRead, json_output: bool) -> None:
+def _show(read: MovementRead, json_output: bool, events: list[EventRead] | None = None) -> None:
     if json_output:
         emit_json(read)
         return
     route = " → ".join([read.departure_office, *read.transit_offices, read.destination_office])
-    console.print(f"movement {read.mrn}: {read.status}, {route}")
-    console.print(f"guarantee {read.grn} holds {read.reserved}; by country: {read.exposure}")
+    console.print(f"movement {read.mrn} ({read.role} here): {read.status}, {route}")
+    if read.reserved is not None and read.exposure:
+        due = ", ".join(f"{c} {Decimal(v):,}" for c, v in read.exposure.items())
+        console.print(f"guarantee {read.grn}: {read.reserved:,} {read.reservation} "
+                      f"(duties and taxes by country: {due})")  # fmt: skip
     if read.time_limit:
         console.print(f"to arrive by {read.time_limit}")
+    if events:
+        table = Table("at", "office", "message", "detail", title="events")
+        for e in events:
+            detail = "; ".join(f"{k}: {v}" for k, v in (e.detail or {}).items())
+            table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.office, e.kind, detail)
+        console.print(table)

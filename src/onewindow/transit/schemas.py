@@ -116,6 +116,7 @@ class MovementRead(BaseModel):
     released_at: datetime | None
     time_limit: date | None
     reserved: Decimal | None = None
+    reservation: str | None = None  # held | released (given back) | called (recovery)
     exposure: dict[str, str] | None = None
     monitored: bool = False  # its seals report to this node (e-seals)
 

@@ -221,7 +221,9 @@ def read_movement(session: Session, movement: Movement) -> MovementRead:
     out = MovementRead.model_validate(movement)
     held = reservation(session, movement.mrn)
     if held is not None:
-        out = out.model_copy(update={"reserved": held.amount, "exposure": held.exposure})
+        out = out.model_copy(
+            update={"reserved": held.amount, "reservation": held.status, "exposure": held.exposure}
+        )
     if movement.role == "departure" and movement.document.get("monitoring"):
         out = out.model_copy(update={"monitored": True})
     return out
