@@ -4,6 +4,7 @@ nothing stored when it is refused."""
 from __future__ import annotations
 
 import copy
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from onewindow import reference
 from onewindow.app import create_app
 from onewindow.kit import auth
 from onewindow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -153,3 +155,18 @@ def test_the_guarantee_of_a_stranger_is_not_found_for_a_trader(node: Node, grn: 
     other = auth.Principal("hanoi", auth.Role.TRADER, "0309999999")
     with node.transaction() as s, pytest.raises(NotFound):
         service.guarantee(s, other, grn)
+
+
+def test_departure_is_one_of_the_nodes_customs_offices_when_it_keeps_their_list(
+    node: Node, grn: str
+) -> None:
+    offices = "code,description,kind,locode\nHP01,Hai Phong port,port,VNHPH\n"
+    with node.transaction() as s:
+        reference.import_list(s, "offices", offices, date(2026, 1, 1), actor="admin1",
+                              at=node.clock.now())  # fmt: skip
+    with pytest.raises(InvalidInput) as caught:
+        declare(node, movement(grn=grn))  # from VNHAN, not in the list
+    assert [(e.path, e.code) for e in caught.value.errors] == [
+        ("departure_office", "unknown_office")
+    ]
+    assert stored(node) == (0, 0)

@@ -37,7 +37,7 @@ CLI_RULES: dict[str, Rule] = {
 
 DOMAIN = Domain(
     name="transit",
-    uses=("tariff", "seals", "exchange", "ledger"),
+    uses=("reference", "tariff", "seals", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
     commands={

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onewindow import seals
+from onewindow import reference, seals
 from onewindow.exchange import partner_active
 from onewindow.kit import audit
 from onewindow.kit.auth import Principal, Role
@@ -115,6 +115,7 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
         raise Forbidden(Text("{name} may declare transit only as its holder", name=actor.name))
     now = ctx.clock.now()
     countries = _route(data, ctx.country)
+    _check_office(session, data.departure_office, now.date())
     _check_partners(session, countries[1:])
     g = guarantee(session, actor, data.grn, lock=True)
     _check_guarantee(session, g, data, now.date())
@@ -257,6 +258,17 @@ def _route(data: MovementCreate, country: str) -> list[str]:
     if errors:
         raise InvalidInput(errors)
     return countries
+
+
+def _check_office(session: Session, office: str, on: date) -> None:
+    """Departure is one of this node's customs offices, when it keeps their list (reference
+    "offices"); partners' offices are checked by their nodes, on the record."""
+    known = {e.attributes.get("locode") for e in reference.entries(session, "offices", on)}
+    if known and office not in known:
+        raise InvalidInput([FieldError(
+            "departure_office", "unknown_office",
+            Text("{office} is not in this node's list of customs offices", office=office),
+        )])  # fmt: skip
 
 
 def _check_partners(session: Session, countries: list[str]) -> None:
