@@ -23,7 +23,7 @@ from onewindow.kit.node import Node
 from onewindow.tariff import import_rates
 from onewindow.transit import service
 from onewindow.transit.context import context
-from onewindow.transit.models import Movement, MovementEvent, Reservation
+from onewindow.transit.models import Guarantee, Movement, MovementEvent, Reservation
 from onewindow.transit.mrn import make
 from onewindow.transit.schemas import GuaranteeCreate, MovementCreate
 
@@ -97,8 +97,8 @@ def field_error(response: Response, field: str) -> str:
 
 
 def state(node: Node, mrn: str | None = None) -> tuple[Any, ...]:
-    """What an action could change: movements, events, reservations held, queued messages;
-    with `mrn`, that movement's status too."""
+    """What an action could change: movements, events, reservations held, queued messages,
+    guarantees; with `mrn`, that movement's status too."""
     with node.transaction() as s:
         counts = tuple(
             s.scalar(stmt) or 0
@@ -107,6 +107,7 @@ def state(node: Node, mrn: str | None = None) -> tuple[Any, ...]:
                 select(func.count()).select_from(MovementEvent),
                 select(func.count()).select_from(Reservation).where(Reservation.status == "held"),
                 select(func.count()).select_from(OutgoingMessage),
+                select(func.count()).select_from(Guarantee),
             )
         )
         status = s.scalar(select(Movement.status).where(Movement.mrn == mrn)) if mrn else None

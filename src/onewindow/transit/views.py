@@ -46,7 +46,14 @@ from onewindow.transit.schemas import (
 router = APIRouter(include_in_schema=False)
 LINKS = [web.Link(N_("Transit"), "/transit"), web.Link(N_("Declare transit"), "/transit/new")]
 PAGE_SIZE = 50
-REFERENCE = Path(min_length=18, max_length=18, pattern=FORMAT.pattern)
+
+
+def _reference() -> Any:
+    """An MRN or GRN in the address (each route's own: FastAPI names it after its parameter)."""
+    return Path(min_length=18, max_length=18, pattern=FORMAT.pattern)
+
+
+MRN, GRN = _reference(), _reference()
 DONE_QUERY = Query(None, max_length=20)
 TRIP = "/seals/trips/{reference}"  # the seals domain's page of a trip, with its map
 ROLES = ("departure", "transit", "destination")
@@ -263,7 +270,7 @@ def _form(
 
 @router.get("/transit/{mrn}")
 def movement(
-    request: Request, user: web.PageUser, mrn: str = REFERENCE, done: str | None = DONE_QUERY
+    request: Request, user: web.PageUser, mrn: str = MRN, done: str | None = DONE_QUERY
 ) -> Response:
     return page(request, user, mrn, banner=DONE.get(done or ""))
 
@@ -316,9 +323,11 @@ def page(
             else None
         )
         items = list(found.document.get("items", []))
+        note = found.note  # why not released, how written off, the diverted notice...
         allowed = actions(user, found)
     if not official:
         read = read.model_copy(update={"exposure": None})
+    notices = [e.detail["notice"] for e in events if e.detail and e.detail.get("notice")]
     shown = {
         "movement": read,
         "events": events,
@@ -330,7 +339,8 @@ def page(
         # what the forms suggest: the declared office of this country
         "crossing_office": _declared_here(read.transit_offices, node.settings.country),
         "arrival_office": _declared_here([read.destination_office], node.settings.country),
-        "notices": [e.detail["notice"] for e in events if e.detail and e.detail.get("notice")],
+        "notices": notices,
+        "note": note if note not in notices else None,
         "trip": TRIP.format(reference=mrn) if read.monitored and sees_trip(user) else None,
         "guarantee_page": web.may(user, "GET", "/transit/guarantees/{grn}"),
         "errors": errors or {},
@@ -376,14 +386,12 @@ def act(
 
 
 @router.post("/transit/{mrn}/release")
-def release(request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE) -> Response:
+def release(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     return act(request, user, mrn, form, "release", Release, service.decide_release, "reason")
 
 
 @router.post("/transit/{mrn}/crossing")
-def crossing(
-    request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE
-) -> Response:
+def crossing(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     def run(s: Session, u: auth.Principal, m: str, data: Office, ctx: Any) -> Movement:
         return offices.cross(s, u, m, data.office, ctx)
 
@@ -391,7 +399,7 @@ def crossing(
 
 
 @router.post("/transit/{mrn}/arrival")
-def arrival(request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE) -> Response:
+def arrival(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     def run(s: Session, u: auth.Principal, m: str, data: Office, ctx: Any) -> Movement:
         return offices.arrive(s, u, m, data.office, ctx)
 
@@ -399,16 +407,12 @@ def arrival(request: Request, user: web.PageUser, form: web.Form, mrn: str = REF
 
 
 @router.post("/transit/{mrn}/unloading")
-def unloading(
-    request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE
-) -> Response:
+def unloading(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     return act(request, user, mrn, form, "unloading", Unloading, offices.unload)
 
 
 @router.post("/transit/{mrn}/discharge")
-def discharge(
-    request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE
-) -> Response:
+def discharge(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     def run(s: Session, u: auth.Principal, m: str, data: Discharge, ctx: Any) -> Movement:
         return offices.discharge(s, u, m, data.note, ctx)
 
@@ -416,9 +420,7 @@ def discharge(
 
 
 @router.post("/transit/{mrn}/recovery")
-def recovery(
-    request: Request, user: web.PageUser, form: web.Form, mrn: str = REFERENCE
-) -> Response:
+def recovery(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     def run(s: Session, u: auth.Principal, m: str, data: Discharge, ctx: Any) -> Movement:
         return enquiry.recover(s, u, m, data.note, ctx)
 
@@ -460,7 +462,7 @@ def _guarantee_form(
 
 @router.get("/transit/guarantees/{grn}")
 def guarantee(
-    request: Request, user: web.PageUser, grn: str = REFERENCE, done: str | None = DONE_QUERY
+    request: Request, user: web.PageUser, grn: str = GRN, done: str | None = DONE_QUERY
 ) -> Response:
     """A guarantee with what is left of it and what each movement holds or held on it: its
     holder's, or any for an official (the exposure per country for officials only)."""
