@@ -58,7 +58,7 @@ screenshots: $(STAMP) browser-tools ## Run the browser tests, saving each page's
 	ONEWINDOW_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist tests/integration/browser
 
 # The packages whose pages are translated (each keeps locale/vi.po).
-LOCALISED := kit portal declarations analytics tariff origin risk ledger exchange seals
+LOCALISED := kit portal declarations analytics tariff origin risk ledger exchange seals transit
 
 messages: $(STAMP) ## Add the portals' new texts to each package's locale/vi.po (then translate them)
 	@for pkg in $(LOCALISED); do \

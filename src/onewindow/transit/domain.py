@@ -6,6 +6,7 @@ from onewindow.kit.access import HOST, OFFICIALS, TRADERS_OFFICIALS, TRADERS_REA
 from onewindow.kit.domain import Command, Domain
 
 MOVEMENT = "/api/v1/transit/movements/{mrn}"
+PAGE = "/transit/{mrn}"
 API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/transit/guarantees"): OFFICIALS,
     ("GET", "/api/v1/transit/guarantees/{grn}"): TRADERS_OFFICIALS,
@@ -19,6 +20,21 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{MOVEMENT}/discharge"): OFFICIALS,
     ("POST", f"{MOVEMENT}/recovery"): OFFICIALS,
     ("GET", f"{MOVEMENT}/events"): TRADERS_READERS,
+    # the portals' pages
+    ("GET", "/transit"): TRADERS_READERS,
+    ("GET", "/transit/new"): TRADERS_OFFICIALS,
+    ("POST", "/transit/new"): TRADERS_OFFICIALS,
+    ("POST", "/transit/upload"): TRADERS_OFFICIALS,
+    ("GET", PAGE): TRADERS_READERS,
+    ("POST", f"{PAGE}/release"): OFFICIALS,
+    ("POST", f"{PAGE}/crossing"): OFFICIALS,
+    ("POST", f"{PAGE}/arrival"): OFFICIALS,
+    ("POST", f"{PAGE}/unloading"): OFFICIALS,
+    ("POST", f"{PAGE}/discharge"): OFFICIALS,
+    ("POST", f"{PAGE}/recovery"): OFFICIALS,
+    ("GET", "/transit/guarantees/new"): OFFICIALS,
+    ("POST", "/transit/guarantees/new"): OFFICIALS,
+    ("GET", "/transit/guarantees/{grn}"): TRADERS_OFFICIALS,
 }
 CLI_RULES: dict[str, Rule] = {
     "transit guarantee add": OFFICIALS,
@@ -40,6 +56,7 @@ DOMAIN = Domain(
     uses=("reference", "tariff", "seals", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
+    views=("onewindow.transit.views:router",),
     commands={
         "transit": Command("onewindow.transit.cli:app", "ACTS transit: guarantees, movements.")
     },
@@ -49,4 +66,5 @@ DOMAIN = Domain(
     lifespan="onewindow.transit.tasks:lifespan",
     api_rules=API_RULES,
     cli_rules=CLI_RULES,
+    contributes={"web.navigation": {"transit": "onewindow.transit.views:LINKS"}},
 )

@@ -198,13 +198,18 @@ def get(session: Session, actor: Principal, reference: str, lock: bool = False) 
 
 
 def search(
-    session: Session, actor: Principal, status: str | None = None, limit: int = 100
-) -> list[Movement]:
-    stmt = select(Movement).order_by(Movement.id.desc()).limit(limit)
+    session: Session, actor: Principal, status: str | None = None, limit: int = 100,
+    *, role: str | None = None, offset: int = 0,
+) -> list[Movement]:  # fmt: skip
+    """The movements `actor` may see, newest first: a trader only those it holds; with
+    `role`, those this node is the office of departure, transit or destination of."""
+    stmt = select(Movement).order_by(Movement.id.desc()).limit(limit).offset(offset)
     if actor.role is Role.TRADER:
         stmt = stmt.where(Movement.holder_id == actor.party_id)
     if status:
         stmt = stmt.where(Movement.status == status)
+    if role:
+        stmt = stmt.where(Movement.role == role)
     return list(session.scalars(stmt))
 
 
@@ -215,6 +220,12 @@ def events(session: Session, movement: Movement) -> list[MovementEvent]:
 
 def reservation(session: Session, reference: str) -> Reservation | None:
     return session.scalar(select(Reservation).where(Reservation.mrn == reference))
+
+
+def reservations(session: Session, g: Guarantee) -> list[Reservation]:
+    """What movements hold or held on a guarantee, newest first."""
+    stmt = select(Reservation).where(Reservation.guarantee_id == g.id)
+    return list(session.scalars(stmt.order_by(Reservation.id.desc())))
 
 
 def read_movement(session: Session, movement: Movement) -> MovementRead:
