@@ -32,6 +32,11 @@ from onewindow.seals.settings import SealsSettings
 from onewindow.seals.tasks import Listener, run_sweeps
 
 log = logging.getLogger("onewindow.serve")
+# How long a stopping node waits for its connections to close. Not longer: a partner's
+# delivery worker keeps an idle TLS connection open, and closing one waits for the client's
+# close_notify, which an idle pool never sends, for asyncio's 30 s (ssl_shutdown_timeout).
+# A request cut short is retried by its sender (the gateway's message ids make that safe).
+GRACE_SECONDS = 5
 
 
 def serve(
@@ -127,14 +132,16 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="warning",
+                timeout_graceful_shutdown=GRACE_SECONDS,
                 **secure,
             )
         else:
             app = create_app(node)
             app.state.exchange = gateway  # shared with the worker: one view, one reload
             server_config = uvicorn.Config(
-                guarded(app, gateway, secure), host=host, port=port, log_level="warning", **secure
-            )
+                guarded(app, gateway, secure), host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=GRACE_SECONDS, **secure,
+            )  # fmt: skip
         if not _run(server_config, announce):
             fail(f"cannot listen on {host}:{port} (in use, or not an address of this host)", 1)
     finally:
