@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 
+from onewindow.exchange import documents
+from onewindow.exchange.handlers import handler_for
+from onewindow.exchange.inbox import Incoming
+from onewindow.exchange.models import OutgoingMessage
 from onewindow.kit.errors import Conflict, InvalidInput
 from onewindow.kit.node import Node
 from onewindow.transit import offices, service
@@ -96,3 +101,31 @@ def test_a_stranger_to_the_itinerary_knows_nothing_of_the_movement(
     with vn.transaction() as s, pytest.raises(Conflict) as caught:
         offices.arrive(s, OFFICER, released, "VNHPH", context(vn))
     assert "VN is not on its itinerary" in caught.value.detail
+
+
+def test_control_results_before_the_arrival_still_write_the_movement_off(
+    nodes: dict[str, Node], released: str
+) -> None:
+    """After TH was down, SG's arrival (IE006) and control results (IE018) are retried each
+    on its own schedule: the results may come first. Both apply, once, in either order."""
+    th, sg = nodes["TH"], nodes["SG"]
+    mrn = released
+    with sg.transaction() as s:
+        offices.arrive(s, OFFICER, mrn, "SGSIN", context(sg))
+        offices.unload(s, OFFICER, mrn, Unloading(seals_intact=True), context(sg))
+    with sg.transaction() as s:
+        queued = s.scalars(
+            select(OutgoingMessage).where(OutgoingMessage.status == "queued")
+            .order_by(OutgoingMessage.created_at)
+        ).all()  # fmt: skip
+        batch = [(m.message_id, m.document_id, m.document) for m in queued]
+    assert [d.rsplit("-", 2)[1] for _, d, _ in batch] == ["IE006", "IE018"]
+    handler = handler_for("TRANSIT_EVENT")
+    assert handler is not None
+    for message_id, document_id, xml in reversed(batch):  # the results first
+        incoming = Incoming(message_id, "SG", "TH", "TRANSIT_EVENT", document_id, 1,
+                            documents.from_xml("TRANSIT_EVENT", xml), th.clock.now())  # fmt: skip
+        with th.transaction() as s:
+            handler(s, incoming)
+    assert status(th, mrn) == ("departure", "discharged") and held(th, mrn) == "released"
+    assert kinds(th, mrn) == ["IE029", "IE018", "IE045", "IE006"]

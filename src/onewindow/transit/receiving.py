@@ -25,6 +25,7 @@ from onewindow.transit.records import note_event
 from onewindow.transit.service import RELEASED
 
 log = logging.getLogger("onewindow.transit")
+ARRIVED_THERE = "arrived"  # at departure: the goods arrived at destination
 # What a record's status is as an event, at an office of transit or destination.
 RECORD_EVENTS = {
     "released": "IE001",
@@ -93,19 +94,12 @@ def on_event(session: Session, message: Incoming) -> None:
         )  # fmt: skip
     kind, office, at = data["kind"], data["office"], data["at"]
     detail: dict[str, Any] = {k: data[k] for k in ("seals_intact", "discrepancies") if k in data}
-    if kind == ARRIVED:  # a crossing (IE118) is noted whenever it comes
-        _expect(movement, (RELEASED, ENQUIRY), kind)  # an arrival ends an enquiry
-        movement.status = "arrived"
-        if movement.document.get("monitoring"):  # the seals released where the goods arrived
-            seals.end_trip(session, movement.mrn, office=office, now=at,
-                           actor=f"partner:{message.sender}")  # fmt: skip
-        if office != movement.destination_office:
-            detail["notice"] = (
-                f"diverted: arrived at {office}, declared for {movement.destination_office}"
-            )
-            movement.note = detail["notice"]
-    elif kind == CONTROLLED:
-        _expect(movement, ("arrived",), kind)
+    # Events come in any order: each is its own document, retried on its own, so after a
+    # node was down the control results may come before the arrival they follow.
+    if kind in (ARRIVED, CONTROLLED) and movement.status in (RELEASED, ENQUIRY):
+        _arrived(session, movement, office, at, message.sender, detail)  # it ends an enquiry
+    if kind == CONTROLLED:
+        _expect(movement, (ARRIVED_THERE,), kind)
         satisfactory = data.get("seals_intact", True) and not data.get("discrepancies")
         note_event(session, movement, kind, office, at, jsonable(detail))
         if satisfactory:
@@ -113,7 +107,22 @@ def on_event(session: Session, message: Incoming) -> None:
         else:
             movement.status = DISCREPANCIES
         return
+    # A crossing whenever it comes; an arrival after its control results, noted.
     note_event(session, movement, kind, office, at, jsonable(detail) or None)
+
+
+def _arrived(
+    session: Session, movement: Movement, office: str, at: Any, sender: str,
+    detail: dict[str, Any],
+) -> None:  # fmt: skip
+    movement.status = ARRIVED_THERE
+    if movement.document.get("monitoring"):  # the seals released where the goods arrived
+        seals.end_trip(session, movement.mrn, office=office, now=at, actor=f"partner:{sender}")
+    if office != movement.destination_office:
+        detail["notice"] = (
+            f"diverted: arrived at {office}, declared for {movement.destination_office}"
+        )
+        movement.note = detail["notice"]
 
 
 def _expect(movement: Movement, statuses: tuple[str, ...], kind: str) -> None:
