@@ -79,6 +79,15 @@ class Movement(Base):
     record_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SealInUse(Base):
+    """A seal on a movement declared here that has not ended: one movement at a time."""
+
+    __tablename__ = "transit_seals"
+
+    seal: Mapped[str] = mapped_column(String(35), primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(18), index=True)
+
+
 class Sequence(Base):
     """The unique parts of MRNs and GRNs allocated here, per kind and year."""
 

@@ -23,7 +23,7 @@ from onewindow.transit.documents import ARRIVED, CONTROLLED, CROSSED
 from onewindow.transit.models import Movement
 from onewindow.transit.records import note_event, send_event, send_record
 from onewindow.transit.schemas import Unloading
-from onewindow.transit.service import OFFICIALS, Context, get, give_back
+from onewindow.transit.service import OFFICIALS, Context, close, get
 
 # Statuses of a movement at an office of transit or destination.
 EXPECTED, CROSSED_HERE, ARRIVED_HERE, UNLOADED = "expected", "crossed", "arrived", "unloaded"
@@ -106,7 +106,7 @@ def write_off(session: Session, movement: Movement, now: datetime) -> None:
     """Discharge at departure (IE045): the guarantee given back, the others told."""
     movement.status = DISCHARGED
     note_event(session, movement, "IE045", movement.departure_office, now)
-    give_back(session, movement.mrn, now)
+    close(session, movement.mrn, now)
     send_record(session, movement, "discharged", now)
 
 

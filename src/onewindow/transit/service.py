@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,7 +30,14 @@ from onewindow.kit.money import round_money
 from onewindow.seals.schemas import TripCreate
 from onewindow.tariff import Goods, Home, convert, import_taxes
 from onewindow.transit import itinerary, mrn
-from onewindow.transit.models import Guarantee, Movement, MovementEvent, Reservation, Sequence
+from onewindow.transit.models import (
+    Guarantee,
+    Movement,
+    MovementEvent,
+    Reservation,
+    SealInUse,
+    Sequence,
+)
 from onewindow.transit.records import note_event, send_record
 from onewindow.transit.schemas import (
     GuaranteeCreate,
@@ -45,7 +52,6 @@ DECLARANTS = (Role.TRADER, *OFFICIALS)
 ENTITY = "transit_movement"
 # Statuses of a movement at its office of departure.
 ACCEPTED, RELEASED, NOT_RELEASED = "accepted", "released", "not_released"
-ENDED = frozenset({NOT_RELEASED, "discharged", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
         document=data.model_dump(mode="json"), declared_at=now,
     )  # fmt: skip
     session.add(movement)
+    session.add_all(SealInUse(seal=seal, mrn=reference) for seal in data.seals)
     session.add(
         Reservation(
             guarantee_id=g.id,
@@ -181,7 +188,7 @@ def decide_release(
         note_event(
             session, movement, "IE051", movement.departure_office, now, {"reason": data.reason}
         )
-        give_back(session, movement.mrn, now)
+        close(session, movement.mrn, now)
     _audit(
         session, actor, now, f"transit.{movement.status}", ENTITY, movement.mrn,
         from_status=before, to_status=movement.status,
@@ -311,16 +318,13 @@ def _check_guarantee(session: Session, g: Guarantee, data: MovementCreate, today
 
 def _check_seals(session: Session, seals: list[str]) -> None:
     """A seal is on one movement at a time, until that movement has ended."""
-    active = select(Movement.mrn, Movement.seals).where(Movement.status.not_in(ENDED))
-    taken = set(seals)
+    taken = session.execute(select(SealInUse.seal, SealInUse.mrn).where(SealInUse.seal.in_(seals)))
     errors = [
         FieldError(
             f"seals.{seals.index(seal)}", "seal_in_use",
             Text("seal {seal} is in use on movement {mrn}", seal=seal, mrn=reference),
         )
-        for reference, on in session.execute(active)
-        for seal in on
-        if seal in taken
+        for seal, reference in sorted(taken, key=lambda row: seals.index(row[0]))
     ]  # fmt: skip
     if errors:
         raise InvalidInput(errors)
@@ -353,12 +357,15 @@ def _watch(session: Session, movement: Movement, actor: Principal, now: datetime
         seals.register_trip(session, trip, now=now, actor=actor.name)
 
 
-def give_back(session: Session, reference: str, now: datetime) -> None:
+def close(session: Session, reference: str, now: datetime) -> None:
+    """A movement declared here has ended (not released, written off): its guarantee's
+    reservation given back, its seals free for another movement."""
     session.execute(
         update(Reservation)
         .where(Reservation.mrn == reference, Reservation.status == "held")
         .values(status="released", released_at=now)
     )
+    session.execute(delete(SealInUse).where(SealInUse.mrn == reference))
 
 
 def _allocate(session: Session, kind: str, year: int, country: str, prefix: str) -> str:

@@ -88,6 +88,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_transit_events_movement_id", "transit_events", ["movement_id"])
     op.create_table(
+        "transit_seals",
+        sa.Column("seal", sa.String(length=35), nullable=False),
+        sa.Column("mrn", sa.String(length=18), nullable=False),
+        sa.PrimaryKeyConstraint("seal"),
+    )
+    op.create_index("ix_transit_seals_mrn", "transit_seals", ["mrn"])
+    op.create_table(
         "transit_sequences",
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -98,6 +105,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("transit_sequences")
+    op.drop_table("transit_seals")
     op.drop_table("transit_events")
     op.drop_table("transit_movements")
     op.drop_table("transit_reservations")
