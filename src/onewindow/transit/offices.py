@@ -42,7 +42,7 @@ def cross(session: Session, actor: Principal, mrn: str, office: str, ctx: Contex
         )  # fmt: skip
     now = ctx.clock.now()
     movement.status = CROSSED_HERE
-    detail = _diverted(movement, office, movement.transit_offices)
+    detail = _diverted(office, movement.transit_offices)
     note_event(session, movement, CROSSED, office, now, detail)
     send_event(session, movement, CROSSED, office, now)
     return movement
@@ -60,7 +60,7 @@ def arrive(session: Session, actor: Principal, mrn: str, office: str, ctx: Conte
         )  # fmt: skip
     now = ctx.clock.now()
     movement.status = ARRIVED_HERE
-    detail = _diverted(movement, office, [movement.destination_office])
+    detail = _diverted(office, [movement.destination_office])
     if detail:
         movement.note = detail["notice"]
     movement.document = {**movement.document, "arrived_at_office": office}
@@ -124,7 +124,7 @@ def _here(session: Session, actor: Principal, mrn: str, office: str, ctx: Contex
         ) from None  # fmt: skip
 
 
-def _diverted(movement: Movement, office: str, declared: list[str]) -> dict[str, str] | None:
+def _diverted(office: str, declared: list[str]) -> dict[str, str] | None:
     if office in declared:
         return None
     notice = f"diverted: presented at {office}, declared for {', '.join(declared)}"
