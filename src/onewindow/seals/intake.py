@@ -2,36 +2,37 @@
 problem named, nothing stored), duplicates dropped, each trip's events run through the rules
 in time order, and what changed written with one statement per table.
 
-Per batch, whatever its size: one query for the devices, one for their trips (locked on
-PostgreSQL, so that two batches of one trip take turns), one for the open chunks, and a query
-per seal whose event ids go back below its highest (duplicates or late events, rare). The
-geometry of a trip's positions is measured in one call per trip (`geometry.Plan.measure`).
+Per batch, whatever its size: one query for the devices and one for their seats with their
+trips' versions (`seats.py`, the trips locked); the trips' plans and state come from what the
+process kept of them (`memory.py`) while their versions are unchanged, else from one query.
+The positions of every trip are measured in one call (`geometry.measure`). Written: the
+trips' state and the seals' highest ids (an executemany each), each seal's new records as a
+chunk appended (`chunks.py`), the alerts. A query more per seal whose event ids go back below
+its highest (duplicates or late events, rare).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput, Text
-from onewindow.seals import packing, rules
-from onewindow.seals.geometry import Circle, Plan, plan
-from onewindow.seals.models import EventChunk, SealAlert, SealDevice, SealTrip, TripSeal
+from onewindow.seals import bulk, chunks, geometry, memory, packing, rules
+from onewindow.seals.geometry import Plan
+from onewindow.seals.models import SealAlert, SealTrip, TripSeal, new_version
 from onewindow.seals.schemas import AlertRead, EventIn, IngestResult
+from onewindow.seals.seats import Seat, place, take_turns
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 FUTURE = timedelta(minutes=5)  # a device's clock a little ahead is tolerated, no more
 MAX_ERRORS = 100
-_CHANGING = ("count", "seq_from", "seq_to", "full", "data")  # of an open chunk
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,17 @@ def at_of(ms: int) -> datetime:
 
 
 def plan_of(trip: SealTrip) -> Plan:
-    route = tuple((float(x), float(y)) for x, y in trip.route["coordinates"])
-    stops = tuple(Circle(s["lat"], s["lon"], s["radius_m"]) for s in trip.stops)
-    return plan(
-        route, stops, Circle(trip.destination_lat, trip.destination_lon, trip.destination_radius_m)
+    return memory.plan_of(
+        trip.route,
+        trip.stops,
+        trip.destination_lat,
+        trip.destination_lon,
+        trip.destination_radius_m,
     )
 
 
 def limits_of(trip: SealTrip) -> rules.Limits:
-    return rules.Limits(trip.corridor_m, trip.max_stop_s * 1000, trip.max_silence_s * 1000)
+    return memory.limits_of(trip.corridor_m, trip.max_stop_s, trip.max_silence_s)
 
 
 def alert_read(row: SealAlert, reference: str) -> AlertRead:
@@ -78,9 +81,9 @@ def alert_read(row: SealAlert, reference: str) -> AlertRead:
     )
 
 
-def alert_row(trip: SealTrip, alert: rules.Alert, now: datetime) -> SealAlert:
+def alert_row(trip_id: int, alert: rules.Alert, now: datetime) -> SealAlert:
     return SealAlert(
-        trip_id=trip.id,
+        trip_id=trip_id,
         kind=alert.kind,
         at=at_of(alert.ms),
         lat=alert.lat,
@@ -108,95 +111,89 @@ class _Problems:
             raise InvalidInput(self.found, detail + (more if self.count > MAX_ERRORS else ""))
 
 
-def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -> None:
-    latest = now + FUTURE
-    for n, e in enumerate(events):
-        if (e.lat is None) != (e.lon is None):
-            missing = "lat" if e.lat is None else "lon"
-            problems.add(n, missing, "missing", "give lat and lon together, or neither")
-        elif e.kind == "position" and e.lat is None:
-            problems.add(n, "lat", "missing", "a position needs lat and lon")
-        if e.at > latest:
-            problems.add(n, "at", "in_future", f"{e.at.isoformat()} is ahead of this node's clock")
+@dataclass
+class _Columns:
+    """The batch's events a field at a time (read once from the models), and each device's
+    events (their indexes)."""
+
+    times: list[int] = field(default_factory=list)  # ms
+    ids: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    lats: list[float | None] = field(default_factory=list)
+    lons: list[float | None] = field(default_factory=list)
+    speeds: list[float | None] = field(default_factory=list)
+    by_device: dict[str, list[int]] = field(default_factory=dict)
 
 
-def _seats(
-    session: Session, devices: set[str]
-) -> tuple[dict[str, SealDevice], dict[str, list[tuple[TripSeal, SealTrip]]]]:
-    if not devices:
-        return {}, {}
-    found = {d.id: d for d in session.scalars(select(SealDevice).where(SealDevice.id.in_(devices)))}
-    seats: dict[str, list[tuple[TripSeal, SealTrip]]] = defaultdict(list)
-    query = (
-        select(TripSeal, SealTrip)
-        .join(SealTrip, SealTrip.id == TripSeal.trip_id)
-        .where(TripSeal.device_id.in_(found))
-        .order_by(SealTrip.registered_at.desc(), SealTrip.id.desc())
-        .with_for_update(of=SealTrip)
+def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -> _Columns:
+    latest = ms_of(now + FUTURE)
+    out = _Columns()
+    times, ids, kinds, lats, lons, speeds = (
+        out.times,
+        out.ids,
+        out.kinds,
+        out.lats,
+        out.lons,
+        out.speeds,
     )
-    for seat, trip in session.execute(query):
-        seats[seat.device_id].append((seat, trip))
-    return found, seats
-
-
-def _trip_for(seats: list[tuple[TripSeal, SealTrip]], at: datetime) -> tuple[TripSeal, SealTrip]:
-    """The trip the device was on at `at`: an ended one whose time covers it (a late event),
-    else its active trip; else none (KeyError)."""
-    for seat, trip in seats:
-        if trip.ended_at is not None and trip.registered_at <= at <= trip.ended_at:
-            return seat, trip
-    for seat, trip in seats:
-        if trip.status == "active":
-            return seat, trip
-    raise KeyError(at)
-
-
-def _place(
-    session: Session, events: Sequence[EventIn], source: Source, problems: _Problems
-) -> dict[int, tuple[TripSeal, SealTrip]]:
-    """Each event's trip and seat, or a problem naming the device. What depends only on the
-    device is found once per device: a batch holds many events of each."""
-    devices, seats = _seats(session, {e.device for e in events})
-    refused: dict[str, tuple[str, str]] = {}
-    active: dict[str, tuple[TripSeal, SealTrip]] = {}
-    for name in {e.device for e in events}:
-        device = devices.get(name)
-        if device is None:
-            refused[name] = ("unknown_device", f"no seal {name} is registered")
-        elif (source.platform is not None and device.platform != source.platform) or (
-            source.device is not None and name != source.device
-        ):
-            refused[name] = ("not_your_device", f"seal {name} does not report through this sender")
-        elif not any(trip.ended_at is not None for _, trip in seats.get(name, [])):
-            found = [(seat, trip) for seat, trip in seats.get(name, []) if trip.status == "active"]
-            if found:
-                active[name] = found[0]
-    placed: dict[int, tuple[TripSeal, SealTrip]] = {}
+    by_device = out.by_device
     for n, e in enumerate(events):
-        name = e.device
-        if name in active:
-            placed[n] = active[name]
-        elif name in refused:
-            problems.add(n, "device", *refused[name])
+        ms, lat, lon, kind = (e.at - EPOCH) // MS, e.lat, e.lon, e.kind
+        times.append(ms)
+        ids.append(e.id)
+        kinds.append(kind)
+        lats.append(lat)
+        lons.append(lon)
+        speeds.append(e.speed)
+        found = by_device.get(e.device)
+        if found is None:
+            by_device[e.device] = [n]
         else:
-            try:
-                placed[n] = _trip_for(seats.get(name, []), e.at)
-            except KeyError:
-                problems.add(n, "device", "not_on_trip", f"seal {name} is on no trip now")
-    return placed
+            found.append(n)
+        if (lat is None) != (lon is None):
+            missing = "lat" if lat is None else "lon"
+            problems.add(n, missing, "missing", "give lat and lon together, or neither")
+        elif lat is None and kind == "position":
+            problems.add(n, "lat", "missing", "a position needs lat and lon")
+        if ms > latest:
+            problems.add(n, "at", "in_future", f"{e.at.isoformat()} is ahead of this node's clock")
+    return out
 
 
-def _stored_seqs(session: Session, trip_id: int, device: str, low: int, high: int) -> set[int]:
-    query = select(EventChunk.data).where(
-        EventChunk.trip_id == trip_id,
-        EventChunk.device_id == device,
-        EventChunk.seq_to >= low,
-        EventChunk.seq_from <= high,
+def _fresh(session: Session, seat: Seat, ids: list[int], indexes: list[int]) -> list[int]:
+    """A seal's events but those stored already or twice in the batch."""
+    mine = [ids[n] for n in indexes]
+    if min(mine) > seat.last_seq and len(set(mine)) == len(mine):
+        return indexes  # all new: the usual case
+    older = [i for i in mine if i <= seat.last_seq]
+    stored = (
+        chunks.stored_seqs(session, seat.trip, seat.device, min(older), max(older))
+        if older
+        else set()
     )
-    seqs: set[int] = set()
-    for data in session.scalars(query):
-        seqs.update(packing.unpack(data)["seq"].tolist())
-    return seqs
+    seen: set[int] = set()
+    kept = []
+    for n, i in zip(indexes, mine, strict=True):
+        if i not in seen and i not in stored:
+            seen.add(i)
+            kept.append(n)
+    return kept
+
+
+@dataclass
+class _Taken:
+    """The events taken, seal after seal (`seats`, sorted by trip and device, each with
+    `counts[k]` events): their indexes in the batch, and their times and ids."""
+
+    seats: list[Seat]
+    counts: list[int]
+    events: np.ndarray
+    ms: np.ndarray
+    ids: np.ndarray
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.counts[:-1])]).astype(np.intp)
 
 
 def ingest(
@@ -205,38 +202,47 @@ def ingest(
     """Take a batch: all of it, or (InvalidInput, every problem by its `events.N.field`)
     nothing of it."""
     problems = _Problems()
-    _check_each(events, now, problems)
-    placed = _place(session, events, source, problems)
+    cols = _check_each(events, now, problems)
+    take_turns(session)
+    placed = place(
+        session,
+        events,
+        cols.by_device,
+        at_of(min(cols.times)) if cols.times else now,
+        platform=source.platform,
+        device=source.device,
+        problems=problems,
+    )
     problems.raise_any()
-    groups: dict[tuple[int, str], list[EventIn]] = defaultdict(list)
-    seats: dict[tuple[int, str], TripSeal] = {}
-    trips: dict[int, SealTrip] = {}
-    for n, e in enumerate(events):
-        seat, trip = placed[n]
-        groups[(trip.id, e.device)].append(e)
-        seats[(trip.id, e.device)] = seat
-        trips[trip.id] = trip
-    fresh: dict[tuple[int, str], list[EventIn]] = {}
+    per_seat: list[tuple[Seat, list[int]]] = []
     duplicates = 0
-    for key, items in groups.items():
-        seat = seats[key]
-        older = [e.id for e in items if e.id <= seat.last_seq]
-        stored = _stored_seqs(session, *key, min(older), max(older)) if older else set()
-        seen: set[int] = set()
-        kept = []
-        for e in items:
-            if e.id in seen or e.id in stored:
-                duplicates += 1
-                continue
-            seen.add(e.id)
-            kept.append(e)
-        fresh[key] = kept
-    times = {id(e): ms_of(e.at) for items in fresh.values() for e in items}
-    late, raised = _evaluate(session, trips, fresh, times, now)
-    _write_chunks(session, fresh, times)
-    _write_seats(session, seats, fresh)
+    for seat, indexes in placed.items():
+        kept = _fresh(session, seat, cols.ids, indexes)
+        duplicates += len(indexes) - len(kept)
+        if kept:
+            per_seat.append((seat, kept))
+    per_seat.sort(key=lambda pair: (pair[0].trip, pair[0].device))
+    flat = np.array([n for _, kept in per_seat for n in kept], dtype=np.intp)
+    taken = _Taken(
+        [seat for seat, _ in per_seat],
+        [len(kept) for _, kept in per_seat],
+        flat,
+        np.array(cols.times, dtype=np.int64)[flat],
+        np.array(cols.ids, dtype=np.int64)[flat],
+    )
+    mind = memory.of(session)
+    trips = mind.trips(session, {seat.trip: seat.version for seat in placed})
+    late, raised, states = _evaluate(trips, taken, cols, now)
+    after = _write_events(session, taken, cols, trips)
+    kept_trips = _write_trips(session, trips, states, after)
+    session.add_all(raised)
+    session.flush()
+    for loaded in list(session.identity_map.values()):  # rows the caller read before
+        if isinstance(loaded, SealTrip | TripSeal):
+            session.expire(loaded)
+    mind.keep(kept_trips)
     return IngestResult(
-        accepted=sum(map(len, fresh.values())),
+        accepted=len(flat),
         duplicates=duplicates,
         late=late,
         alerts=[alert_read(row, trips[row.trip_id].reference) for row in raised],
@@ -244,182 +250,137 @@ def ingest(
 
 
 def _evaluate(
-    session: Session,
-    trips: dict[int, SealTrip],
-    fresh: dict[tuple[int, str], list[EventIn]],
-    times: dict[int, int],
+    trips: dict[int, memory.Known], taken: _Taken, cols: _Columns, now: datetime
+) -> tuple[int, list[SealAlert], dict[int, rules.TripState]]:
+    """Every trip's events through the rules in time order (then by device and id), the
+    positions of all of them measured at once. The kept states are not changed: each trip
+    steps a copy."""
+    if not taken.seats:
+        return 0, [], {}
+    trip_ids = [seat.trip for seat in taken.seats]
+    starts_trip = [True] + [a != b for a, b in pairwise(trip_ids)]
+    order = [t for t, new in zip(trip_ids, starts_trip, strict=True) if new]
+    seat_rank = np.repeat(np.arange(len(taken.seats)), taken.counts)  # by trip, then device
+    trip_rank = np.repeat(np.cumsum(starts_trip) - 1, taken.counts)
+    sorted_ = np.lexsort((taken.ids, seat_rank, taken.ms, trip_rank))
+    events = taken.events[sorted_]
+    ranks = trip_rank[sorted_]
+    lats = np.array(cols.lats, dtype=float)[events]
+    lons = np.array(cols.lons, dtype=float)[events]
+    where = ~np.isnan(lats)  # and lon: checked
+    measured = geometry.measure(
+        [trips[t].plan for t in order], ranks[where], lats[where], lons[where]
+    )
+    off = np.zeros(len(events))
+    in_stop = np.zeros(len(events), dtype=bool)
+    at_destination = np.zeros(len(events), dtype=bool)
+    off[where], in_stop[where], at_destination[where] = (
+        measured.off_route_m,
+        measured.in_stop,
+        measured.at_destination,
+    )
+    devices = [seat.device for seat in taken.seats]
+    return _run(
+        trips,
+        order,
+        zip(
+            ranks.tolist(),
+            taken.ms[sorted_].tolist(),
+            [devices[k] for k in seat_rank[sorted_].tolist()],
+            events.tolist(),
+            off.tolist(),
+            in_stop.tolist(),
+            at_destination.tolist(),
+            strict=True,
+        ),
+        cols,
+        now,
+    )
+
+
+def _run(
+    trips: dict[int, memory.Known],
+    order: list[int],
+    sorted_events: Any,
+    cols: _Columns,
     now: datetime,
-) -> tuple[int, list[SealAlert]]:
-    per_trip: dict[int, list[EventIn]] = defaultdict(list)
-    for (trip_id, _), items in fresh.items():
-        per_trip[trip_id].extend(items)
+) -> tuple[int, list[SealAlert], dict[int, rules.TripState]]:
     late = 0
     raised: list[SealAlert] = []
-    changed: list[dict[str, Any]] = []
-    for trip_id, items in per_trip.items():
-        if not items:
-            continue
-        trip = trips[trip_id]
-        items.sort(key=lambda e: (times[id(e)], e.device, e.id))
-        measured = _measure(trip, items, times)
-        state = rules.TripState.of(trip.state)
-        limits = limits_of(trip)
-        for event in measured:
-            if state.last_ms is not None and event.ms <= state.last_ms:
-                late += 1
-            raised += [alert_row(trip, a, now) for a in rules.step(state, event, limits)]
-        changed.append(
-            {
-                "b_id": trip.id,
-                "b_state": state.as_json(),
-                "b_last": None if state.last_ms is None else at_of(state.last_ms),
-            }
+    states: dict[int, rules.TripState] = {}
+    step, event_of = rules.step, rules.Event
+    kinds, lats, lons, speeds = cols.kinds, cols.lats, cols.lons, cols.speeds
+    rank, trip_id, state, limits = -1, 0, rules.TripState(), rules.Limits(0, 0, 0)
+    for k, ms, device, n, off, in_stop, at_destination in sorted_events:
+        if k != rank:
+            rank, trip_id = k, order[k]
+            known = trips[trip_id]
+            state = states[trip_id] = known.state.copy()
+            limits = known.limits
+        event = event_of(
+            ms, kinds[n], device, lats[n], lons[n], speeds[n], off, in_stop, at_destination
         )
-    if changed:
-        table = db.table(SealTrip)
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(state=bindparam("b_state"), last_at=bindparam("b_last"))
-        )
-        session.connection().execute(statement, changed)
-        for trip_id in (c["b_id"] for c in changed):
-            session.expire(trips[trip_id])
-    session.add_all(raised)
-    session.flush()
-    return late, raised
+        if state.last_ms is not None and ms <= state.last_ms:
+            late += 1
+        alerts = step(state, event, limits)
+        if alerts:
+            raised += [alert_row(trip_id, a, now) for a in alerts]
+    return late, raised, states
 
 
-def _measure(trip: SealTrip, items: list[EventIn], times: dict[int, int]) -> list[rules.Event]:
-    where = [n for n, e in enumerate(items) if e.lat is not None and e.lon is not None]
-    off = np.zeros(len(items))
-    in_stop = np.zeros(len(items), dtype=bool)
-    at_destination = np.zeros(len(items), dtype=bool)
-    if where:
-        lats = np.array([items[n].lat for n in where], dtype=float)
-        lons = np.array([items[n].lon for n in where], dtype=float)
-        m = plan_of(trip).measure(lats, lons)
-        off[where], in_stop[where], at_destination[where] = (
-            m.off_route_m,
-            m.in_stop,
-            m.at_destination,
-        )
-    off_list, stop_list, dest_list = off.tolist(), in_stop.tolist(), at_destination.tolist()
-    return [
-        rules.Event(
-            times[id(e)],
-            e.kind,
-            e.device,
-            e.lat,
-            e.lon,
-            e.speed,
-            off_list[n],
-            stop_list[n],
-            dest_list[n],
-        )
-        for n, e in enumerate(items)
+def _write_events(
+    session: Session, taken: _Taken, cols: _Columns, trips: dict[int, memory.Known]
+) -> dict[tuple[int, str], chunks.Open]:
+    """The records appended (`chunks.write`) and each seal's highest id; the seals' records
+    in open chunks after."""
+    if not taken.seats:
+        return {}
+    starts = taken.starts
+    events = taken.events
+    kinds = [packing.KIND_CODE[cols.kinds[n]] for n in events.tolist()]
+    found = packing.columns(
+        taken.ids,
+        np.array(cols.lats, dtype=float)[events],
+        np.array(cols.lons, dtype=float)[events],
+        np.array(cols.speeds, dtype=float)[events],
+        np.array(kinds, dtype=np.uint8),
+    )
+    keys = [(seat.trip, seat.device) for seat in taken.seats]
+    after = chunks.write(
+        session,
+        keys,
+        taken.counts,
+        taken.ms,
+        found,
+        {(t, d): trips[t].pending.get(d, (0, 0)) for t, d in keys},
+    )
+    tops = np.maximum.reduceat(taken.ids, starts).tolist()
+    higher = [
+        (seat.id, top) for seat, top in zip(taken.seats, tops, strict=True) if top > seat.last_seq
     ]
+    bulk.update_many(session, TripSeal, ("last_seq",), higher)
+    return after
 
 
-def _write_chunks(
-    session: Session, fresh: dict[tuple[int, str], list[EventIn]], times: dict[int, int]
-) -> None:
-    keys = [k for k, items in fresh.items() if items]
-    if not keys:
-        return
-    trip_ids = {trip_id for trip_id, _ in keys}
-    open_chunks = {
-        (c.trip_id, c.device_id): c
-        for c in session.scalars(
-            select(EventChunk).where(EventChunk.trip_id.in_(trip_ids), EventChunk.full.is_(False))
-        )
-    }
-    updates: list[dict[str, Any]] = []
-    inserts: list[dict[str, Any]] = []
-    for key in keys:
-        rows = [(e.id, times[id(e)], e.lat, e.lon, e.speed, e.kind) for e in fresh[key]]
-        chunk = open_chunks.get(key)
-        current: dict[str, Any] | None = None
-        if chunk is not None:
-            current = {
-                "id": chunk.id,
-                "base_ms": chunk.base_ms,
-                "count": chunk.count,
-                "seq_from": chunk.seq_from,
-                "seq_to": chunk.seq_to,
-                "full": False,
-                "data": chunk.data,
-                "rows": [],
-            }
-        parts = [] if current is None else [current]
-        for row in rows:
-            if (
-                current is None
-                or current["count"] >= packing.CHUNK
-                or not packing.fits(current["base_ms"], row[1])
-            ):
-                if current is not None:
-                    current["full"] = True
-                current = {
-                    "id": None,
-                    "base_ms": row[1],
-                    "count": 0,
-                    "seq_from": row[0],
-                    "seq_to": row[0],
-                    "full": False,
-                    "data": b"",
-                    "rows": [],
-                }
-                parts.append(current)
-            current["rows"].append(row)
-            current["count"] += 1
-            current["seq_from"] = min(current["seq_from"], row[0])
-            current["seq_to"] = max(current["seq_to"], row[0])
-        for part in parts:
-            data = packing.join(part["data"], packing.records(part["base_ms"], part["rows"]))
-            values = {
-                "trip_id": key[0],
-                "device_id": key[1],
-                "base_ms": part["base_ms"],
-                "count": part["count"],
-                "seq_from": part["seq_from"],
-                "seq_to": part["seq_to"],
-                "full": part["full"],
-                "data": data,
-            }
-            if part["id"] is None:
-                inserts.append(values)
-            else:
-                updates.append({"b_id": part["id"]} | {f"b_{k}": values[k] for k in _CHANGING})
-    if updates:
-        table = db.table(EventChunk)
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}") for name in _CHANGING})
-        )
-        session.connection().execute(statement, updates)
-        for chunk in open_chunks.values():
-            session.expire(chunk)
-    db.insert_many(session, EventChunk, inserts)
-
-
-def _write_seats(
-    session: Session, seats: dict[tuple[int, str], TripSeal], fresh: dict[tuple[int, str], list]
-) -> None:
-    changed = []
-    for key, items in fresh.items():
-        if not items:
-            continue
-        seat = seats[key]
-        top = max(e.id for e in items)
-        if top > seat.last_seq:
-            changed.append({"b_id": seat.id, "b_seq": top})
-    if changed:
-        table = db.table(TripSeal)
-        statement = (
-            update(table).where(table.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
-        )
-        session.connection().execute(statement, changed)
-        for seat in seats.values():
-            session.expire(seat)
+def _write_trips(
+    session: Session,
+    trips: dict[int, memory.Known],
+    states: dict[int, rules.TripState],
+    pending: dict[tuple[int, str], chunks.Open],
+) -> dict[int, memory.Known]:
+    """Each trip's new state with a new version; what the process keeps of them."""
+    if not states:
+        return {}
+    counts: dict[int, dict[str, chunks.Open]] = {}
+    for (trip_id, device), n in pending.items():
+        counts.setdefault(trip_id, {})[device] = n
+    changed: list[tuple[int, dict[str, Any], datetime | None, int]] = []
+    kept: dict[int, memory.Known] = {}
+    for trip_id, state in states.items():
+        version = new_version()
+        last = None if state.last_ms is None else at_of(state.last_ms)
+        changed.append((trip_id, state.as_json(), last, version))
+        known = trips[trip_id]
+        kept[trip_id] = known.moved(version, state, known.pending | counts.get(trip_id, {}))
+    bulk.update_many(session, SealTrip, ("state", "last_at", "version"), changed)
+    return kept
