@@ -1,7 +1,9 @@
 """The pure parts: the rules' episodes, packed records, the geometry against pyproj's own
-geodesic distances."""
+geodesic distances, an event's time in milliseconds."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from hypothesis import given
@@ -10,6 +12,7 @@ from pyproj import Geod
 
 from onewindow.seals import packing, rules
 from onewindow.seals.geometry import Circle, plan
+from onewindow.seals.intake import EPOCH, MS, ms_of
 
 LIMITS = rules.Limits(corridor_m=1000, max_stop_ms=30 * 60_000, max_silence_ms=20 * 60_000)
 MIN = 60_000
@@ -154,3 +157,14 @@ def test_stops_and_destination_by_their_radius() -> None:
     found = made.measure(np.array(lats), np.array(lons))
     assert found.in_stop.tolist() == [True, False]
     assert found.at_destination.tolist() == [False, False]
+
+
+@given(
+    st.datetimes(
+        timezones=st.builds(
+            timezone, st.timedeltas(timedelta(hours=-23, minutes=-59), timedelta(hours=23))
+        )
+    )
+)
+def test_an_events_time_in_ms_as_the_subtraction_gives_it(at: datetime) -> None:
+    assert ms_of(at) == (at - EPOCH) // MS
