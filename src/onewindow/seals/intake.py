@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -128,48 +129,43 @@ class _Columns:
     """The batch's events a field at a time (read once from the models), and each device's
     events (their indexes)."""
 
-    times: list[int] = field(default_factory=list)  # ms
-    ids: list[int] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    lats: list[float | None] = field(default_factory=list)
-    lons: list[float | None] = field(default_factory=list)
-    speeds: list[float | None] = field(default_factory=list)
-    by_device: dict[str, list[int]] = field(default_factory=dict)
+    times: list[int]  # ms
+    ids: list[int]
+    kinds: list[str]
+    lats: list[float | None]
+    lons: list[float | None]
+    speeds: list[float | None]
+    by_device: dict[str, list[int]]
+
+
+_FIELDS = attrgetter("device", "id", "kind", "at", "lat", "lon", "speed")
 
 
 def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -> _Columns:
-    latest = ms_of(now + FUTURE)
-    out = _Columns()
-    times, ids, kinds, lats, lons, speeds = (
-        out.times,
-        out.ids,
-        out.kinds,
-        out.lats,
-        out.lons,
-        out.speeds,
-    )
-    by_device = out.by_device
-    for n, e in enumerate(events):
-        ms, lat, lon, kind = ms_of(e.at), e.lat, e.lon, e.kind
-        times.append(ms)
-        ids.append(e.id)
-        kinds.append(kind)
-        lats.append(lat)
-        lons.append(lon)
-        speeds.append(e.speed)
-        found = by_device.get(e.device)
+    if not events:
+        return _Columns([], [], [], [], [], [], {})
+    fields = zip(*map(_FIELDS, events), strict=True)
+    devices, ids, kinds, ats, lats, lons, speeds = map(list, fields)
+    times = list(map(ms_of, ats))
+    by_device: dict[str, list[int]] = {}
+    for n, name in enumerate(devices):
+        found = by_device.get(name)
         if found is None:
-            by_device[e.device] = [n]
+            by_device[name] = [n]
         else:
             found.append(n)
-        if (lat is None) != (lon is None):
-            missing = "lat" if lat is None else "lon"
-            problems.add(n, missing, "missing", "give lat and lon together, or neither")
-        elif lat is None and kind == "position":
-            problems.add(n, "lat", "missing", "a position needs lat and lon")
-        if ms > latest:
-            problems.add(n, "at", "in_future", f"{e.at.isoformat()} is ahead of this node's clock")
-    return out
+    latest = ms_of(now + FUTURE)
+    if None in lats or None in lons or max(times) > latest:  # look closer: any problem?
+        for n, (lat, lon, kind, ms) in enumerate(zip(lats, lons, kinds, times, strict=True)):
+            if (lat is None) != (lon is None):
+                missing = "lat" if lat is None else "lon"
+                problems.add(n, missing, "missing", "give lat and lon together, or neither")
+            elif lat is None and kind == "position":
+                problems.add(n, "lat", "missing", "a position needs lat and lon")
+            if ms > latest:
+                at = ats[n].isoformat()
+                problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
+    return _Columns(times, ids, kinds, lats, lons, speeds, by_device)
 
 
 def _fresh(session: Session, seat: Seat, ids: list[int], indexes: list[int]) -> list[int]:
@@ -291,49 +287,51 @@ def _evaluate(
         measured.at_destination,
     )
     devices = [seat.device for seat in taken.seats]
-    return _run(
-        trips,
-        order,
+    ms = taken.ms[sorted_]
+    kinds = np.array(cols.kinds)[events]
+    speeds = np.array(cols.speeds, dtype=float)[events]
+    first = np.empty(len(ranks), dtype=bool)
+    first[0], first[1:] = True, ranks[1:] != ranks[:-1]
+    starts = np.flatnonzero(first)
+    states = {t: trips[t].state.copy() for t in order}
+    limits = [trips[t].limits for t in order]
+    first_ok = [
+        rules.first_ok(states[t], m, lim)
+        for t, m, lim in zip(order, ms[starts].tolist(), limits, strict=True)
+    ]
+    quiet = rules.quiet(
+        ms,
+        first,
+        np.array(first_ok, dtype=bool)[ranks],
+        (kinds == "position") & where,
+        speeds,
+        off,
+        np.array([lim.corridor_m for lim in limits])[ranks],
+        np.array([lim.max_silence_ms for lim in limits], dtype=np.int64)[ranks],
+    ).tolist()
+    indexes = events.tolist()
+    rows = list(
         zip(
-            ranks.tolist(),
-            taken.ms[sorted_].tolist(),
+            ms.tolist(),
+            kinds.tolist(),
             [devices[k] for k in seat_rank[sorted_].tolist()],
-            events.tolist(),
+            [cols.lats[n] for n in indexes],
+            [cols.lons[n] for n in indexes],
+            [cols.speeds[n] for n in indexes],
             off.tolist(),
             in_stop.tolist(),
             at_destination.tolist(),
             strict=True,
-        ),
-        cols,
+        )
     )
-
-
-def _run(
-    trips: dict[int, memory.Known],
-    order: list[int],
-    sorted_events: Any,
-    cols: _Columns,
-) -> tuple[int, list[tuple[int, rules.Alert]], dict[int, rules.TripState]]:
     late = 0
     raised: list[tuple[int, rules.Alert]] = []
-    states: dict[int, rules.TripState] = {}
-    step, event_of = rules.step, rules.Event
-    kinds, lats, lons, speeds = cols.kinds, cols.lats, cols.lons, cols.speeds
-    rank, trip_id, state, limits = -1, 0, rules.TripState(), rules.Limits(0, 0, 0)
-    for k, ms, device, n, off, in_stop, at_destination in sorted_events:
-        if k != rank:
-            rank, trip_id = k, order[k]
-            known = trips[trip_id]
-            state = states[trip_id] = known.state.copy()
-            limits = known.limits
-        event = event_of(
-            ms, kinds[n], device, lats[n], lons[n], speeds[n], off, in_stop, at_destination
-        )
-        if state.last_ms is not None and ms <= state.last_ms:
-            late += 1
-        alerts = step(state, event, limits)
-        if alerts:
-            raised += [(trip_id, a) for a in alerts]
+    bounds = [*starts.tolist(), len(rows)]
+    for k, trip_id in enumerate(order):
+        a, b = bounds[k], bounds[k + 1]
+        found, behind = rules.run(states[trip_id], rows[a:b], quiet[a:b], limits[k])
+        late += behind
+        raised += [(trip_id, alert) for alert in found]
     return late, raised, states
 
 

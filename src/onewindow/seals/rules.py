@@ -15,12 +15,19 @@ Each rule raises one alert per episode, not one per event:
 Events come in time order per trip (the service sorts each batch). One at or before the
 newest already taken (`late`) is stored but moves nothing back: only a door or tamper event
 still raises its alert, since the door was opened whenever it says.
+
+Most events are quiet: a truck moving inside its corridor, heard in time. `quiet` finds them
+for a whole batch at once and `run` only keeps the last of each run of them (`settle`), which
+leaves the state as taking each with `step` would, and raises nothing, as `step` would not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+import numpy as np
 
 STOP_KMH = 3.0  # at or below: stopped (GPS speed jitters around zero when parked)
 
@@ -209,3 +216,72 @@ def silence(state: TripState, now_ms: int, limits: Limits, device: str | None) -
         device,
         f"no event for more than {_minutes(limits.max_silence_ms)}",
     )
+
+
+def first_ok(state: TripState, ms: int, limits: Limits) -> bool:
+    """Whether a trip's first event in a batch, at `ms`, finds the state letting it be quiet:
+    newer than the newest taken, and heard within the limit (or never heard, or silent)."""
+    if state.last_ms is not None and ms <= state.last_ms:
+        return False
+    return state.heard_ms is None or state.silent or ms - state.heard_ms <= limits.max_silence_ms
+
+
+def quiet(
+    ms: np.ndarray,
+    first: np.ndarray,
+    first_ok: np.ndarray,
+    position: np.ndarray,
+    speed: np.ndarray,
+    off_route_m: np.ndarray,
+    corridor_m: np.ndarray,
+    max_silence_ms: np.ndarray,
+) -> np.ndarray:
+    """For events sorted by trip then time (an array per field; `first`: a trip's first;
+    `position`: a position with its coordinates; speed NaN if none): whether each is quiet,
+    a position moving inside the corridor, newer than the event before it and within the
+    silence limit of it, so that `step` raises nothing and leaves what `settle` leaves. That
+    holds if the event before it was taken as the newest and heard: `run` checks it."""
+    before = np.empty_like(ms)
+    before[1:] = ms[:-1]
+    gap = ms - before
+    follows = (gap > 0) & (gap <= max_silence_ms)
+    moving = np.nan_to_num(speed, nan=0.0) > STOP_KMH
+    return position & moving & (off_route_m <= corridor_m) & np.where(first, first_ok, follows)
+
+
+def settle(state: TripState, event: Sequence[Any]) -> None:
+    """What `step` leaves of a quiet event (fields as `Event`'s)."""
+    ms = event[0]
+    state.last_ms = state.heard_ms = ms
+    state.silent = state.off_route = state.stop_alerted = False
+    state.stopped_ms = None
+    state.lat, state.lon, state.at_destination = event[3], event[4], event[8]
+
+
+def run(
+    state: TripState, rows: Sequence[Sequence[Any]], quiet: Sequence[bool], limits: Limits
+) -> tuple[list[Alert], int]:
+    """A trip's events in time order (each the fields of an `Event`), `quiet` as found for
+    them: the alerts, and how many were late. Each run of quiet events is settled once, with
+    its last; the others are stepped."""
+    raised: list[Alert] = []
+    late = 0
+    pending: Sequence[Any] | None = None  # the last quiet event not settled yet
+    ok = True  # the event before was taken as the newest and heard (the first: see quiet)
+    for row, calm in zip(rows, quiet, strict=True):
+        if calm and ok:
+            pending = row
+            continue
+        if pending is not None:
+            settle(state, pending)
+            pending = None
+        ms = row[0]
+        if state.last_ms is not None and ms <= state.last_ms:
+            late += 1
+        found = step(state, Event._make(row), limits)
+        if found:
+            raised += found
+        ok = state.last_ms == ms and state.heard_ms == ms
+    if pending is not None:
+        settle(state, pending)
+    return raised, late
