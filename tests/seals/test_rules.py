@@ -200,15 +200,21 @@ rows = st.tuples(
 )
 
 
-TWO_AT_ONCE = [  # a second position at the same time: late, not quiet
-    (MIN, "position", "S1", 13.0, 100.0, 60.0, 0.0, False, False),
-    (MIN, "position", "S2", 13.5, 100.0, 60.0, 0.0, False, False),
-]
+def moving(minute: int, device: str = "S1", kind: str = "position") -> tuple:
+    return (minute * MIN, kind, device, 13.0 + minute / 100, 100.0, 60.0, 0.0, False, False)
+
+
+TWO_AT_ONCE = [moving(1), moving(1, "S2")]  # the second late, at the same time
+# late, before the newest: the next is newer than it but still late
+GOING_BACK = [moving(10), moving(5, "S2"), moving(7)]
+TAMPER_LATE = [moving(10), moving(10, "S2", "tamper")]  # late, and still an alert
 
 
 @settings(max_examples=400, deadline=None)
 @given(states, st.lists(rows, max_size=40), st.booleans(), st.integers(1, 30))
 @example(rules.TripState(), TWO_AT_ONCE, True, 30)
+@example(rules.TripState(), GOING_BACK, False, 30)
+@example(rules.TripState(), TAMPER_LATE, True, 30)
 def test_quiet_events_settled_at_once_as_each_stepped(
     state: rules.TripState, found: list[tuple], in_order: bool, silence_minutes: int
 ) -> None:
@@ -222,16 +228,17 @@ def test_quiet_events_settled_at_once_as_each_stepped(
         alerts += rules.step(stepped, rules.Event(*r), limits)
     n = len(found)
     ms = np.array([r[0] for r in found], dtype=np.int64)
-    quiet = rules.quiet(
+    classes = rules.quiet(
         ms,
         np.arange(n) == 0,
         np.full(n, bool(n) and rules.first_ok(state, found[0][0], limits)),
-        np.array([r[1] == "position" and r[3] is not None for r in found], dtype=bool),
+        np.array([r[1] for r in found], dtype=str),
+        np.array([r[3] is not None for r in found], dtype=bool),
         np.array([r[5] for r in found], dtype=float),
         np.array([r[6] for r in found], dtype=float),
         np.full(n, limits.corridor_m),
         np.full(n, limits.max_silence_ms, dtype=np.int64),
     )
     ran = rules.TripState.of(state.as_json())
-    assert rules.run(ran, found, quiet.tolist(), limits) == (alerts, late)
+    assert rules.run(ran, found, classes.tolist(), limits) == (alerts, late)
     assert ran.as_json() == stepped.as_json()

@@ -299,40 +299,68 @@ def _evaluate(
         rules.first_ok(states[t], m, lim)
         for t, m, lim in zip(order, ms[starts].tolist(), limits, strict=True)
     ]
-    quiet = rules.quiet(
+    classes = rules.quiet(
         ms,
         first,
         np.array(first_ok, dtype=bool)[ranks],
-        (kinds == "position") & where,
+        kinds,
+        where,
         speeds,
         off,
         np.array([lim.corridor_m for lim in limits])[ranks],
         np.array([lim.max_silence_ms for lim in limits], dtype=np.int64)[ranks],
     ).tolist()
-    indexes = events.tolist()
-    rows = list(
-        zip(
-            ms.tolist(),
-            kinds.tolist(),
-            [devices[k] for k in seat_rank[sorted_].tolist()],
-            [cols.lats[n] for n in indexes],
-            [cols.lons[n] for n in indexes],
-            [cols.speeds[n] for n in indexes],
-            off.tolist(),
-            in_stop.tolist(),
-            at_destination.tolist(),
-            strict=True,
-        )
+    rows = _Rows(
+        ms.tolist(),
+        kinds.tolist(),
+        [devices[k] for k in seat_rank[sorted_].tolist()],
+        events.tolist(),
+        off.tolist(),
+        in_stop.tolist(),
+        at_destination.tolist(),
+        cols,
     )
     late = 0
     raised: list[tuple[int, rules.Alert]] = []
-    bounds = [*starts.tolist(), len(rows)]
+    bounds = [*starts.tolist(), len(events)]
     for k, trip_id in enumerate(order):
         a, b = bounds[k], bounds[k + 1]
-        found, behind = rules.run(states[trip_id], rows[a:b], quiet[a:b], limits[k])
+        rows.start = a
+        found, behind = rules.run(states[trip_id], rows, classes[a:b], limits[k])
         late += behind
         raised += [(trip_id, alert) for alert in found]
     return late, raised, states
+
+
+@dataclass
+class _Rows:
+    """The sorted events as `rules.Event` fields, each made when `rules.run` asks for it (the
+    quiet ones but the last of each run are not): the n-th of the trip starting at `start`."""
+
+    ms: list[int]
+    kinds: list[str]
+    devices: list[str]
+    events: list[int]  # their indexes in the batch
+    off: list[float]
+    in_stop: list[bool]
+    at_destination: list[bool]
+    cols: _Columns
+    start: int = 0
+
+    def __getitem__(self, n: int) -> tuple[Any, ...]:
+        j = self.start + n
+        e = self.events[j]
+        return (
+            self.ms[j],
+            self.kinds[j],
+            self.devices[j],
+            self.cols.lats[e],
+            self.cols.lons[e],
+            self.cols.speeds[e],
+            self.off[j],
+            self.in_stop[j],
+            self.at_destination[j],
+        )
 
 
 def _write_events(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -226,27 +226,40 @@ def first_ok(state: TripState, ms: int, limits: Limits) -> bool:
     return state.heard_ms is None or state.silent or ms - state.heard_ms <= limits.max_silence_ms
 
 
+STEP, QUIET, SAME, BEHIND = 0, 1, 2, 3  # what `run` does with an event: see `quiet`
+
+
 def quiet(
     ms: np.ndarray,
     first: np.ndarray,
     first_ok: np.ndarray,
-    position: np.ndarray,
+    kinds: np.ndarray,
+    placed: np.ndarray,
     speed: np.ndarray,
     off_route_m: np.ndarray,
     corridor_m: np.ndarray,
     max_silence_ms: np.ndarray,
 ) -> np.ndarray:
     """For events sorted by trip then time (an array per field; `first`: a trip's first;
-    `position`: a position with its coordinates; speed NaN if none): whether each is quiet,
-    a position moving inside the corridor, newer than the event before it and within the
-    silence limit of it, so that `step` raises nothing and leaves what `settle` leaves. That
-    holds if the event before it was taken as the newest and heard: `run` checks it."""
+    `placed`: with its coordinates; speed NaN if none), what `run` may do with each without
+    `step`:
+    - QUIET: a position moving inside the corridor, newer than the event before it and
+      within the silence limit of it: `step` would raise nothing and leave what `settle`
+      leaves, if the event before was taken as the newest and heard (`run` checks that).
+    - SAME, BEHIND: not a trip's first, at the time of the event before it or before it, and
+      neither a door nor a tamper event: late whatever the state (the newest taken is at
+      least the event before's time), so `step` would change nothing and raise nothing.
+    - STEP: any other."""
     before = np.empty_like(ms)
     before[1:] = ms[:-1]
     gap = ms - before
     follows = (gap > 0) & (gap <= max_silence_ms)
     moving = np.nan_to_num(speed, nan=0.0) > STOP_KMH
-    return position & moving & (off_route_m <= corridor_m) & np.where(first, first_ok, follows)
+    calm = (kinds == "position") & placed & moving & (off_route_m <= corridor_m)
+    out = np.where(calm & np.where(first, first_ok, follows), QUIET, STEP)
+    behind = ~first & (gap <= 0) & (kinds != "door_open") & (kinds != "tamper")
+    out[behind] = np.where(gap[behind] == 0, SAME, BEHIND)
+    return out.astype(np.int8)
 
 
 def settle(state: TripState, event: Sequence[Any]) -> None:
@@ -258,23 +271,33 @@ def settle(state: TripState, event: Sequence[Any]) -> None:
     state.lat, state.lon, state.at_destination = event[3], event[4], event[8]
 
 
+class Rows(Protocol):
+    def __getitem__(self, n: int, /) -> Sequence[Any]: ...
+
+
 def run(
-    state: TripState, rows: Sequence[Sequence[Any]], quiet: Sequence[bool], limits: Limits
+    state: TripState, rows: Rows, classes: Sequence[int], limits: Limits
 ) -> tuple[list[Alert], int]:
-    """A trip's events in time order (each the fields of an `Event`), `quiet` as found for
-    them: the alerts, and how many were late. Each run of quiet events is settled once, with
-    its last; the others are stepped."""
+    """A trip's events in time order (each the fields of an `Event`), classed by `quiet`: the
+    alerts, and how many were late. Each run of quiet events is settled once, with its last;
+    late ones that change nothing are counted; the others are stepped. Only the rows used are
+    read: `rows` may make them when asked."""
     raised: list[Alert] = []
     late = 0
-    pending: Sequence[Any] | None = None  # the last quiet event not settled yet
+    pending = -1  # the last quiet event not settled yet
     ok = True  # the event before was taken as the newest and heard (the first: see quiet)
-    for row, calm in zip(rows, quiet, strict=True):
-        if calm and ok:
-            pending = row
+    for n, what in enumerate(classes):
+        if what == QUIET and ok:
+            pending = n
             continue
-        if pending is not None:
-            settle(state, pending)
-            pending = None
+        if what in (SAME, BEHIND):
+            late += 1
+            ok = ok and what == SAME  # the state is as the event before left it
+            continue
+        if pending >= 0:
+            settle(state, rows[pending])
+            pending = -1
+        row = rows[n]
         ms = row[0]
         if state.last_ms is not None and ms <= state.last_ms:
             late += 1
@@ -282,6 +305,6 @@ def run(
         if found:
             raised += found
         ok = state.last_ms == ms and state.heard_ms == ms
-    if pending is not None:
-        settle(state, pending)
+    if pending >= 0:
+        settle(state, rows[pending])
     return raised, late
