@@ -208,6 +208,9 @@ TWO_AT_ONCE = [moving(1), moving(1, "S2")]  # the second late, at the same time
 # late, before the newest: the next is newer than it but still late
 GOING_BACK = [moving(10), moving(5, "S2"), moving(7)]
 TAMPER_LATE = [moving(10), moving(10, "S2", "tamper")]  # late, and still an alert
+HEARD_AT_10 = rules.TripState(last_ms=10 * MIN, heard_ms=10 * MIN)
+# the next minute, off the route: not late, so measured, and an alert
+OFF_NEXT = [(11 * MIN, "position", "S1", 13.0, 100.0, 60.0, 9000.0, False, False)]
 
 
 @settings(max_examples=400, deadline=None)
@@ -215,6 +218,7 @@ TAMPER_LATE = [moving(10), moving(10, "S2", "tamper")]  # late, and still an ale
 @example(rules.TripState(), TWO_AT_ONCE, True, 30)
 @example(rules.TripState(), GOING_BACK, False, 30)
 @example(rules.TripState(), TAMPER_LATE, True, 30)
+@example(HEARD_AT_10, OFF_NEXT, True, 30)
 def test_quiet_events_settled_at_once_as_each_stepped(
     state: rules.TripState, found: list[tuple], in_order: bool, silence_minutes: int
 ) -> None:
@@ -239,6 +243,13 @@ def test_quiet_events_settled_at_once_as_each_stepped(
         np.full(n, limits.corridor_m),
         np.full(n, limits.max_silence_ms, dtype=np.int64),
     )
+    # the late ones' measures are never read: the batch does not measure them
+    newest = np.full(n, -(2**63) if state.last_ms is None else state.last_ms)
+    unmeasured = rules.surely_late(ms, np.arange(n) == 0, newest).tolist()
+    found = [
+        (*r[:6], 0.0, False, False) if skip else r
+        for r, skip in zip(found, unmeasured, strict=True)
+    ]
     ran = rules.TripState.of(state.as_json())
     assert rules.run(ran, found, classes.tolist(), limits) == (alerts, late)
     assert ran.as_json() == stepped.as_json()

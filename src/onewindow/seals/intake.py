@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from itertools import pairwise
 from operator import attrgetter
 from typing import Any
@@ -36,6 +37,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 US = timedelta(microseconds=1)
 _EPOCH_DAY = EPOCH.toordinal()
+NEVER = -(2**63)  # before any time: a trip with no event taken yet
 FUTURE = timedelta(minutes=5)  # a device's clock a little ahead is tolerated, no more
 MAX_ERRORS = 100
 
@@ -136,6 +138,18 @@ class _Columns:
     lons: list[float | None]
     speeds: list[float | None]
     by_device: dict[str, list[int]]
+
+    @cached_property
+    def lat_array(self) -> np.ndarray:
+        return np.array(self.lats, dtype=float)  # NaN: none
+
+    @cached_property
+    def lon_array(self) -> np.ndarray:
+        return np.array(self.lons, dtype=float)
+
+    @cached_property
+    def speed_array(self) -> np.ndarray:
+        return np.array(self.speeds, dtype=float)
 
 
 _FIELDS = attrgetter("device", "id", "kind", "at", "lat", "lon", "speed")
@@ -272,9 +286,17 @@ def _evaluate(
     sorted_ = np.lexsort((taken.ids, seat_rank, taken.ms, trip_rank))
     events = taken.events[sorted_]
     ranks = trip_rank[sorted_]
-    lats = np.array(cols.lats, dtype=float)[events]
-    lons = np.array(cols.lons, dtype=float)[events]
-    where = ~np.isnan(lats)  # and lon: checked
+    lats, lons = cols.lat_array[events], cols.lon_array[events]
+    placed = ~np.isnan(lats)  # and lon: checked
+    ms = taken.ms[sorted_]
+    first = np.empty(len(ranks), dtype=bool)
+    first[0], first[1:] = True, ranks[1:] != ranks[:-1]
+    starts = np.flatnonzero(first)
+    states = {t: trips[t].state.copy() for t in order}
+    limits = [trips[t].limits for t in order]
+    newest = [NEVER if states[t].last_ms is None else states[t].last_ms for t in order]
+    # late positions change nothing: only the others are measured
+    where = placed & ~rules.surely_late(ms, first, np.array(newest, dtype=np.int64)[ranks])
     measured = geometry.measure(
         [trips[t].plan for t in order], ranks[where], lats[where], lons[where]
     )
@@ -287,14 +309,8 @@ def _evaluate(
         measured.at_destination,
     )
     devices = [seat.device for seat in taken.seats]
-    ms = taken.ms[sorted_]
     kinds = np.array(cols.kinds)[events]
-    speeds = np.array(cols.speeds, dtype=float)[events]
-    first = np.empty(len(ranks), dtype=bool)
-    first[0], first[1:] = True, ranks[1:] != ranks[:-1]
-    starts = np.flatnonzero(first)
-    states = {t: trips[t].state.copy() for t in order}
-    limits = [trips[t].limits for t in order]
+    speeds = cols.speed_array[events]
     first_ok = [
         rules.first_ok(states[t], m, lim)
         for t, m, lim in zip(order, ms[starts].tolist(), limits, strict=True)
@@ -304,7 +320,7 @@ def _evaluate(
         first,
         np.array(first_ok, dtype=bool)[ranks],
         kinds,
-        where,
+        placed,
         speeds,
         off,
         np.array([lim.corridor_m for lim in limits])[ranks],
@@ -375,9 +391,9 @@ def _write_events(
     kinds = [packing.KIND_CODE[cols.kinds[n]] for n in events.tolist()]
     found = packing.columns(
         taken.ids,
-        np.array(cols.lats, dtype=float)[events],
-        np.array(cols.lons, dtype=float)[events],
-        np.array(cols.speeds, dtype=float)[events],
+        cols.lat_array[events],
+        cols.lon_array[events],
+        cols.speed_array[events],
         np.array(kinds, dtype=np.uint8),
     )
     keys = [(seat.trip, seat.device) for seat in taken.seats]

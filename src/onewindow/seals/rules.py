@@ -226,6 +226,16 @@ def first_ok(state: TripState, ms: int, limits: Limits) -> bool:
     return state.heard_ms is None or state.silent or ms - state.heard_ms <= limits.max_silence_ms
 
 
+def surely_late(ms: np.ndarray, first: np.ndarray, newest: np.ndarray) -> np.ndarray:
+    """For events sorted by trip then time: those `step` takes as late whatever the events
+    before them do, a trip's first at or before the newest taken (`newest`, per event), any
+    other at or before the event before it (the newest taken is at least that one's time).
+    Nothing reads their measures (`off_route_m`, `in_stop`, `at_destination`)."""
+    before = np.empty_like(ms)
+    before[1:] = ms[:-1]
+    return np.where(first, ms <= newest, ms <= before)
+
+
 STEP, QUIET, SAME, BEHIND = 0, 1, 2, 3  # what `run` does with an event: see `quiet`
 
 
