@@ -37,6 +37,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 US = timedelta(microseconds=1)
 _EPOCH_DAY = EPOCH.toordinal()
+POSITION, DOOR_OPEN, TAMPER = (packing.KIND_CODE[k] for k in ("position", "door_open", "tamper"))
 NEVER = -(2**63)  # before any time: a trip with no event taken yet
 FUTURE = timedelta(minutes=5)  # a device's clock a little ahead is tolerated, no more
 MAX_ERRORS = 100
@@ -150,6 +151,10 @@ class _Columns:
     @cached_property
     def speed_array(self) -> np.ndarray:
         return np.array(self.speeds, dtype=float)
+
+    @cached_property
+    def kind_array(self) -> np.ndarray:
+        return np.array([packing.KIND_CODE[k] for k in self.kinds], dtype=np.uint8)
 
 
 _FIELDS = attrgetter("device", "id", "kind", "at", "lat", "lon", "speed")
@@ -309,7 +314,7 @@ def _evaluate(
         measured.at_destination,
     )
     devices = [seat.device for seat in taken.seats]
-    kinds = np.array(cols.kinds)[events]
+    kinds = cols.kind_array[events]
     speeds = cols.speed_array[events]
     first_ok = [
         rules.first_ok(states[t], m, lim)
@@ -319,7 +324,8 @@ def _evaluate(
         ms,
         first,
         np.array(first_ok, dtype=bool)[ranks],
-        kinds,
+        kinds == POSITION,
+        (kinds == DOOR_OPEN) | (kinds == TAMPER),
         placed,
         speeds,
         off,
@@ -328,7 +334,6 @@ def _evaluate(
     ).tolist()
     rows = _Rows(
         ms.tolist(),
-        kinds.tolist(),
         [devices[k] for k in seat_rank[sorted_].tolist()],
         events.tolist(),
         off.tolist(),
@@ -354,7 +359,6 @@ class _Rows:
     quiet ones but the last of each run are not): the n-th of the trip starting at `start`."""
 
     ms: list[int]
-    kinds: list[str]
     devices: list[str]
     events: list[int]  # their indexes in the batch
     off: list[float]
@@ -368,7 +372,7 @@ class _Rows:
         e = self.events[j]
         return (
             self.ms[j],
-            self.kinds[j],
+            self.cols.kinds[e],
             self.devices[j],
             self.cols.lats[e],
             self.cols.lons[e],
@@ -388,13 +392,12 @@ def _write_events(
         return {}
     starts = taken.starts
     events = taken.events
-    kinds = [packing.KIND_CODE[cols.kinds[n]] for n in events.tolist()]
     found = packing.columns(
         taken.ids,
         cols.lat_array[events],
         cols.lon_array[events],
         cols.speed_array[events],
-        np.array(kinds, dtype=np.uint8),
+        cols.kind_array[events],
     )
     keys = [(seat.trip, seat.device) for seat in taken.seats]
     after = chunks.write(

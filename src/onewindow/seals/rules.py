@@ -243,7 +243,8 @@ def quiet(
     ms: np.ndarray,
     first: np.ndarray,
     first_ok: np.ndarray,
-    kinds: np.ndarray,
+    position: np.ndarray,
+    opens: np.ndarray,
     placed: np.ndarray,
     speed: np.ndarray,
     off_route_m: np.ndarray,
@@ -251,8 +252,8 @@ def quiet(
     max_silence_ms: np.ndarray,
 ) -> np.ndarray:
     """For events sorted by trip then time (an array per field; `first`: a trip's first;
-    `placed`: with its coordinates; speed NaN if none), what `run` may do with each without
-    `step`:
+    `position`: a position; `opens`: a door or tamper event; `placed`: with its coordinates;
+    speed NaN if none), what `run` may do with each without `step`:
     - QUIET: a position moving inside the corridor, newer than the event before it and
       within the silence limit of it: `step` would raise nothing and leave what `settle`
       leaves, if the event before was taken as the newest and heard (`run` checks that).
@@ -265,9 +266,9 @@ def quiet(
     gap = ms - before
     follows = (gap > 0) & (gap <= max_silence_ms)
     moving = np.nan_to_num(speed, nan=0.0) > STOP_KMH
-    calm = (kinds == "position") & placed & moving & (off_route_m <= corridor_m)
+    calm = position & placed & moving & (off_route_m <= corridor_m)
     out = np.where(calm & np.where(first, first_ok, follows), QUIET, STEP)
-    behind = ~first & (gap <= 0) & (kinds != "door_open") & (kinds != "tamper")
+    behind = ~first & (gap <= 0) & ~opens
     out[behind] = np.where(gap[behind] == 0, SAME, BEHIND)
     return out.astype(np.int8)
 
