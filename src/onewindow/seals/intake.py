@@ -2,13 +2,14 @@
 problem named, nothing stored), duplicates dropped, each trip's events run through the rules
 in time order, and what changed written with one statement per table.
 
-Per batch, whatever its size: one query for the devices and one for their seats with their
-trips' versions (`seats.py`, the trips locked); the trips' plans and state come from what the
-process kept of them (`memory.py`) while their versions are unchanged, else from one query.
-The positions of every trip are measured in one call (`geometry.measure`). Written: the
-trips' state and the seals' highest ids (an executemany each), each seal's new records as a
-chunk appended (`chunks.py`), the alerts. A query more per seal whose event ids go back below
-its highest (duplicates or late events, rare).
+Per batch, whatever its size: one query for the devices on a trip with their seats and
+trips' versions (`seats.py`, the trips locked; one more for devices on none); the trips'
+plans and state come from what the process kept of them (`memory.py`) while their versions
+are unchanged, else from one query. The rules run over the whole batch at once
+(`evaluation.py`). Written: the trips' state and the seals' highest ids (an executemany
+each), each seal's new records as a chunk appended (`chunks.py`), the alerts (one insert).
+A query more per seal whose event ids go back below its highest (duplicates or late events,
+rare).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from itertools import pairwise
 from operator import attrgetter
 from typing import Any
 
@@ -27,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput, Text
-from onewindow.seals import bulk, chunks, geometry, memory, packing, rules
+from onewindow.seals import bulk, chunks, memory, packing, rules
+from onewindow.seals.evaluation import Columns, Taken, evaluate
 from onewindow.seals.geometry import Plan
 from onewindow.seals.models import SealAlert, SealTrip, TripSeal, new_version
 from onewindow.seals.schemas import AlertRead, EventIn, IngestResult
@@ -37,8 +37,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 US = timedelta(microseconds=1)
 _EPOCH_DAY = EPOCH.toordinal()
-POSITION, DOOR_OPEN, TAMPER = (packing.KIND_CODE[k] for k in ("position", "door_open", "tamper"))
-NEVER = -(2**63)  # before any time: a trip with no event taken yet
 FUTURE = timedelta(minutes=5)  # a device's clock a little ahead is tolerated, no more
 MAX_ERRORS = 100
 
@@ -127,42 +125,12 @@ class _Problems:
             raise InvalidInput(self.found, detail + (more if self.count > MAX_ERRORS else ""))
 
 
-@dataclass
-class _Columns:
-    """The batch's events a field at a time (read once from the models), and each device's
-    events (their indexes)."""
-
-    times: list[int]  # ms
-    ids: list[int]
-    kinds: list[str]
-    lats: list[float | None]
-    lons: list[float | None]
-    speeds: list[float | None]
-    by_device: dict[str, list[int]]
-
-    @cached_property
-    def lat_array(self) -> np.ndarray:
-        return np.array(self.lats, dtype=float)  # NaN: none
-
-    @cached_property
-    def lon_array(self) -> np.ndarray:
-        return np.array(self.lons, dtype=float)
-
-    @cached_property
-    def speed_array(self) -> np.ndarray:
-        return np.array(self.speeds, dtype=float)
-
-    @cached_property
-    def kind_array(self) -> np.ndarray:
-        return np.array([packing.KIND_CODE[k] for k in self.kinds], dtype=np.uint8)
-
-
 _FIELDS = attrgetter("device", "id", "kind", "at", "lat", "lon", "speed")
 
 
-def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -> _Columns:
+def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -> Columns:
     if not events:
-        return _Columns([], [], [], [], [], [], {})
+        return Columns([], [], [], [], [], [], {})
     fields = zip(*map(_FIELDS, events), strict=True)
     devices, ids, kinds, ats, lats, lons, speeds = map(list, fields)
     times = list(map(ms_of, ats))
@@ -184,7 +152,7 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
             if ms > latest:
                 at = ats[n].isoformat()
                 problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
-    return _Columns(times, ids, kinds, lats, lons, speeds, by_device)
+    return Columns(times, ids, kinds, lats, lons, speeds, by_device)
 
 
 def _fresh(session: Session, seat: Seat, ids: list[int], indexes: list[int]) -> list[int]:
@@ -205,22 +173,6 @@ def _fresh(session: Session, seat: Seat, ids: list[int], indexes: list[int]) -> 
             seen.add(i)
             kept.append(n)
     return kept
-
-
-@dataclass
-class _Taken:
-    """The events taken, seal after seal (`seats`, sorted by trip and device, each with
-    `counts[k]` events): their indexes in the batch, and their times and ids."""
-
-    seats: list[Seat]
-    counts: list[int]
-    events: np.ndarray
-    ms: np.ndarray
-    ids: np.ndarray
-
-    @property
-    def starts(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.counts[:-1])]).astype(np.intp)
 
 
 def ingest(
@@ -250,7 +202,7 @@ def ingest(
             per_seat.append((seat, kept))
     per_seat.sort(key=lambda pair: (pair[0].trip, pair[0].device))
     flat = np.array([n for _, kept in per_seat for n in kept], dtype=np.intp)
-    taken = _Taken(
+    taken = Taken(
         [seat for seat, _ in per_seat],
         [len(kept) for _, kept in per_seat],
         flat,
@@ -259,7 +211,7 @@ def ingest(
     )
     mind = memory.of(session)
     trips = mind.trips(session, {seat.trip: seat.version for seat in placed})
-    late, raised, states = _evaluate(trips, taken, cols)
+    late, raised, states = evaluate(trips, taken, cols)
     after = _write_events(session, taken, cols, trips)
     kept_trips = _write_trips(session, trips, states, after)
     alerts = _write_alerts(session, raised, trips, now)
@@ -275,116 +227,8 @@ def ingest(
     )
 
 
-def _evaluate(
-    trips: dict[int, memory.Known], taken: _Taken, cols: _Columns
-) -> tuple[int, list[tuple[int, rules.Alert]], dict[int, rules.TripState]]:
-    """Every trip's events through the rules in time order (then by device and id), the
-    positions of all of them measured at once. The kept states are not changed: each trip
-    steps a copy."""
-    if not taken.seats:
-        return 0, [], {}
-    trip_ids = [seat.trip for seat in taken.seats]
-    starts_trip = [True] + [a != b for a, b in pairwise(trip_ids)]
-    order = [t for t, new in zip(trip_ids, starts_trip, strict=True) if new]
-    seat_rank = np.repeat(np.arange(len(taken.seats)), taken.counts)  # by trip, then device
-    trip_rank = np.repeat(np.cumsum(starts_trip) - 1, taken.counts)
-    sorted_ = np.lexsort((taken.ids, seat_rank, taken.ms, trip_rank))
-    events = taken.events[sorted_]
-    ranks = trip_rank[sorted_]
-    lats, lons = cols.lat_array[events], cols.lon_array[events]
-    placed = ~np.isnan(lats)  # and lon: checked
-    ms = taken.ms[sorted_]
-    first = np.empty(len(ranks), dtype=bool)
-    first[0], first[1:] = True, ranks[1:] != ranks[:-1]
-    starts = np.flatnonzero(first)
-    states = {t: trips[t].state.copy() for t in order}
-    limits = [trips[t].limits for t in order]
-    newest = [NEVER if states[t].last_ms is None else states[t].last_ms for t in order]
-    # late positions change nothing: only the others are measured
-    where = placed & ~rules.surely_late(ms, first, np.array(newest, dtype=np.int64)[ranks])
-    measured = geometry.measure(
-        [trips[t].plan for t in order], ranks[where], lats[where], lons[where]
-    )
-    off = np.zeros(len(events))
-    in_stop = np.zeros(len(events), dtype=bool)
-    at_destination = np.zeros(len(events), dtype=bool)
-    off[where], in_stop[where], at_destination[where] = (
-        measured.off_route_m,
-        measured.in_stop,
-        measured.at_destination,
-    )
-    devices = [seat.device for seat in taken.seats]
-    kinds = cols.kind_array[events]
-    speeds = cols.speed_array[events]
-    first_ok = [
-        rules.first_ok(states[t], m, lim)
-        for t, m, lim in zip(order, ms[starts].tolist(), limits, strict=True)
-    ]
-    classes = rules.quiet(
-        ms,
-        first,
-        np.array(first_ok, dtype=bool)[ranks],
-        kinds == POSITION,
-        (kinds == DOOR_OPEN) | (kinds == TAMPER),
-        placed,
-        speeds,
-        off,
-        np.array([lim.corridor_m for lim in limits])[ranks],
-        np.array([lim.max_silence_ms for lim in limits], dtype=np.int64)[ranks],
-    ).tolist()
-    rows = _Rows(
-        ms.tolist(),
-        [devices[k] for k in seat_rank[sorted_].tolist()],
-        events.tolist(),
-        off.tolist(),
-        in_stop.tolist(),
-        at_destination.tolist(),
-        cols,
-    )
-    late = 0
-    raised: list[tuple[int, rules.Alert]] = []
-    bounds = [*starts.tolist(), len(events)]
-    for k, trip_id in enumerate(order):
-        a, b = bounds[k], bounds[k + 1]
-        rows.start = a
-        found, behind = rules.run(states[trip_id], rows, classes[a:b], limits[k])
-        late += behind
-        raised += [(trip_id, alert) for alert in found]
-    return late, raised, states
-
-
-@dataclass
-class _Rows:
-    """The sorted events as `rules.Event` fields, each made when `rules.run` asks for it (the
-    quiet ones but the last of each run are not): the n-th of the trip starting at `start`."""
-
-    ms: list[int]
-    devices: list[str]
-    events: list[int]  # their indexes in the batch
-    off: list[float]
-    in_stop: list[bool]
-    at_destination: list[bool]
-    cols: _Columns
-    start: int = 0
-
-    def __getitem__(self, n: int) -> tuple[Any, ...]:
-        j = self.start + n
-        e = self.events[j]
-        return (
-            self.ms[j],
-            self.cols.kinds[e],
-            self.devices[j],
-            self.cols.lats[e],
-            self.cols.lons[e],
-            self.cols.speeds[e],
-            self.off[j],
-            self.in_stop[j],
-            self.at_destination[j],
-        )
-
-
 def _write_events(
-    session: Session, taken: _Taken, cols: _Columns, trips: dict[int, memory.Known]
+    session: Session, taken: Taken, cols: Columns, trips: dict[int, memory.Known]
 ) -> dict[tuple[int, str], chunks.Open]:
     """The records appended (`chunks.write`) and each seal's highest id; the seals' records
     in open chunks after."""
