@@ -21,7 +21,7 @@ from tests.seals.test_ingest import ACME, REF, kinds, take
 import onewindow
 from onewindow.kit import db
 from onewindow.kit.node import Node
-from onewindow.seals import EventChunk, EventIn, end_trip, ingest, memory, track
+from onewindow.seals import EventChunk, EventIn, chunks, end_trip, ingest, memory, track
 from onewindow.seals.chunks import MAX_OPEN
 from onewindow.seals.models import SealTrip
 from onewindow.seals.seats import take_turns
@@ -146,3 +146,19 @@ def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> No
         other.close()
     with node.transaction() as s:
         assert set(s.scalars(select(SealTrip.version))) == {1}
+
+
+def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(
+    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "MERGED_AT_ONCE", 1)
+    total = MAX_OPEN + 3
+    for n in range(1, total + 1):  # both seals, one event each a batch: they merge together
+        take(node, [event(n, n / 60), event(n, n / 60, device="SEAL-2")])
+    with node.transaction() as s:
+        rows = s.execute(select(EventChunk.device_id, EventChunk.count)).all()
+        points = track(s, REF).points
+    assert len(points) == 2 * total
+    for seal in ("SEAL-1", "SEAL-2"):
+        mine = [count for device, count in rows if device == seal]
+        assert sum(mine) == total and len(mine) <= 4  # merged once, then a few new

@@ -46,6 +46,7 @@ def stored_seqs(session: Session, trip_id: int, device: str, low: int, high: int
 
 
 MAX_OPEN = 32
+MERGED_AT_ONCE = 128  # seals
 Open = tuple[int, int]  # a seal's open chunks: (records, rows)
 COLUMNS = ("trip_id", "device_id", "base_ms", "count", "seq_from", "seq_to", "full", "data")
 Chunk = tuple[int, str, int, int, int, int, bool, bytes]  # in COLUMNS' order
@@ -108,9 +109,12 @@ def write(
         else:
             end = start + count
             merging.append(Part(*key, ms[start:end], found[start:end]))
-    if merging:
-        rows += _merge(session, merging, after)
     db.insert_values(session, db.table(EventChunk), COLUMNS, rows)
+    # A few seals at a time: when every seal of a batch merges at once, what is read and
+    # written stays a few megabytes.
+    for at in range(0, len(merging), MERGED_AT_ONCE):
+        group = merging[at : at + MERGED_AT_ONCE]
+        db.insert_values(session, db.table(EventChunk), COLUMNS, _merge(session, group, after))
     return after
 
 
