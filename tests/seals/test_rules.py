@@ -1,15 +1,18 @@
 """The pure parts: the rules' episodes, packed records, the geometry against pyproj's own
-geodesic distances."""
+geodesic distances, an event's time in milliseconds."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
 from onewindow.seals import packing, rules
 from onewindow.seals.geometry import Circle, plan
+from onewindow.seals.intake import EPOCH, MS, ms_of
 
 LIMITS = rules.Limits(corridor_m=1000, max_stop_ms=30 * 60_000, max_silence_ms=20 * 60_000)
 MIN = 60_000
@@ -154,3 +157,100 @@ def test_stops_and_destination_by_their_radius() -> None:
     found = made.measure(np.array(lats), np.array(lons))
     assert found.in_stop.tolist() == [True, False]
     assert found.at_destination.tolist() == [False, False]
+
+
+@given(
+    st.datetimes(
+        timezones=st.builds(
+            timezone, st.timedeltas(timedelta(hours=-23, minutes=-59), timedelta(hours=23))
+        )
+    )
+)
+def test_an_events_time_in_ms_as_the_subtraction_gives_it(at: datetime) -> None:
+    assert ms_of(at) == (at - EPOCH) // MS
+
+
+MINUTES = st.integers(0, 90).map(lambda m: m * MIN)  # coarse: equal times come up
+MAYBE_MS = st.one_of(st.none(), MINUTES)
+states = st.builds(
+    rules.TripState,
+    last_ms=MAYBE_MS,
+    heard_ms=MAYBE_MS,
+    lat=st.one_of(st.none(), st.just(13.0)),
+    lon=st.one_of(st.none(), st.just(100.0)),
+    off_route=st.booleans(),
+    stopped_ms=MAYBE_MS,
+    stop_alerted=st.booleans(),
+    silent=st.booleans(),
+    door=st.booleans(),
+    tamper=st.booleans(),
+    wrong_arrival=st.booleans(),
+    at_destination=st.booleans(),
+)
+rows = st.tuples(
+    MINUTES,
+    st.sampled_from(["position"] * 6 + ["door_open", "armed", "signal_lost", "released"]),
+    st.sampled_from(["S1", "S2"]),
+    st.one_of(st.none(), st.floats(12.0, 14.0)),
+    st.just(100.0),
+    st.one_of(st.none(), st.sampled_from([0.0, 2.0, 3.0, 3.5, 60.0])),
+    st.sampled_from([0.0, 500.0, 1999.0, 2000.0, 2001.0, 9000.0]),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+def moving(minute: int, device: str = "S1", kind: str = "position") -> tuple:
+    return (minute * MIN, kind, device, 13.0 + minute / 100, 100.0, 60.0, 0.0, False, False)
+
+
+TWO_AT_ONCE = [moving(1), moving(1, "S2")]  # the second late, at the same time
+# late, before the newest: the next is newer than it but still late
+GOING_BACK = [moving(10), moving(5, "S2"), moving(7)]
+TAMPER_LATE = [moving(10), moving(10, "S2", "tamper")]  # late, and still an alert
+HEARD_AT_10 = rules.TripState(last_ms=10 * MIN, heard_ms=10 * MIN)
+# the next minute, off the route: not late, so measured, and an alert
+OFF_NEXT = [(11 * MIN, "position", "S1", 13.0, 100.0, 60.0, 9000.0, False, False)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(states, st.lists(rows, max_size=40), st.booleans(), st.integers(1, 30))
+@example(rules.TripState(), TWO_AT_ONCE, True, 30)
+@example(rules.TripState(), GOING_BACK, False, 30)
+@example(rules.TripState(), TAMPER_LATE, True, 30)
+@example(HEARD_AT_10, OFF_NEXT, True, 30)
+def test_quiet_events_settled_at_once_as_each_stepped(
+    state: rules.TripState, found: list[tuple], in_order: bool, silence_minutes: int
+) -> None:
+    found = sorted(found, key=lambda r: r[0]) if in_order else found
+    found = [(*r[:4], None if r[3] is None else r[4], *r[5:]) for r in found]  # both or neither
+    limits = rules.Limits(2000.0, 45 * MIN, silence_minutes * MIN)
+    stepped, late = rules.TripState.of(state.as_json()), 0
+    alerts = []
+    for r in found:
+        late += stepped.last_ms is not None and r[0] <= stepped.last_ms
+        alerts += rules.step(stepped, rules.Event(*r), limits)
+    n = len(found)
+    ms = np.array([r[0] for r in found], dtype=np.int64)
+    classes = rules.quiet(
+        ms,
+        np.arange(n) == 0,
+        np.full(n, bool(n) and rules.first_ok(state, found[0][0], limits)),
+        np.array([r[1] == "position" for r in found], dtype=bool),
+        np.array([r[1] in ("door_open", "tamper") for r in found], dtype=bool),
+        np.array([r[3] is not None for r in found], dtype=bool),
+        np.array([r[5] for r in found], dtype=float),
+        np.array([r[6] for r in found], dtype=float),
+        np.full(n, limits.corridor_m),
+        np.full(n, limits.max_silence_ms, dtype=np.int64),
+    )
+    # the late ones' measures are never read: the batch does not measure them
+    newest = np.full(n, -(2**63) if state.last_ms is None else state.last_ms)
+    unmeasured = rules.surely_late(ms, np.arange(n) == 0, newest).tolist()
+    found = [
+        (*r[:6], 0.0, False, False) if skip else r
+        for r, skip in zip(found, unmeasured, strict=True)
+    ]
+    ran = rules.TripState.of(state.as_json())
+    assert rules.run(ran, found, classes.tolist(), limits) == (alerts, late)
+    assert ran.as_json() == stepped.as_json()

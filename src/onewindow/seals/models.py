@@ -1,14 +1,17 @@
 """The e-seals' tables: devices and platforms with their credentials, trips with their plan and
 their running state, the seals on each trip, the events in packed chunks, and the alerts.
 
-Events are not one row each: a trip's seal fills chunks of packed records (`packing.py`), one
-row per few hundred events, rewritten while it is open. A device's event ids are its own
+Events are not one row each: a trip's seal fills chunks of packed records (`packing.py`). A
+batch appends each seal's records as an open chunk of their own, never rewriting one; once a
+seal's open chunks hold `packing.CHUNK` records, they are merged into full chunks of that
+many, so a row holds a few hundred events but the newest. A device's event ids are its own
 counter; the chunks keep each record's id, and `seq_from`/`seq_to` say which chunks to unpack
 when an id at or below the seal's highest one comes again (a duplicate or a late event).
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,6 +81,15 @@ class SealTrip(Base):
     # the newest event's time: the sweep finds trips gone silent by it
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # a new random number with every write of `state` (`new_version`), never a counter: a
+    # process keeping the state between batches (`memory.py`) reuses it only while the row
+    # still has the version it wrote or read, and a write rolled back must not come back as
+    # the version another process writes next
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+def new_version() -> int:
+    return secrets.randbits(62)
 
 
 class TripSeal(Base):

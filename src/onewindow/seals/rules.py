@@ -15,12 +15,19 @@ Each rule raises one alert per episode, not one per event:
 Events come in time order per trip (the service sorts each batch). One at or before the
 newest already taken (`late`) is stored but moves nothing back: only a door or tamper event
 still raises its alert, since the door was opened whenever it says.
+
+Most events are quiet: a truck moving inside its corridor, heard in time. `quiet` finds them
+for a whole batch at once and `run` only keeps the last of each run of them (`settle`), which
+leaves the state as taking each with `step` would, and raises nothing, as `step` would not.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
 
 STOP_KMH = 3.0  # at or below: stopped (GPS speed jitters around zero when parked)
 
@@ -32,9 +39,9 @@ class Limits:
     max_silence_ms: int
 
 
-@dataclass(frozen=True)
-class Event:
-    """An event as the rules see it: the geometry is measured beforehand, for the batch."""
+class Event(NamedTuple):
+    """An event as the rules see it: the geometry is measured beforehand, for the batch. A
+    tuple: a batch makes thousands."""
 
     ms: int
     kind: str
@@ -73,11 +80,16 @@ class TripState:
     at_destination: bool = False  # where the last position was
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.__dict__.copy()  # the fields, nothing else: no attribute is ever added
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> TripState:
         return cls(**data)
+
+    def copy(self) -> TripState:
+        made = TripState.__new__(TripState)
+        made.__dict__.update(self.__dict__)
+        return made
 
 
 def _minutes(ms: int) -> str:
@@ -204,3 +216,106 @@ def silence(state: TripState, now_ms: int, limits: Limits, device: str | None) -
         device,
         f"no event for more than {_minutes(limits.max_silence_ms)}",
     )
+
+
+def first_ok(state: TripState, ms: int, limits: Limits) -> bool:
+    """Whether a trip's first event in a batch, at `ms`, finds the state letting it be quiet:
+    newer than the newest taken, and heard within the limit (or never heard, or silent)."""
+    if state.last_ms is not None and ms <= state.last_ms:
+        return False
+    return state.heard_ms is None or state.silent or ms - state.heard_ms <= limits.max_silence_ms
+
+
+def surely_late(ms: np.ndarray, first: np.ndarray, newest: np.ndarray) -> np.ndarray:
+    """For events sorted by trip then time: those `step` takes as late whatever the events
+    before them do, a trip's first at or before the newest taken (`newest`, per event), any
+    other at or before the event before it (the newest taken is at least that one's time).
+    Nothing reads their measures (`off_route_m`, `in_stop`, `at_destination`)."""
+    before = np.empty_like(ms)
+    before[1:] = ms[:-1]
+    return np.where(first, ms <= newest, ms <= before)
+
+
+STEP, QUIET, SAME, BEHIND = 0, 1, 2, 3  # what `run` does with an event: see `quiet`
+
+
+def quiet(
+    ms: np.ndarray,
+    first: np.ndarray,
+    first_ok: np.ndarray,
+    position: np.ndarray,
+    opens: np.ndarray,
+    placed: np.ndarray,
+    speed: np.ndarray,
+    off_route_m: np.ndarray,
+    corridor_m: np.ndarray,
+    max_silence_ms: np.ndarray,
+) -> np.ndarray:
+    """For events sorted by trip then time (an array per field; `first`: a trip's first;
+    `position`: a position; `opens`: a door or tamper event; `placed`: with its coordinates;
+    speed NaN if none), what `run` may do with each without `step`:
+    - QUIET: a position moving inside the corridor, newer than the event before it and
+      within the silence limit of it: `step` would raise nothing and leave what `settle`
+      leaves, if the event before was taken as the newest and heard (`run` checks that).
+    - SAME, BEHIND: not a trip's first, at the time of the event before it or before it, and
+      neither a door nor a tamper event: late whatever the state (the newest taken is at
+      least the event before's time), so `step` would change nothing and raise nothing.
+    - STEP: any other."""
+    before = np.empty_like(ms)
+    before[1:] = ms[:-1]
+    gap = ms - before
+    follows = (gap > 0) & (gap <= max_silence_ms)
+    moving = np.nan_to_num(speed, nan=0.0) > STOP_KMH
+    calm = position & placed & moving & (off_route_m <= corridor_m)
+    out = np.where(calm & np.where(first, first_ok, follows), QUIET, STEP)
+    behind = ~first & (gap <= 0) & ~opens
+    out[behind] = np.where(gap[behind] == 0, SAME, BEHIND)
+    return out.astype(np.int8)
+
+
+def settle(state: TripState, event: Sequence[Any]) -> None:
+    """What `step` leaves of a quiet event (fields as `Event`'s)."""
+    ms = event[0]
+    state.last_ms = state.heard_ms = ms
+    state.silent = state.off_route = state.stop_alerted = False
+    state.stopped_ms = None
+    state.lat, state.lon, state.at_destination = event[3], event[4], event[8]
+
+
+class Rows(Protocol):
+    def __getitem__(self, n: int, /) -> Sequence[Any]: ...
+
+
+def run(
+    state: TripState, rows: Rows, classes: Sequence[int], limits: Limits
+) -> tuple[list[Alert], int]:
+    """A trip's events in time order (each the fields of an `Event`), classed by `quiet`: the
+    alerts, and how many were late. Each run of quiet events is settled once, with its last;
+    late ones that change nothing are counted; the others are stepped. Only the rows used are
+    read: `rows` may make them when asked."""
+    raised: list[Alert] = []
+    late = 0
+    pending = -1  # the last quiet event not settled yet
+    ok = True  # the event before was taken as the newest and heard (the first: see quiet)
+    for n, what in enumerate(classes):
+        if what == QUIET and ok:
+            pending = n
+            continue
+        if what in (SAME, BEHIND):
+            late += 1
+            ok = ok and what == SAME  # the state is as the event before left it
+            continue
+        if pending >= 0:
+            settle(state, rows[pending])
+            pending = -1
+        row = rows[n]
+        ms = row[0]
+        if state.last_ms is not None and ms <= state.last_ms:
+            late += 1
+        found = step(state, Event._make(row), limits)
+        if found:
+            raised += found
+        ok = state.last_ms == ms and state.heard_ms == ms
+    if pending >= 0:
+        settle(state, rows[pending])
+    return raised, late

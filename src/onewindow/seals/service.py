@@ -22,7 +22,14 @@ from onewindow.seals.intake import (
     ms_of,
     plan_of,
 )
-from onewindow.seals.models import EventChunk, SealAlert, SealDevice, SealTrip, TripSeal
+from onewindow.seals.models import (
+    EventChunk,
+    SealAlert,
+    SealDevice,
+    SealTrip,
+    TripSeal,
+    new_version,
+)
 from onewindow.seals.schemas import AlertRead, Track, TrackPoint, TripCreate, TripRead
 
 
@@ -79,6 +86,7 @@ def register_trip(session: Session, trip: TripCreate, *, now: datetime, actor: s
         registered_at=now,
         # silence counts from the registration: a seal never heard is silent too
         state=rules.TripState(heard_ms=ms_of(now)).as_json(),
+        version=new_version(),
     )
     plan_of(row)  # a route the projection cannot take fails here, not at the first event
     session.add(row)
@@ -113,8 +121,9 @@ def end_trip(
         state.wrong_arrival = True
         detail = f"ended at office {office}, not the destination {row.destination_office}"
         alert = rules.Alert("wrong_arrival", ms_of(now), state.lat, state.lon, None, detail)
-        session.add(alert_row(row, alert, now))
+        session.add(alert_row(row.id, alert, now))
     row.state, row.status, row.ended_at, row.ended_office = state.as_json(), "ended", now, office
+    row.version = new_version()
     for seat in session.scalars(select(TripSeal).where(TripSeal.trip_id == row.id)):
         seat.active = False
     audit.record(
@@ -259,8 +268,8 @@ def sweep(session: Session, *, now: datetime) -> list[AlertRead]:
         state = rules.TripState.of(row.state)
         alert = rules.silence(state, now_ms, limits_of(row), None)
         if alert is not None:
-            row.state = state.as_json()
-            found = alert_row(row, alert, now)
+            row.state, row.version = state.as_json(), new_version()
+            found = alert_row(row.id, alert, now)
             session.add(found)
             raised.append((found, row.reference))
     session.flush()

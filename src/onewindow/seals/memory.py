@@ -1,0 +1,140 @@
+"""What a process keeps of each trip between batches, so that a batch reads only the trips'
+versions: the plan, limits and reference (fixed when the trip is registered), the rules'
+state, and each seal's open chunks (`chunks.py`).
+
+Kept per engine (a database), and reused only while the trip's row still has the version
+kept with it (`SealTrip.version`, read with the seals under the batch's lock): a write by
+another process, by another engine, or by this one in a transaction rolled back, changes or
+leaves the version, and the trip is read again. Whoever writes a trip's state gives it a new
+version (`models.new_version`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from onewindow.kit import db
+from onewindow.seals import rules
+from onewindow.seals.geometry import Circle, Plan, plan
+from onewindow.seals.models import EventChunk, SealTrip
+
+KEPT = 50_000  # trips kept at most per database; the oldest kept are forgotten first
+
+
+@dataclass(frozen=True)
+class Known:
+    version: int
+    reference: str
+    plan: Plan
+    limits: rules.Limits
+    state: rules.TripState  # never changed in place: a batch steps a copy
+    pending: dict[str, tuple[int, int]]  # per seal: its open chunks (records, rows)
+
+    def moved(
+        self, version: int, state: rules.TripState, pending: dict[str, tuple[int, int]]
+    ) -> Known:
+        return Known(version, self.reference, self.plan, self.limits, state, pending)
+
+
+def plan_of(route: dict, stops: list[dict], lat: float, lon: float, radius_m: float) -> Plan:
+    return plan(
+        tuple((float(x), float(y)) for x, y in route["coordinates"]),
+        tuple(Circle(s["lat"], s["lon"], s["radius_m"]) for s in stops),
+        Circle(lat, lon, radius_m),
+    )
+
+
+def limits_of(corridor_m: float, max_stop_s: int, max_silence_s: int) -> rules.Limits:
+    return rules.Limits(corridor_m, max_stop_s * 1000, max_silence_s * 1000)
+
+
+class Memory:
+    def __init__(self, kept: int = KEPT) -> None:
+        self.kept = kept
+        self._trips: dict[int, Known] = {}
+        self._lock = threading.Lock()
+        self.reads = 0  # trips read from the database, not reused
+
+    def trips(self, session: Session, versions: dict[int, int]) -> dict[int, Known]:
+        """The trips of these ids, whose rows have these versions in this transaction."""
+        found: dict[int, Known] = {}
+        with self._lock:
+            for trip_id, version in versions.items():
+                known = self._trips.get(trip_id)
+                if known is not None and known.version == version:
+                    found[trip_id] = known
+        missing = [trip_id for trip_id in versions if trip_id not in found]
+        if missing:
+            read = _read(session, missing)
+            self.reads += len(read)
+            found.update(read)
+        return found
+
+    def keep(self, known: dict[int, Known]) -> None:
+        """Trips as this transaction wrote them. Kept before the commit: if it rolls back,
+        the rows keep their old versions and these are not reused."""
+        with self._lock:
+            for trip_id, each in known.items():
+                self._trips.pop(trip_id, None)  # to the end: the newest kept
+                self._trips[trip_id] = each
+            while len(self._trips) > self.kept:
+                del self._trips[next(iter(self._trips))]
+
+
+def _read(session: Session, ids: list[int]) -> dict[int, Known]:
+    t, c = db.table(SealTrip).c, db.table(EventChunk).c
+    rows = session.connection().execute(
+        select(
+            t.id,
+            t.version,
+            t.reference,
+            t.route,
+            t.stops,
+            t.destination_lat,
+            t.destination_lon,
+            t.destination_radius_m,
+            t.corridor_m,
+            t.max_stop_s,
+            t.max_silence_s,
+            t.state,
+        ).where(t.id.in_(ids))
+    )
+    pending: dict[int, dict[str, tuple[int, int]]] = {trip_id: {} for trip_id in ids}
+    open_counts = session.connection().execute(
+        select(c.trip_id, c.device_id, func.sum(c.count), func.count())
+        .where(c.trip_id.in_(ids), c.full.is_(False))
+        .group_by(c.trip_id, c.device_id)
+    )
+    for trip_id, device, records, open_rows in open_counts:
+        pending[trip_id][device] = (int(records), int(open_rows))
+    return {
+        r.id: Known(
+            r.version,
+            r.reference,
+            plan_of(r.route, r.stops, r.destination_lat, r.destination_lon, r.destination_radius_m),
+            limits_of(r.corridor_m, r.max_stop_s, r.max_silence_s),
+            rules.TripState.of(r.state),
+            pending[r.id],
+        )
+        for r in rows
+    }
+
+
+_MEMORIES: WeakKeyDictionary[Engine, Memory] = WeakKeyDictionary()
+_MEMORIES_LOCK = threading.Lock()
+
+
+def of(session: Session) -> Memory:
+    """The memory of the database this session works on (one per engine)."""
+    engine = session.get_bind().engine
+    with _MEMORIES_LOCK:
+        found = _MEMORIES.get(engine)
+        if found is None:
+            found = _MEMORIES[engine] = Memory()
+        return found

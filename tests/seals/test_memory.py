@@ -1,0 +1,164 @@
+"""What a process keeps of trips between batches (`seals.memory`), on SQLite and PostgreSQL:
+reused while the trip's version is unchanged; read again after another process's write (a
+real second process), another engine's, or this process's own write rolled back. And the
+appended chunks: many small batches leave a bounded number of rows, every event read back."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+from tests.seals.test_ingest import ACME, REF, kinds, take
+
+import onewindow
+from onewindow.kit import db
+from onewindow.kit.node import Node
+from onewindow.seals import EventChunk, EventIn, chunks, end_trip, ingest, memory, track
+from onewindow.seals.chunks import MAX_OPEN
+from onewindow.seals.models import SealTrip
+from onewindow.seals.seats import take_turns
+
+Make = Callable[..., dict[str, Any]]
+SRC = Path(onewindow.__file__).parents[1]
+CLI = (sys.executable, "-c", "from onewindow.cli.main import main; main()")
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _later(node: Node, secrets_: dict[str, str]) -> None:
+    node.clock.advance(hours=12)  # the trip registered, its events are in the clock's past
+
+
+def reads(node: Node) -> int:
+    with node.transaction() as s:
+        return memory.of(s).reads
+
+
+def sweep_in_another_process(node: Node) -> list[dict[str, Any]]:
+    """`onewindow seals sweep` run by a process of its own on the same database; its clock
+    is the machine's, days after the test node's, so every active trip is silent."""
+    env = os.environ | {
+        "ONEWINDOW_DATABASE_URL": node.settings.database_url,
+        "PYTHONPATH": str(SRC),
+    }
+    done = subprocess.run(
+        [*CLI, "seals", "sweep", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return orjson.loads(done.stdout)
+
+
+def test_the_trip_is_reused_until_another_process_writes_it(
+    node: Node, secrets_: dict[str, str], event: Make
+) -> None:
+    before = reads(node)
+    take(node, [event(1, 1)])
+    take(node, [event(2, 2)])
+    assert reads(node) == before + 1  # read once, then reused
+    assert sweep_in_another_process(node) == {"alerts": 1}
+    assert kinds(node) == ["silence"]
+    # heard again an hour later: the other process's sweep marked the trip silent already,
+    # so no second alert; a stale copy (not silent, heard at minute 2) would raise one
+    done = take(node, [event(3, 62)])
+    assert done.alerts == [] and kinds(node) == ["silence"]
+    assert reads(node) == before + 2
+
+
+def test_another_engine_ending_the_trip_is_noticed(
+    node: Node, secrets_: dict[str, str], event: Make
+) -> None:
+    take(node, [event(1, 1)])
+    other = db.make_engine(node.settings.database_url)
+    try:
+        with db.transaction(db.session_factory(other)) as s:
+            end_trip(s, REF, office="TH9999", now=node.clock.now(), actor="officer1")
+    finally:
+        other.dispose()
+    # the end raised wrong_arrival once; a release away from the destination, late, finds
+    # the ended trip with the flag set and raises nothing more
+    done = take(node, [event(2, 2, "released", at=None)])
+    assert (done.accepted, done.alerts) == (1, [])
+    assert kinds(node) == ["wrong_arrival"]
+
+
+def test_a_batch_rolled_back_is_not_reused(
+    node: Node, secrets_: dict[str, str], event: Make
+) -> None:
+    take(node, [event(1, 1)])
+    with pytest.raises(Boom), node.transaction() as s:
+        done = ingest(
+            s, [EventIn.model_validate(event(2, 2, "door_open"))], source=ACME, now=node.clock.now()
+        )
+        assert [a.kind for a in done.alerts] == ["door_open"]
+        raise Boom  # the caller fails after the batch: nothing of it is kept
+    # the door event again (it was never stored): its alert again, as the rows say
+    done = take(node, [event(2, 2, "door_open")])
+    assert [a.kind for a in done.alerts] == ["door_open"]
+    assert kinds(node) == ["door_open"]
+
+
+def test_small_batches_leave_a_bounded_number_of_chunks(
+    node: Node, secrets_: dict[str, str], event: Make
+) -> None:
+    total = MAX_OPEN * 3 + 5
+    for n in range(1, total + 1):  # one event a batch, as a device over MQTT
+        take(node, [event(n, n / 60)])
+    with node.transaction() as s:
+        chunks = s.scalar(select(func.count()).select_from(EventChunk)) or 0
+        points = track(s, REF).points
+    assert chunks <= MAX_OPEN + 1
+    assert len(points) == total
+    assert [p.at for p in points] == sorted(p.at for p in points)
+    # ids below the highest are still found among merged chunks: all duplicates
+    again = take(node, [event(n, n / 60) for n in (1, MAX_OPEN, total)])
+    assert (again.accepted, again.duplicates) == (0, 3)
+
+
+def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> None:
+    if not node.settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks the trips' rows instead (FOR UPDATE)")
+    other = sqlite3.connect(node.settings.database_url.split("///", 1)[1], timeout=0.1)
+    try:
+        with node.transaction() as s:
+            take_turns(s)  # what a batch does first, before reading a trip
+            # until the batch commits, another process cannot write a trip in between
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("UPDATE seal_trips SET version = 1")
+        other.execute("UPDATE seal_trips SET version = 1")  # free once committed
+        other.commit()
+    finally:
+        other.close()
+    with node.transaction() as s:
+        assert set(s.scalars(select(SealTrip.version))) == {1}
+
+
+def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(
+    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "MERGED_AT_ONCE", 1)
+    total = MAX_OPEN + 3
+    for n in range(1, total + 1):  # both seals, one event each a batch: they merge together
+        take(node, [event(n, n / 60), event(n, n / 60, device="SEAL-2")])
+    with node.transaction() as s:
+        rows = s.execute(select(EventChunk.device_id, EventChunk.count)).all()
+        points = track(s, REF).points
+    assert len(points) == 2 * total
+    for seal in ("SEAL-1", "SEAL-2"):
+        mine = [count for device, count in rows if device == seal]
+        assert sum(mine) == total and len(mine) <= 4  # merged once, then a few new
