@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,12 +11,15 @@ import orjson
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
+from onewindow.kit.auth import Principal
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import InvalidInput, from_validation
 from onewindow.kit.node import Node
 from onewindow.transit import enquiry, offices, service
 from onewindow.transit.context import context
+from onewindow.transit.models import Movement
 from onewindow.transit.schemas import (
     EventRead,
     GuaranteeCreate,
@@ -24,6 +28,7 @@ from onewindow.transit.schemas import (
     Release,
     Unloading,
 )
+from onewindow.transit.service import Context
 
 app = typer.Typer(help="ACTS transit: guarantees and movements.", no_args_is_help=True)
 guarantee_app = typer.Typer(help="Guarantees of holders of the transit procedure.")
@@ -41,6 +46,19 @@ def _load(file: Path, schema: type[M]) -> M:
         return schema.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInput(from_validation(exc.errors())) from None
+
+
+Act = Callable[[Session, Principal, Context], Movement]
+
+
+def _act(as_user: str | None, json_output: bool, act: Act) -> None:
+    """One command's action on a movement, as `--as` user, then the movement shown."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            moved = act(session, acting(session, as_user), context(node))
+            read = service.read_movement(session, moved)
+    _show(read, json_output)
 
 
 @guarantee_app.command("add")
@@ -81,14 +99,12 @@ def guarantee_show(grn: str, as_user: str | None = AS, json_output: bool = JSON)
 def declare(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
     """Lodge a transit declaration (JSON, as the API takes it): prints its MRN and the amount
     its guarantee holds."""
-    with handled(json_output):
-        node = Node.open()
-        with node.transaction() as session:
-            actor = acting(session, as_user)
-            data = _load(file, MovementCreate)
-            movement = service.declare(session, actor, data, context(node))
-            read = service.read_movement(session, movement)
-    _show(read, json_output)
+
+    def lodge(session: Session, actor: Principal, ctx: Context) -> Movement:
+        # The role is checked before the file is read: a role that may not is told so first.
+        return service.declare(session, actor, _load(file, MovementCreate), ctx)
+
+    _act(as_user, json_output, lodge)
 
 
 @app.command()
@@ -104,12 +120,9 @@ def release(
     )
     with handled(json_output):
         body = Release.model_validate(decision)
-        node = Node.open()
-        with node.transaction() as session:
-            actor = acting(session, as_user)
-            movement = service.decide_release(session, actor, mrn, body, context(node))
-            read = service.read_movement(session, movement)
-    _show(read, json_output)
+    _act(
+        as_user, json_output, lambda s, actor, ctx: service.decide_release(s, actor, mrn, body, ctx)
+    )
 
 
 @app.command()
@@ -156,12 +169,7 @@ def cross(
     mrn: str, office: str = OFFICE, as_user: str | None = AS, json_output: bool = JSON
 ) -> None:
     """Record the frontier crossed at an office of transit here (IE118 to departure)."""
-    with handled(json_output):
-        node = Node.open()
-        with node.transaction() as session:
-            moved = offices.cross(session, acting(session, as_user), mrn, office, context(node))
-            read = service.read_movement(session, moved)
-    _show(read, json_output)
+    _act(as_user, json_output, lambda s, actor, ctx: offices.cross(s, actor, mrn, office, ctx))
 
 
 @app.command()
@@ -169,12 +177,7 @@ def arrive(
     mrn: str, office: str = OFFICE, as_user: str | None = AS, json_output: bool = JSON
 ) -> None:
     """Record the goods presented at an office here (IE006 to departure)."""
-    with handled(json_output):
-        node = Node.open()
-        with node.transaction() as session:
-            moved = offices.arrive(session, acting(session, as_user), mrn, office, context(node))
-            read = service.read_movement(session, moved)
-    _show(read, json_output)
+    _act(as_user, json_output, lambda s, actor, ctx: offices.arrive(s, actor, mrn, office, ctx))
 
 
 @app.command()
@@ -188,11 +191,7 @@ def unload(
     """Record the unloading remarks and control results at destination (IE018 to departure)."""
     with handled(json_output):
         data = Unloading(seals_intact=not seals_broken, discrepancies=discrepancies)
-        node = Node.open()
-        with node.transaction() as session:
-            moved = offices.unload(session, acting(session, as_user), mrn, data, context(node))
-            read = service.read_movement(session, moved)
-    _show(read, json_output)
+    _act(as_user, json_output, lambda s, actor, ctx: offices.unload(s, actor, mrn, data, ctx))
 
 
 @app.command()
@@ -203,12 +202,7 @@ def discharge(
     json_output: bool = JSON,
 ) -> None:
     """Write off a movement whose control results had remarks (IE045)."""
-    with handled(json_output):
-        node = Node.open()
-        with node.transaction() as session:
-            moved = offices.discharge(session, acting(session, as_user), mrn, note, context(node))
-            read = service.read_movement(session, moved)
-    _show(read, json_output)
+    _act(as_user, json_output, lambda s, actor, ctx: offices.discharge(s, actor, mrn, note, ctx))
 
 
 @app.command()
@@ -219,12 +213,7 @@ def recover(
     json_output: bool = JSON,
 ) -> None:
     """Call the guarantee of a movement whose enquiry ran out unresolved (recovery)."""
-    with handled(json_output):
-        node = Node.open()
-        with node.transaction() as session:
-            moved = enquiry.recover(session, acting(session, as_user), mrn, note, context(node))
-            read = service.read_movement(session, moved)
-    _show(read, json_output)
+    _act(as_user, json_output, lambda s, actor, ctx: enquiry.recover(s, actor, mrn, note, ctx))
 
 
 @app.command()
