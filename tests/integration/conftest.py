@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,3 +171,13 @@ def node_process(tmp_path: Path) -> Iterator[NodeProcess]:
         yield node.start()
     finally:
         node.stop()
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    """Poll `check`; the bound is generous because a loaded machine is slow, not broken."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

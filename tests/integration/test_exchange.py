@@ -14,8 +14,7 @@ import os
 import ssl
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
-from tests.integration.conftest import NodeProcess, free_ports
+from tests.integration.conftest import NodeProcess, free_ports, wait_for
 
 from onewindow.exchange import documents, envelope, federation, service
 from onewindow.exchange.trust import TrustStore
@@ -94,16 +93,6 @@ FAST_RETRIES = {
     "ONEWINDOW_EXCHANGE_TIMEOUT": "2",
     "ONEWINDOW_EXCHANGE_LEASE": "3",
 }
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    """Poll `check`; the bound is generous because a loaded machine is slow, not broken."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass

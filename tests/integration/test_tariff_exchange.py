@@ -11,8 +11,7 @@ import os
 import ssl
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.integration.conftest import NodeProcess, free_ports
+from tests.integration.conftest import NodeProcess, free_ports, wait_for
 
 from onewindow.exchange import envelope, federation
 from onewindow.exchange.trust import TrustStore
@@ -39,15 +38,6 @@ FAST = {
     "ONEWINDOW_EXCHANGE_POLL_INTERVAL": "0.02",
     "ONEWINDOW_EXCHANGE_TIMEOUT": "5",
 }
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass

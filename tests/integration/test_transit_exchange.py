@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.integration.conftest import NodeProcess, free_ports
-from tests.integration.test_tariff_exchange import DATA, FAST, Member, wait_for
+from tests.integration.conftest import NodeProcess, free_ports, wait_for
+from tests.integration.test_tariff_exchange import DATA, FAST, Member
 
 from onewindow.exchange import envelope, federation
 from onewindow.exchange.trust import TrustStore
