@@ -18,6 +18,7 @@ from onewindow.transit.context import context
 from onewindow.transit.schemas import GuaranteeCreate, MovementCreate
 
 from .partners import publish_to
+from .traders import known
 
 OFFICER = auth.Principal("officer1", auth.Role.OFFICER)
 MOVEMENT: dict[str, Any] = {
@@ -39,6 +40,7 @@ def declare_at_th(nodes: dict[str, Node], body: dict[str, Any]) -> str:
     with th.transaction() as s:
         import_rates(s, "currency,rate,valid_from\nUSD,36,2026-11-02\nMYR,7.7,2026-11-02\n"
                         "SGD,26.5,2026-11-02\n")  # fmt: skip
+    known(th, "0105551234567", "Siam Logistics")
     guarantee = GuaranteeCreate(
         kind="comprehensive", holder_id="0105551234567", holder_name="Siam Logistics",
         currency="THB", amount=Decimal("900000"), valid_until=datetime(2027, 6, 30).date(),

@@ -28,6 +28,7 @@ from onewindow.transit.mrn import make
 from onewindow.transit.schemas import GuaranteeCreate, MovementCreate
 
 from .partners import federate, publish_to
+from .traders import register
 
 OFFICER = auth.Principal("officer1", auth.Role.OFFICER)
 HOLDER_ID = "0101234567"  # the `tokens` fixture's trader, saigon
@@ -47,8 +48,10 @@ FORM = {
 
 
 def prepare(node: Node) -> None:
-    """LA and TH partners of this node, their tariffs published here, LAK rated."""
+    """LA and TH partners of this node, their tariffs published here, LAK rated; the holder
+    registered for ACTS."""
     federate(node, "LA", "TH")
+    register(node, HOLDER_ID, "Saigon Trading")
     publish_to(node, "LA", "LAK", "21000", "5")
     publish_to(node, "TH", "THB", "35", "20")
     with node.transaction() as s:
@@ -58,6 +61,7 @@ def prepare(node: Node) -> None:
 def guarantee(node: Node, amount: str = "5000000000", holder: str = HOLDER_ID) -> str:
     """A guarantee of `amount` VND for `holder`: its GRN. The movement of FORM reserves
     333,760,000 VND on it (Thailand's duties and taxes, the highest of the three)."""
+    register(node, holder, "Saigon Trading")
     with node.transaction() as s:
         data = GuaranteeCreate.model_validate(GUARANTEE | {"amount": amount, "holder_id": holder})
         return service.register_guarantee(s, OFFICER, data, context(node)).grn

@@ -23,6 +23,7 @@ from onewindow.transit.models import Movement, Reservation
 from onewindow.transit.schemas import GuaranteeCreate, MovementCreate
 
 from .partners import federate
+from .traders import register
 
 OFFICER = auth.Principal("officer1", auth.Role.OFFICER)
 HOLDER = auth.Principal("saigon", auth.Role.TRADER, "0101234567")
@@ -55,6 +56,7 @@ def movement(**changes: Any) -> dict[str, Any]:
 @pytest.fixture
 def grn(node: Node) -> str:
     federate(node, "LA", "TH")
+    register(node, "0101234567", "Saigon Trading")
     with node.transaction() as s:
         g = service.register_guarantee(
             s, OFFICER, GuaranteeCreate.model_validate(GUARANTEE), context(node)
@@ -117,6 +119,10 @@ def test_a_trader_declares_only_as_the_holder_and_on_its_own_guarantee(
     with pytest.raises(Forbidden):
         declare(node, movement(grn=grn), other)
     as_other = movement(grn=grn, holder_id="0309999999", holder_name="Hanoi Co")
+    with pytest.raises(InvalidInput) as caught:  # not registered for ACTS here
+        declare(node, as_other, OFFICER)
+    assert [(e.path, e.code) for e in caught.value.errors] == [("holder_id", "not_registered")]
+    register(node, "0309999999", "Hanoi Co")
     with pytest.raises(InvalidInput) as caught:  # an officer declares, for a holder without it
         declare(node, as_other, OFFICER)
     assert caught.value.errors[0].path == "grn"

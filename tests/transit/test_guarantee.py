@@ -20,6 +20,7 @@ from onewindow.transit.models import Movement
 from onewindow.transit.schemas import GuaranteeCreate, Release
 
 from .partners import federate, publish_to
+from .traders import register
 from .test_departure import GUARANTEE, HOLDER, OFFICER, declare, movement, stored
 
 
@@ -35,6 +36,7 @@ def partners(node: Node) -> None:
 
 
 def grn_for(node: Node, amount: str, kind: str = "comprehensive") -> str:
+    register(node, GUARANTEE["holder_id"], GUARANTEE["holder_name"])
     data = GuaranteeCreate.model_validate(GUARANTEE | {"amount": amount, "kind": kind})
     with node.transaction() as s:
         return service.register_guarantee(s, OFFICER, data, context(node)).grn
@@ -53,7 +55,7 @@ def test_the_highest_duties_and_taxes_over_the_itinerary_are_held(
     assert mrn.is_valid(accepted.mrn) and accepted.mrn.startswith("26VNHAN")
     assert accepted.status == "accepted" and accepted.countries == ["VN", "LA", "TH"]
     with node.transaction() as s:
-        read = service.read_movement(s, service.get(s, HOLDER, accepted.mrn))
+        read = service.read_movement(s, service.get(s, HOLDER, accepted.mrn), HOLDER)
     # 40,000 USD of smartphones; duty, then VAT (10 %) on the value plus duty. Vietnam: 26,350
     # VND a dollar, 10 %: 1,054,000,000 * (0.10 + 1.10 * 0.10) = 221,340,000 VND. Laos:
     # 21,000 kip, 5 %: 840,000,000 * 0.155 = 130,200,000 kip, at 1.2 VND = 156,240,000 VND.

@@ -57,7 +57,7 @@ def test_a_detour_and_an_opened_door_are_alerts_on_the_movement(
     now = th.clock.now()
     th.clock.advance(minutes=30)  # the events below have happened
     with th.transaction() as s:
-        read = service.read_movement(s, service.get(s, OFFICER, monitored))
+        read = service.read_movement(s, service.get(s, OFFICER, monitored), OFFICER)
         assert read.monitored and seals.trip(s, monitored).status == "active"
     seal = MOVEMENT["seals"][0]
     on_road = {"device": seal, "kind": "position", "lat": 13.75, "lon": 100.50}

@@ -178,6 +178,14 @@ class Selectivity:
             out.append(Assessment(chosen.lane, score, reasons, chosen.random))
         return out
 
+    def by_rules(self, session: Session, subject: Subject) -> Assessment:
+        """The lane of a subject unlike the ones the model learned from (a transit
+        declaration): the rule profiles and the random picks, no score."""
+        profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
+        hits = rule_hits(profiles, subject)
+        chosen = select_lane(hits, None, self.window, self.targets, self.rng)
+        return Assessment(chosen.lane, None, chosen.reasons, chosen.random)
+
     def _opinions(self, subjects: list[Subject]) -> list[Opinion] | None:
         if isinstance(self.scorer, Explaining):
             return self.scorer.opinions(subjects)

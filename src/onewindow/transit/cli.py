@@ -17,7 +17,7 @@ from onewindow.kit.auth import Principal
 from onewindow.kit.cli import AS, acting, console, emit_json, fail, handled, read_error
 from onewindow.kit.errors import InvalidInput, from_validation
 from onewindow.kit.node import Node
-from onewindow.transit import enquiry, offices, service
+from onewindow.transit import enquiry, offices, service, traders
 from onewindow.transit.context import context
 from onewindow.transit.models import Movement
 from onewindow.transit.schemas import (
@@ -26,6 +26,8 @@ from onewindow.transit.schemas import (
     MovementCreate,
     MovementRead,
     Release,
+    TraderRead,
+    TraderWrite,
     Unloading,
 )
 from onewindow.transit.service import Context
@@ -33,6 +35,8 @@ from onewindow.transit.service import Context
 app = typer.Typer(help="ACTS transit: guarantees and movements.", no_args_is_help=True)
 guarantee_app = typer.Typer(help="Guarantees of holders of the transit procedure.")
 app.add_typer(guarantee_app, name="guarantee")
+trader_app = typer.Typer(help="Traders registered for ACTS, and their authorisations.")
+app.add_typer(trader_app, name="trader")
 JSON = typer.Option(False, "--json", help="Print JSON")
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,10 +46,7 @@ def _load(file: Path, schema: type[M]) -> M:
         raw = orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         fail(f"cannot read {file}: {read_error(exc)}")
-    try:
-        return schema.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidInput(from_validation(exc.errors())) from None
+    return _validated(schema, raw)
 
 
 Act = Callable[[Session, Principal, Context], Movement]
@@ -56,8 +57,8 @@ def _act(as_user: str | None, json_output: bool, act: Act) -> None:
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            moved = act(session, acting(session, as_user), context(node))
-            read = service.read_movement(session, moved)
+            actor = acting(session, as_user)
+            read = service.read_movement(session, act(session, actor, context(node)), actor)
     _show(read, json_output)
 
 
@@ -95,6 +96,92 @@ def guarantee_show(grn: str, as_user: str | None = AS, json_output: bool = JSON)
     console.print(table)
 
 
+@trader_app.command("register")
+def trader_register(
+    party_id: str,
+    name: str = typer.Option(..., help="The trader's name"),
+    consignor: bool = typer.Option(False, "--consignor", help="Authorised consignor"),
+    consignee: bool = typer.Option(False, "--consignee", help="Authorised consignee"),
+    premises: list[str] = typer.Option(
+        [], "--premises", help="Premises it is authorised at, as CODE=ADDRESS (repeatable)"
+    ),
+    suspend: bool = typer.Option(False, "--suspend", help="Suspend its registration"),
+    note: str | None = typer.Option(None, help="Why (kept with the registration)"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Register a trader for ACTS, or set its registration: the authorisations given replace
+    the ones it had."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            actor = acting(session, as_user)
+            data = _validated(TraderWrite, {
+                "name": name, "consignor": consignor, "consignee": consignee, "note": note,
+                "status": "suspended" if suspend else "registered",
+                "premises": [_premises(p) for p in premises],
+            })  # fmt: skip
+            read = _trader(traders.register(session, actor, party_id, data, node.clock))
+    _show_trader(read, json_output)
+
+
+@trader_app.command("show")
+def trader_show(party_id: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """A trader's ACTS registration and authorisations."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            read = _trader(traders.get(session, acting(session, as_user), party_id))
+    _show_trader(read, json_output)
+
+
+@trader_app.command("list")
+def trader_list(as_user: str | None = AS, json_output: bool = JSON) -> None:
+    """The traders registered here for ACTS."""
+    with handled(json_output):
+        node = Node.open()
+        with node.transaction() as session:
+            rows = [_trader(t) for t in traders.listing(session, acting(session, as_user), 500)]
+    if json_output:
+        emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(Column("party", no_wrap=True), "name", "status", "authorised as", "premises")
+    for r in rows:
+        table.add_row(r.party_id, r.name, r.status, _authorised(r),
+                      ", ".join(p.code for p in r.premises) or "-")  # fmt: skip
+    console.print(table)
+
+
+def _premises(text: str) -> dict[str, str]:
+    code, _, address = text.partition("=")
+    return {"code": code.strip(), "address": address.strip()}
+
+
+def _validated(schema: type[M], raw: dict[str, Any]) -> M:
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(from_validation(exc.errors())) from None
+
+
+def _trader(trader: Any) -> TraderRead:
+    return TraderRead.model_validate(trader)
+
+
+def _authorised(r: TraderRead) -> str:
+    return ", ".join(k for k in ("consignor", "consignee") if getattr(r, k)) or "-"
+
+
+def _show_trader(read: TraderRead, json_output: bool) -> None:
+    if json_output:
+        emit_json(read)
+        return
+    console.print(f"trader {read.party_id} ({read.name}): {read.status} for ACTS, authorised "
+                  f"as {_authorised(read)}")  # fmt: skip
+    for p in read.premises:
+        console.print(f"  premises {p.code}: {p.address}")
+
+
 @app.command()
 def declare(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> None:
     """Lodge a transit declaration (JSON, as the API takes it): prints its MRN and the amount
@@ -111,15 +198,23 @@ def declare(file: Path, as_user: str | None = AS, json_output: bool = JSON) -> N
 def release(
     mrn: str,
     refuse: str | None = typer.Option(None, help="Do not release, for this reason"),
+    days: int | None = typer.Option(
+        None, help="Days to reach the destination (the time limit; default: the node's)"
+    ),
+    control: str | None = typer.Option(
+        None, help="What the control found (needed in the yellow and red lanes)"
+    ),
     as_user: str | None = AS,
     json_output: bool = JSON,
 ) -> None:
     """Release a movement for transit (or refuse it with --refuse REASON)."""
     decision: dict[str, Any] = (
-        {"decision": "no_release", "reason": refuse} if refuse else {"decision": "release"}
+        {"decision": "no_release", "reason": refuse}
+        if refuse
+        else {"decision": "release", "days": days, "control": control}
     )
     with handled(json_output):
-        body = Release.model_validate(decision)
+        body = _validated(Release, decision)
     _act(
         as_user, json_output, lambda s, actor, ctx: service.decide_release(s, actor, mrn, body, ctx)
     )
@@ -131,8 +226,9 @@ def show(mrn: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            movement = service.get(session, acting(session, as_user), mrn)
-            read = service.read_movement(session, movement)
+            actor = acting(session, as_user)
+            movement = service.get(session, actor, mrn)
+            read = service.read_movement(session, movement, actor)
             events = [EventRead.model_validate(e) for e in service.events(session, movement)]
     _show(read, json_output, events)
 
@@ -147,8 +243,9 @@ def list_movements(
     with handled(json_output):
         node = Node.open()
         with node.transaction() as session:
-            found = service.search(session, acting(session, as_user), status=status)
-            rows = [service.read_movement(session, m) for m in found]
+            actor = acting(session, as_user)
+            found = service.search(session, actor, status=status)
+            rows = [service.read_movement(session, m, actor) for m in found]
     if json_output:
         emit_json([r.model_dump(mode="json") for r in rows])
         return
@@ -238,6 +335,9 @@ def _show(read: MovementRead, json_output: bool, events: list[EventRead] | None 
         return
     route = " → ".join([read.departure_office, *read.transit_offices, read.destination_office])
     console.print(f"movement {read.mrn} ({read.role} here): {read.status}, {route}")
+    if read.lane:
+        why = f" ({'; '.join(read.lane_reasons)})" if read.lane_reasons else ""
+        console.print(f"lane {read.lane}{why}")
     if read.reserved is not None and read.exposure:
         due = ", ".join(f"{c} {Decimal(v):,}" for c, v in read.exposure.items())
         console.print(f"guarantee {read.grn}: {read.reserved:,} {read.reservation} "

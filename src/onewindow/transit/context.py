@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onewindow.kit.node import Node
+from onewindow.risk.lanes import lanes
 from onewindow.transit.service import Context
 from onewindow.transit.settings import TransitSettings
 
@@ -10,4 +11,7 @@ from onewindow.transit.settings import TransitSettings
 def context(node: Node) -> Context:
     s = node.settings
     own = TransitSettings.of(s)
-    return Context(s.country, s.currency, node.clock, own.transit_days, own.enquiry_days)
+    return Context(
+        s.country, s.currency, node.clock, own.transit_days, own.enquiry_days,
+        lanes(node).selectivity,
+    )  # fmt: skip

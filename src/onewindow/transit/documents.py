@@ -26,7 +26,16 @@ RECORD_FIELDS = (
     F("status", "Status"),
     F("holder_id", "Holder/ID"),
     F("holder_name", "Holder/Name"),
+    group(
+        "consignee",
+        "Consignee",
+        F("id", "ID"),
+        F("name", "Name"),
+        F("premises", "Premises", optional=True),  # an authorised consignee's
+        optional=True,
+    ),
     F("departure_office", "DepartureOffice"),
+    F("departure_premises", "DeparturePremises", optional=True),  # an authorised consignor's
     F("transit_offices", "TransitOffice", many=True, optional=True),
     F("destination_office", "DestinationOffice"),
     F("released_at", "ReleaseDateTime", DATETIME),

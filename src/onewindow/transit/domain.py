@@ -7,7 +7,11 @@ from onewindow.kit.domain import Command, Domain
 
 MOVEMENT = "/api/v1/transit/movements/{mrn}"
 PAGE = "/transit/{mrn}"
+TRADER = "/api/v1/transit/traders/{party_id}"
 API_RULES: dict[tuple[str, str], Rule] = {
+    ("PUT", TRADER): OFFICIALS,
+    ("GET", TRADER): TRADERS_OFFICIALS,
+    ("GET", "/api/v1/transit/traders"): OFFICIALS,
     ("POST", "/api/v1/transit/guarantees"): OFFICIALS,
     ("GET", "/api/v1/transit/guarantees/{grn}"): TRADERS_OFFICIALS,
     ("POST", "/api/v1/transit/movements"): TRADERS_OFFICIALS,
@@ -15,8 +19,8 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", MOVEMENT): TRADERS_READERS,
     ("POST", f"{MOVEMENT}/release"): OFFICIALS,
     ("POST", f"{MOVEMENT}/crossing"): OFFICIALS,
-    ("POST", f"{MOVEMENT}/arrival"): OFFICIALS,
-    ("POST", f"{MOVEMENT}/unloading"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/arrival"): TRADERS_OFFICIALS,  # a trader: authorised consignee
+    ("POST", f"{MOVEMENT}/unloading"): TRADERS_OFFICIALS,
     ("POST", f"{MOVEMENT}/discharge"): OFFICIALS,
     ("POST", f"{MOVEMENT}/recovery"): OFFICIALS,
     ("GET", f"{MOVEMENT}/events"): TRADERS_READERS,
@@ -28,15 +32,21 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", PAGE): TRADERS_READERS,
     ("POST", f"{PAGE}/release"): OFFICIALS,
     ("POST", f"{PAGE}/crossing"): OFFICIALS,
-    ("POST", f"{PAGE}/arrival"): OFFICIALS,
-    ("POST", f"{PAGE}/unloading"): OFFICIALS,
+    ("POST", f"{PAGE}/arrival"): TRADERS_OFFICIALS,
+    ("POST", f"{PAGE}/unloading"): TRADERS_OFFICIALS,
     ("POST", f"{PAGE}/discharge"): OFFICIALS,
     ("POST", f"{PAGE}/recovery"): OFFICIALS,
     ("GET", "/transit/guarantees/new"): OFFICIALS,
     ("POST", "/transit/guarantees/new"): OFFICIALS,
     ("GET", "/transit/guarantees/{grn}"): TRADERS_OFFICIALS,
+    ("GET", "/transit/traders"): OFFICIALS,
+    ("POST", "/transit/traders"): OFFICIALS,
+    ("GET", "/transit/traders/{party_id}"): TRADERS_OFFICIALS,
 }
 CLI_RULES: dict[str, Rule] = {
+    "transit trader register": OFFICIALS,
+    "transit trader show": TRADERS_OFFICIALS,
+    "transit trader list": OFFICIALS,
     "transit guarantee add": OFFICIALS,
     "transit guarantee show": TRADERS_OFFICIALS,
     "transit declare": TRADERS_OFFICIALS,
@@ -44,8 +54,8 @@ CLI_RULES: dict[str, Rule] = {
     "transit show": TRADERS_READERS,
     "transit list": TRADERS_READERS,
     "transit cross": OFFICIALS,
-    "transit arrive": OFFICIALS,
-    "transit unload": OFFICIALS,
+    "transit arrive": TRADERS_OFFICIALS,
+    "transit unload": TRADERS_OFFICIALS,
     "transit discharge": OFFICIALS,
     "transit recover": OFFICIALS,
     "transit overdue": HOST,
@@ -53,7 +63,7 @@ CLI_RULES: dict[str, Rule] = {
 
 DOMAIN = Domain(
     name="transit",
-    uses=("reference", "tariff", "seals", "exchange", "ledger"),
+    uses=("reference", "tariff", "risk", "seals", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
     views=("onewindow.transit.views:router",),

@@ -6,12 +6,35 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onewindow.kit.db import Base, UTCDateTime
 
 MONEY = Numeric(20, 2)
+
+
+class Trader(Base):
+    """A trader registered here for ACTS (the holder of the procedure), with the
+    authorisations this node gave it: authorised consignor (movements start at its premises,
+    released without presenting the goods at the office when no control is selected) and
+    authorised consignee (movements end at its premises: it notifies their arrival and gives
+    the unloading remarks)."""
+
+    __tablename__ = "transit_traders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(35), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))  # registered | suspended
+    consignor: Mapped[bool] = mapped_column(Boolean, default=False)
+    consignee: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The authorised locations of goods: [{"code": ..., "address": ...}]
+    premises: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(500))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
 
 
 class Guarantee(Base):
@@ -63,6 +86,12 @@ class Movement(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     holder_id: Mapped[str] = mapped_column(String(35), index=True)
     holder_name: Mapped[str] = mapped_column(String(200))
+    # At an office of destination: the consignee, who sees the movement and, if authorised
+    # here, notifies its arrival at its premises.
+    consignee_id: Mapped[str | None] = mapped_column(String(35), index=True)
+    # At departure: the lane the declaration got (green: no control) and why.
+    lane: Mapped[str | None] = mapped_column(String(10))
+    lane_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     departure_office: Mapped[str] = mapped_column(String(8))
     destination_office: Mapped[str] = mapped_column(String(8))
     # The offices of transit in order, then the countries they cross (departure first).

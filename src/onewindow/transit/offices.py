@@ -8,19 +8,24 @@ A movement presented at an office of a country on its itinerary other than the o
 under customs control and the office of departure is told where they went. At a country
 not on its itinerary the movement is unknown, and refused with that reason: that node never
 received its record, so it cannot check the seals or the goods.
+
+A movement addressed to an authorised consignee at its premises (transit.traders) ends there:
+the consignee notifies its arrival and gives the unloading remarks, as an officer would at the
+office of destination; a trader does neither for any other movement.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.kit.auth import Principal
-from onewindow.kit.errors import Conflict, NotFound, Text, invalid
-from onewindow.transit import itinerary
+from onewindow.kit.auth import Principal, Role
+from onewindow.kit.errors import Conflict, Forbidden, NotFound, Text, invalid
+from onewindow.transit import itinerary, traders
 from onewindow.transit.documents import ARRIVED, CONTROLLED, CROSSED
-from onewindow.transit.models import Movement
+from onewindow.transit.models import Movement, Trader
 from onewindow.transit.records import note_event, send_event, send_record
 from onewindow.transit.schemas import Unloading
 from onewindow.transit.service import OFFICIALS, Context, close, get
@@ -50,9 +55,17 @@ def cross(session: Session, actor: Principal, mrn: str, office: str, ctx: Contex
 
 def arrive(session: Session, actor: Principal, mrn: str, office: str, ctx: Context) -> Movement:
     """The goods are presented at `office` of this country: the office of destination, or
-    another one here (a diverted transit, accepted with a notice)."""
-    actor.require(*OFFICIALS)
+    another one here (a diverted transit, accepted with a notice); or the authorised
+    consignee notifies their arrival at its premises."""
+    actor.require(*OFFICIALS, Role.TRADER)
     movement = _here(session, actor, mrn, office, ctx)
+    detail = _by_consignee(session, actor, movement)
+    if detail and office != movement.destination_office:
+        raise invalid(
+            "office", "not_destination",
+            Text("an authorised consignee notifies arrival under the office of destination, "
+                 "{office}", office=movement.destination_office),
+        )  # fmt: skip
     if movement.status not in (EXPECTED, CROSSED_HERE, "enquiry"):  # late goods end it
         raise Conflict(
             Text("movement {mrn} is {status} here: it has arrived already or is closed",
@@ -60,9 +73,10 @@ def arrive(session: Session, actor: Principal, mrn: str, office: str, ctx: Conte
         )  # fmt: skip
     now = ctx.clock.now()
     movement.status = ARRIVED_HERE
-    detail = _diverted(office, [movement.destination_office])
-    if detail:
-        movement.note = detail["notice"]
+    diverted = _diverted(office, [movement.destination_office])
+    if diverted:
+        movement.note = diverted["notice"]
+    detail = detail or diverted
     movement.document = {**movement.document, "arrived_at_office": office}
     note_event(session, movement, "IE007", office, now, detail)
     send_event(session, movement, ARRIVED, office, now)
@@ -71,9 +85,10 @@ def arrive(session: Session, actor: Principal, mrn: str, office: str, ctx: Conte
 
 def unload(session: Session, actor: Principal, mrn: str, data: Unloading, ctx: Context) -> Movement:
     """Unloading remarks (seals intact or not, discrepancies) and the control results, sent to
-    the office of departure."""
-    actor.require(*OFFICIALS)
+    the office of departure: by an officer, or by the authorised consignee at its premises."""
+    actor.require(*OFFICIALS, Role.TRADER)
     movement = get(session, actor, mrn, lock=True)
+    by = _by_consignee(session, actor, movement)
     if movement.role == "departure" or movement.status != ARRIVED_HERE:
         raise Conflict(
             Text("movement {mrn} is {status} here: unloading follows its arrival",
@@ -83,7 +98,7 @@ def unload(session: Session, actor: Principal, mrn: str, data: Unloading, ctx: C
     office = movement.document.get("arrived_at_office", movement.destination_office)
     movement.status = UNLOADED
     remarks = {"seals_intact": data.seals_intact, "discrepancies": data.discrepancies}
-    note_event(session, movement, "IE044", office, now, remarks)
+    note_event(session, movement, "IE044", office, now, {**remarks, **(by or {})})
     send_event(session, movement, CONTROLLED, office, now, **remarks)
     return movement
 
@@ -110,6 +125,31 @@ def write_off(session: Session, movement: Movement, now: datetime) -> None:
     send_record(session, movement, "discharged", now)
 
 
+def receives(session: Session, actor: Principal, movement: Movement) -> bool:
+    """Whether `actor` is the movement's consignee, authorised at this node (its office of
+    destination) at the premises the movement is addressed to."""
+    consignee = movement.document.get("consignee") or {}
+    premises = consignee.get("premises")
+    if movement.role != "destination" or not premises or consignee.get("id") != actor.party_id:
+        return False
+    trader = session.scalar(select(Trader).where(Trader.party_id == actor.party_id))
+    return trader is not None and traders.at_premises(trader, premises, "consignee")
+
+
+def _by_consignee(session: Session, actor: Principal, movement: Movement) -> dict[str, str] | None:
+    """None for an officer; for a trader, what its act is noted with, if it `receives` the
+    movement."""
+    if actor.role is not Role.TRADER:
+        return None
+    if not receives(session, actor, movement):
+        raise Forbidden(
+            Text("{name} is not this movement's authorised consignee at its premises: the "
+                 "goods are presented to an officer at the office of destination",
+                 name=actor.name)
+        )  # fmt: skip
+    return {"by": "authorised consignee", "premises": movement.document["consignee"]["premises"]}
+
+
 def _here(session: Session, actor: Principal, mrn: str, office: str, ctx: Context) -> Movement:
     if itinerary.office_country(office) != ctx.country:
         raise invalid(
@@ -118,6 +158,8 @@ def _here(session: Session, actor: Principal, mrn: str, office: str, ctx: Contex
     try:
         return get(session, actor, mrn, lock=True)
     except NotFound:
+        if actor.role is Role.TRADER:
+            raise
         raise Conflict(
             Text("movement {mrn} is unknown here: {country} is not on its itinerary, so no "
                  "record of it was received; refuse the goods", mrn=mrn, country=ctx.country)

@@ -62,6 +62,7 @@ def on_record(session: Session, message: Incoming) -> None:
         raise invalid("mrn", "conflict", Text("movement {mrn} was declared here", mrn=data["mrn"]))
     countries = list(dict.fromkeys(itinerary.office_country(o) for o in offices))
     movement.holder_id, movement.holder_name = data["holder_id"], data["holder_name"]
+    movement.consignee_id = data.get("consignee", {}).get("id")
     movement.departure_office, movement.destination_office = offices[0], offices[-1]
     movement.transit_offices, movement.countries = offices[1:-1], countries
     movement.seals, movement.released_at = list(data["seals"]), data["released_at"]
@@ -135,7 +136,9 @@ def _expect(movement: Movement, statuses: tuple[str, ...], kind: str) -> None:
 
 
 def _items(data: dict[str, Any]) -> dict[str, Any]:
-    return {"items": jsonable(data["items"])}
+    """What the movement's page shows of the record: its goods, consignee and premises."""
+    keys = ("items", "consignee", "departure_premises")
+    return jsonable({k: data[k] for k in keys if k in data})
 
 
 def register() -> None:

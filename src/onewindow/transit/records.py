@@ -55,6 +55,10 @@ def record(movement: Movement, status: str) -> dict[str, Any]:
             for item in doc["items"]
         ],
     }
+    if doc.get("departure_premises"):
+        payload["departure_premises"] = doc["departure_premises"]
+    if doc.get("consignee"):
+        payload["consignee"] = {k: v for k, v in doc["consignee"].items() if v is not None}
     if movement.note:
         payload["note"] = movement.note
     return payload

@@ -22,6 +22,65 @@ Name = Annotated[Printable, StringConstraints(max_length=200)]
 SealId = Annotated[
     str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,34}$", min_length=3, max_length=35)
 ]
+# An authorised location of goods (a trader's premises), as the node that authorised it codes it.
+PremisesCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,34}$", min_length=3, max_length=35)
+]
+Note = Annotated[Printable, StringConstraints(max_length=500)]
+
+
+class Premises(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: PremisesCode
+    address: Name
+
+
+class TraderWrite(BaseModel):
+    """A trader's ACTS registration at this node, as an officer sets it: registered or
+    suspended, and its authorisations as consignor and consignee at its premises."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    status: Literal["registered", "suspended"] = "registered"
+    consignor: bool = False
+    consignee: bool = False
+    premises: list[Premises] = Field(default_factory=list, max_length=50)
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _premises(self) -> TraderWrite:
+        codes = [p.code for p in self.premises]
+        if len(set(codes)) != len(codes):
+            raise ValueError(Text("premises are listed twice under one code"))
+        if (self.consignor or self.consignee) and not self.premises:
+            raise ValueError(
+                Text("an authorised consignor or consignee needs the premises it is authorised at")
+            )
+        return self
+
+
+class TraderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    party_id: str
+    name: str
+    status: str
+    consignor: bool
+    consignee: bool
+    premises: list[Premises]
+    note: str | None
+    registered_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+
+class Consignee(BaseModel):
+    """Who receives the goods at destination; with `premises`, at its own premises as an
+    authorised consignee of the destination's country."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: PartyId
+    name: Name
+    premises: PremisesCode | None = None
 
 
 class GuaranteeCreate(BaseModel):
@@ -83,6 +142,9 @@ class MovementCreate(BaseModel):
     transit_offices: list[Locode] = Field(default_factory=list, max_length=10)
     destination_office: Locode
     grn: Annotated[str, StringConstraints(pattern=r"^\d{2}[A-Z]{2}[A-Z0-9]{13}\d$")]
+    # The holder's premises as an authorised consignor: the goods start there.
+    departure_premises: PremisesCode | None = None
+    consignee: Consignee | None = None
     seals: list[SealId] = Field(min_length=1, max_length=20)
     items: list[TransitItem] = Field(min_length=1, max_length=999)
     monitoring: Monitoring | None = None
@@ -106,10 +168,13 @@ class MovementRead(BaseModel):
     status: str
     holder_id: str
     holder_name: str
+    consignee_id: str | None
     departure_office: str
     transit_offices: list[str]
     destination_office: str
     countries: list[str]
+    lane: str | None  # at departure: green (no control), yellow (documents), red (goods)
+    lane_reasons: list[str] | None
     grn: str
     seals: list[str]
     declared_at: datetime
@@ -122,9 +187,15 @@ class MovementRead(BaseModel):
 
 
 class Release(BaseModel):
+    """An officer's decision at departure. Released, the movement has `days` to reach its
+    destination (the time limit for its route; the node's default when not given); a
+    movement in the yellow or red lane needs what the control found."""
+
     model_config = ConfigDict(extra="forbid")
     decision: Literal["release", "no_release"]
-    reason: Annotated[Printable, StringConstraints(max_length=500)] | None = None
+    reason: Note | None = None
+    days: int | None = Field(None, ge=1, le=90)
+    control: Note | None = None
 
     @model_validator(mode="after")
     def _why(self) -> Release:
@@ -143,12 +214,12 @@ class Unloading(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     seals_intact: bool
-    discrepancies: Annotated[Printable, StringConstraints(max_length=500)] | None = None
+    discrepancies: Note | None = None
 
 
 class Discharge(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: Annotated[Printable, StringConstraints(max_length=500)]
+    note: Note
 
 
 class EventRead(BaseModel):

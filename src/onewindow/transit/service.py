@@ -1,6 +1,12 @@
 """Transit at the office of departure: guarantees, the transit declaration (NCTS IE015), its
-acceptance with an MRN (IE028), the guarantee's reservation, and release for transit (IE029)
-or no release (IE051).
+acceptance with an MRN (IE028) and its lane, the guarantee's reservation, and release for
+transit (IE029) or no release (IE051).
+
+Only a trader registered here for ACTS (transit.traders) holds a guarantee or a movement. Its
+declaration gets a lane from the risk domain's rule profiles and random picks (the learned
+model knows import declarations, not transit): green, released by an officer without a
+control, or at once when an authorised consignor declares it at its premises; yellow or red,
+released only with what the officer's control found.
 
 The amount reserved is ACTS's: for each country of the itinerary, the import duties and taxes
 that would be due there on the goods, at that country's rates in force on the day (the
@@ -27,9 +33,10 @@ from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
 from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
 from onewindow.kit.money import round_money
+from onewindow.risk import Selectivity, Subject, SubjectItem
 from onewindow.seals.schemas import TripCreate
-from onewindow.tariff import Goods, Home, convert, import_taxes
-from onewindow.transit import itinerary, mrn
+from onewindow.tariff import Due, Goods, Home, convert, import_taxes
+from onewindow.transit import itinerary, mrn, traders
 from onewindow.transit.models import (
     Guarantee,
     Movement,
@@ -57,13 +64,15 @@ ACCEPTED, RELEASED, NOT_RELEASED = "accepted", "released", "not_released"
 @dataclass(frozen=True)
 class Context:
     """What transit needs of the node: its country and currency, its clock, the days a
-    movement is given to reach its destination, and the days an enquiry runs."""
+    movement is given by default to reach its destination, the days an enquiry runs, and the
+    node's lane selection (None: every declaration green)."""
 
     country: str
     currency: str
     clock: Clock
     transit_days: int = 8
     enquiry_days: int = 28
+    selectivity: Selectivity | None = None
 
 
 # -- guarantees ------------------------------------------------------------------------------
@@ -74,6 +83,7 @@ def register_guarantee(
 ) -> Guarantee:
     actor.require(*OFFICIALS)
     now = ctx.clock.now()
+    traders.registered(session, data.holder_id, "holder_id")
     if data.valid_until < now.date():
         raise InvalidInput([FieldError("valid_until", "expired", Text("is in the past"))])
     guarantee = Guarantee(
@@ -114,13 +124,15 @@ def read_guarantee(session: Session, g: Guarantee) -> GuaranteeRead:
 
 
 def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Context) -> Movement:
-    """Accept a transit declaration at this node's office of departure: its MRN allocated and
-    its guarantee's reservation held, or an error and nothing stored."""
+    """Accept a transit declaration at this node's office of departure: its MRN allocated, its
+    lane chosen and its guarantee's reservation held, or an error and nothing stored. An
+    authorised consignor's declaration at its premises in the green lane is released too."""
     actor.require(*DECLARANTS)
     if actor.role is Role.TRADER and actor.party_id != data.holder_id:
         raise Forbidden(Text("{name} may declare transit only as its holder", name=actor.name))
     now = ctx.clock.now()
     countries = _route(data, ctx.country)
+    _check_holder(session, data)
     _check_office(session, data.departure_office, now.date())
     _check_partners(session, countries[1:])
     g = guarantee(session, actor, data.grn, lock=True)
@@ -138,9 +150,12 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
             )
         )  # fmt: skip
     reference = _allocate(session, "movement", now.year, ctx.country, data.departure_office[2:])
+    lane, reasons = _lane(session, data, ctx, home)
     movement = Movement(
         mrn=reference, role="departure", status=ACCEPTED, holder_id=data.holder_id,
-        holder_name=data.holder_name, departure_office=data.departure_office,
+        holder_name=data.holder_name, lane=lane, lane_reasons=reasons,
+        consignee_id=data.consignee.id if data.consignee else None,
+        departure_office=data.departure_office,
         destination_office=data.destination_office, transit_offices=data.transit_offices,
         countries=countries, grn=g.grn, seals=data.seals,
         document=data.model_dump(mode="json"), declared_at=now,
@@ -159,6 +174,12 @@ def declare(session: Session, actor: Principal, data: MovementCreate, ctx: Conte
     )
     session.flush()
     _audit(session, actor, now, "transit.declared", ENTITY, reference, to_status=ACCEPTED)
+    if data.departure_premises and lane == "green":
+        _release(session, movement, actor, now, ctx.transit_days, {
+            "at_premises": data.departure_premises,
+            "by": "authorised consignor: no control selected",
+        })  # fmt: skip
+        _audit(session, actor, now, f"transit.{RELEASED}", ENTITY, reference, ACCEPTED, RELEASED)
     return movement
 
 
@@ -178,11 +199,14 @@ def decide_release(
     now = ctx.clock.now()
     before = movement.status
     if data.decision == "release":
-        movement.status, movement.released_at = RELEASED, now
-        movement.time_limit = now.date() + timedelta(days=ctx.transit_days)
-        note_event(session, movement, "IE029", movement.departure_office, now)
-        send_record(session, movement, "released", now)  # IE050 / IE001 to the others
-        _watch(session, movement, actor, now)
+        if movement.lane in ("yellow", "red") and not data.control:
+            raise InvalidInput([FieldError(
+                "control", "required",
+                Text("the movement is in the {lane} lane: say what the control found",
+                     lane=movement.lane),
+            )])  # fmt: skip
+        detail = {"control": data.control} if data.control else None
+        _release(session, movement, actor, now, data.days or ctx.transit_days, detail)
     else:
         movement.status, movement.note = NOT_RELEASED, data.reason
         note_event(
@@ -196,10 +220,26 @@ def decide_release(
     return movement
 
 
+def _release(
+    session: Session, movement: Movement, actor: Principal, now: datetime, days: int,
+    detail: dict[str, str] | None,
+) -> None:  # fmt: skip
+    """Released for transit (IE029) with `days` to reach the destination: its record to the
+    offices on its itinerary (IE050 / IE001), its seals watched."""
+    movement.status, movement.released_at = RELEASED, now
+    movement.time_limit = now.date() + timedelta(days=days)
+    note_event(session, movement, "IE029", movement.departure_office, now, detail)
+    send_record(session, movement, "released", now)
+    _watch(session, movement, actor, now)
+
+
 def get(session: Session, actor: Principal, reference: str, lock: bool = False) -> Movement:
+    """A movement this node knows: a trader sees those it holds or is the consignee of."""
     stmt = select(Movement).where(Movement.mrn == reference)
     found = session.scalar(stmt.with_for_update() if lock else stmt)
-    if found is None or (actor.role is Role.TRADER and actor.party_id != found.holder_id):
+    if found is None or (
+        actor.role is Role.TRADER and actor.party_id not in (found.holder_id, found.consignee_id)
+    ):
         raise NotFound(Text("movement {mrn} not found", mrn=reference))
     return found
 
@@ -208,11 +248,12 @@ def search(
     session: Session, actor: Principal, status: str | None = None, limit: int = 100,
     *, role: str | None = None, offset: int = 0,
 ) -> list[Movement]:  # fmt: skip
-    """The movements `actor` may see, newest first: a trader only those it holds; with
-    `role`, those this node is the office of departure, transit or destination of."""
+    """The movements `actor` may see, newest first: a trader only those it holds or receives;
+    with `role`, those this node is the office of departure, transit or destination of."""
     stmt = select(Movement).order_by(Movement.id.desc()).limit(limit).offset(offset)
     if actor.role is Role.TRADER:
-        stmt = stmt.where(Movement.holder_id == actor.party_id)
+        mine = (Movement.holder_id == actor.party_id) | (Movement.consignee_id == actor.party_id)
+        stmt = stmt.where(mine)
     if status:
         stmt = stmt.where(Movement.status == status)
     if role:
@@ -235,9 +276,12 @@ def reservations(session: Session, g: Guarantee) -> list[Reservation]:
     return list(session.scalars(stmt.order_by(Reservation.id.desc())))
 
 
-def read_movement(session: Session, movement: Movement) -> MovementRead:
-    """The movement with the amount its guarantee holds for it and why (per country)."""
+def read_movement(session: Session, movement: Movement, actor: Principal) -> MovementRead:
+    """The movement with the amount its guarantee holds for it and why (per country); why it
+    got its lane for officials only (the reasons name the risk profiles)."""
     out = MovementRead.model_validate(movement)
+    if actor.role not in OFFICIALS:
+        out.lane_reasons = None
     held = reservation(session, movement.mrn)
     if held is not None:
         out = out.model_copy(
@@ -276,6 +320,43 @@ def _route(data: MovementCreate, country: str) -> list[str]:
     if errors:
         raise InvalidInput(errors)
     return countries
+
+
+def _check_holder(session: Session, data: MovementCreate) -> None:
+    """The holder is registered for ACTS here and, for a start at its premises, authorised
+    there as a consignor."""
+    holder = traders.registered(session, data.holder_id, "holder_id")
+    premises = data.departure_premises
+    if premises and not traders.at_premises(holder, premises, "consignor"):
+        raise InvalidInput([FieldError(
+            "departure_premises", "not_authorised",
+            Text("{party} is not an authorised consignor at {premises}: present the goods at "
+                 "the office of departure", party=data.holder_id, premises=premises),
+        )])  # fmt: skip
+
+
+def _lane(
+    session: Session, data: MovementCreate, ctx: Context, home: Home
+) -> tuple[str, list[str]]:
+    """The declaration's lane and why, from the node's rule profiles and random picks."""
+    if ctx.selectivity is None:
+        return "green", []
+    on = ctx.clock.now().date()
+    items = tuple(
+        SubjectItem(
+            hs_code=i.hs_code, origin="", net_mass_kg=i.gross_mass_kg,
+            value_national=convert(session, Due(i.currency, i.customs_value), home.currency,
+                                   on, home=home).amount,
+        )
+        for i in data.items
+    )  # fmt: skip
+    subject = Subject(
+        type="transit", office=data.departure_office, importer_id=data.holder_id,
+        declarant_id=data.holder_id, exporter_name=data.holder_name,
+        country_of_export=ctx.country, goods_date=on, items=items, lodged=on,
+    )  # fmt: skip
+    chosen = ctx.selectivity.by_rules(session, subject)
+    return chosen.lane, list(chosen.reasons)
 
 
 def _check_office(session: Session, office: str, on: date) -> None:

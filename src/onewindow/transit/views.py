@@ -27,9 +27,10 @@ from starlette.concurrency import run_in_threadpool
 from onewindow.kit import access, auth, web
 from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text, invalid
+from onewindow.kit.fields import PARTY_ID
 from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
-from onewindow.transit import enquiry, itinerary, offices, service
+from onewindow.transit import enquiry, itinerary, offices, service, traders
 from onewindow.transit.context import context
 from onewindow.transit.models import Movement
 from onewindow.transit.mrn import FORMAT
@@ -40,11 +41,17 @@ from onewindow.transit.schemas import (
     MovementCreate,
     Office,
     Release,
+    TraderRead,
+    TraderWrite,
     Unloading,
 )
 
 router = APIRouter(include_in_schema=False)
-LINKS = [web.Link(N_("Transit"), "/transit"), web.Link(N_("Declare transit"), "/transit/new")]
+LINKS = [
+    web.Link(N_("Transit"), "/transit"),
+    web.Link(N_("Declare transit"), "/transit/new"),
+    web.Link(N_("ACTS traders"), "/transit/traders"),
+]
 PAGE_SIZE = 50
 
 
@@ -77,6 +84,7 @@ DONE = {
     "discharged": N_("The movement is written off; its guarantee's reservation is given back."),
     "recovery": N_("The guarantee is called for this movement."),
     "registered": N_("The guarantee is registered."),
+    "trader": N_("The trader's registration is saved."),
 }  # fmt: skip
 # The NCTS messages as the events table names them.
 EVENTS = {
@@ -98,7 +106,8 @@ SHOWN = (
     N_("accepted"), N_("released"), N_("not released"), N_("expected"), N_("crossed"),
     N_("arrived"), N_("unloaded"), N_("discrepancies"), N_("discharged"), N_("enquiry"),
     N_("recovery"), N_("departure"), N_("transit"), N_("destination"), N_("comprehensive"),
-    N_("individual"), N_("valid"), N_("revoked"), N_("held"), N_("called"),
+    N_("individual"), N_("valid"), N_("revoked"), N_("held"), N_("called"), N_("green"),
+    N_("yellow"), N_("red"), N_("blue"), N_("registered"), N_("suspended"),
 )  # fmt: skip
 _LISTS = re.compile(r"^(seals|transit_offices|items)\.(\d+)(\..+)?$")
 MINIMUM = {"seals": 2, "transit_offices": 1, "items": 1}
@@ -129,7 +138,7 @@ def movements(
     with node.transaction() as session:
         found = service.search(session, user, status=status, limit=PAGE_SIZE + 1,
                                role=role, offset=(page - 1) * PAGE_SIZE)  # fmt: skip
-        shown = [service.read_movement(session, m) for m in found[:PAGE_SIZE]]
+        shown = [service.read_movement(session, m, user) for m in found[:PAGE_SIZE]]
     values = {
         "movements": shown,
         "more": len(found) > PAGE_SIZE,
@@ -275,10 +284,13 @@ def movement(
     return page(request, user, mrn, banner=DONE.get(done or ""))
 
 
-def actions(user: auth.Principal, movement: Movement) -> set[str]:
+def actions(user: auth.Principal, movement: Movement, receives: bool = False) -> set[str]:
     """The forms the movement's page offers `user`: those whose route the role rules allow
-    and that the service takes at this node's role in the movement and its status."""
+    and that the service takes at this node's role in the movement and its status; to a
+    trader, only as the movement's authorised consignee (`receives`)."""
     role, status = movement.role, movement.status
+    if user.role not in auth.OFFICIALS and not receives:
+        return set()
     offered = set()
     if role == "departure":
         offered |= {"release"} if status == service.ACCEPTED else set()
@@ -315,7 +327,7 @@ def page(
     official = user.role in auth.OFFICIALS
     with node.transaction() as session:
         found = service.get(session, user, mrn)
-        read = service.read_movement(session, found)
+        read = service.read_movement(session, found, user)
         events = [EventRead.model_validate(e) for e in service.events(session, found)]
         currency = (
             service.guarantee(session, user, found.grn).currency
@@ -323,8 +335,11 @@ def page(
             else None
         )
         items = list(found.document.get("items", []))
+        consignee = found.document.get("consignee")
+        premises = found.document.get("departure_premises")
         note = found.note  # why not released, how written off, the diverted notice...
-        allowed = actions(user, found)
+        receiving = not official and offices.receives(session, user, found)
+        allowed = actions(user, found, receiving)
     if not official:
         read = read.model_copy(update={"exposure": None})
     notices = [e.detail["notice"] for e in events if e.detail and e.detail.get("notice")]
@@ -333,6 +348,8 @@ def page(
         "events": events,
         "names": EVENTS,
         "items": items,
+        "consignee": consignee,
+        "premises": premises,
         "currency": currency,
         "allowed": allowed,
         "here": node.settings.country,
@@ -476,3 +493,106 @@ def guarantee(
             "banner": DONE.get(done or ""),
         }
         return web.render(request, "transit/guarantee.html", values, user=user)
+
+
+# ---- traders registered for ACTS ----
+
+PARTY = Path(min_length=1, max_length=35, pattern=PARTY_ID)
+
+
+@router.get("/transit/traders")
+def trader_list(request: Request, user: web.PageUser, done: str | None = DONE_QUERY) -> Response:
+    return _traders(request, user, {}, banner=DONE.get(done or ""))
+
+
+@router.post("/transit/traders")
+def trader_posted(request: Request, user: web.PageUser, form: web.Form) -> Response:
+    """Register a trader or change its registration (the form of either page)."""
+    node = node_of(request)
+    party_id = form.get("party_id", "").strip()
+    try:
+        fields = {k: v for k, v in form.items() if k not in ("party_id", "premises")}
+        document = web.nested(fields) | {"premises": _premises(form.get("premises", ""))}
+        errors = [] if re.fullmatch(PARTY_ID, party_id) else [FieldError(
+            "party_id", "format", Text("must be the trader's identification number, such as "
+                                       "0105551234567"))]  # fmt: skip
+        try:
+            data = web.validated(TraderWrite, document)
+        except InvalidInput as exc:
+            raise InvalidInput(errors + [_on_premises(e) for e in exc.errors]) from None
+        if errors:
+            raise InvalidInput(errors)
+        with node.transaction() as session:
+            traders.register(session, user, party_id, data, node.clock)
+    except InvalidInput as exc:
+        return _traders(request, user, form, errors=web.errors_by_field(exc), status=422)
+    return web.redirect(f"/transit/traders/{party_id}?done=trader")
+
+
+@router.get("/transit/traders/{party_id}")
+def trader_page(
+    request: Request, user: web.PageUser, party_id: str = PARTY, done: str | None = DONE_QUERY
+) -> Response:
+    """A trader's registration: its own to a trader; to an official, with the form to change
+    it."""
+    node = node_of(request)
+    with node.transaction() as session:
+        read = TraderRead.model_validate(traders.get(session, user, party_id))
+    official = user.role in auth.OFFICIALS
+    values = {
+        "trader": read,
+        "official": official,
+        "fields": _trader_fields(read),
+        "changing": True,
+        "errors": {},
+        "banner": DONE.get(done or ""),
+    }
+    return web.render(request, "transit/trader.html", values, user=user)
+
+
+def _traders(
+    request: Request,
+    user: auth.Principal,
+    fields: Mapping[str, str],
+    *,
+    errors: Mapping[str, FieldError] | None = None,
+    banner: str | None = None,
+    status: int = 200,
+) -> Response:
+    node = node_of(request)
+    with node.transaction() as session:
+        found = [TraderRead.model_validate(t) for t in traders.listing(session, user, 500)]
+    values = {"traders": found, "fields": fields, "errors": errors or {}, "banner": banner,
+              "changing": False}  # fmt: skip
+    return web.render(request, "transit/traders.html", values, status=status, user=user)
+
+
+def _premises(text: str) -> list[dict[str, str]]:
+    """The form's premises, one per line as `CODE = address`."""
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            code, _, address = line.partition("=")
+            rows.append({"code": code.strip(), "address": address.strip()})
+    return rows
+
+
+def _on_premises(error: FieldError) -> FieldError:
+    """An error of one premises row is shown at the premises field, saying which line."""
+    found = re.match(r"^premises\.(\d+)\.(code|address)$", error.path)
+    if not found and error.path != "body":
+        return error
+    if not found:
+        return FieldError("premises", error.code, error.message)
+    line, part = int(found[1]) + 1, found[2]
+    message = Text("line {line}, {part}: {why}", line=line, part=part, why=error.message)
+    return FieldError("premises", error.code, message)
+
+
+def _trader_fields(read: TraderRead) -> dict[str, str]:
+    return {
+        "party_id": read.party_id, "name": read.name, "status": read.status,
+        "consignor": str(read.consignor).lower(), "consignee": str(read.consignee).lower(),
+        "premises": "\n".join(f"{p.code} = {p.address}" for p in read.premises),
+        "note": read.note or "",
+    }  # fmt: skip
