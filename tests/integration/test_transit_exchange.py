@@ -211,6 +211,7 @@ def exchanged(
 def test_a_movement_runs_from_bangkok_to_singapore_across_three_nodes(road: Road) -> None:
     th, my, sg = road["TH"], road["MY"], road["SG"]
     assert all(p.endpoint.startswith("https://") for p in load(th.config).partners.values())
+    th.call("PUT", "/traders/0105551234567", {"name": "Siam Logistics"})  # for ACTS
     grn = th.call("POST", "/guarantees", GUARANTEE)["grn"]
     declared = th.call("POST", "/movements", movement(grn, "THSEAL-1001", "THSEAL-1002"))
     mrn = declared["mrn"]
@@ -256,6 +257,7 @@ def test_destination_down_when_released_gets_the_record_once_when_back(road: Roa
     the record and reports the crossing; SG comes back and the record arrives once. Then
     broken seals at SG, and an officer of TH writes the movement off."""
     th, my, sg = road["TH"], road["MY"], road["SG"]
+    th.call("PUT", "/traders/0105551234567", {"name": "Siam Logistics"})  # for ACTS
     grn = th.call("POST", "/guarantees", GUARANTEE)["grn"]
     mrn = th.call("POST", "/movements", movement(grn, "THSEAL-2001"))["mrn"]
     sg.node.stop()

@@ -138,9 +138,10 @@ def receive(node: Node, sender: str, kind: str, document_id: str, payload: dict[
         handler(s, message)
 
 
-def record_from_th(node: Node, *offices: str, holder: str = HOLDER_ID) -> str:
+def record_from_th(node: Node, *offices: str, holder: str = HOLDER_ID, **more: Any) -> str:
     """A movement released at Bangkok for `offices` (transit ones, then the destination), its
-    TRANSIT_RECORD received here: its MRN."""
+    TRANSIT_RECORD received here (with `more` of its fields, such as its consignee): its
+    MRN."""
     now = node.clock.now()
     mrn = make(2026, "TH", f"BKK{uuid.uuid4().int % 10**10:010d}")
     payload = {
@@ -151,7 +152,7 @@ def record_from_th(node: Node, *offices: str, holder: str = HOLDER_ID) -> str:
         "seals": ["THSEAL-0101", "THSEAL-0102"],
         "items": [{"hs_code": "85171300", "description": "Smartphones",
                    "quantity": Decimal("500"), "unit": "PCE", "gross_mass_kg": Decimal("200")}],
-    }  # fmt: skip
+    } | more  # fmt: skip
     receive(node, "TH", "TRANSIT_RECORD", mrn, payload)
     return mrn
 

@@ -20,8 +20,8 @@ from onewindow.transit.models import Movement
 from onewindow.transit.schemas import GuaranteeCreate, Release
 
 from .partners import federate, publish_to
-from .traders import register
 from .test_departure import GUARANTEE, HOLDER, OFFICER, declare, movement, stored
+from .traders import register
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The demo's ACTS transit scenario, on the federation's TH, MY and SG nodes: MY and SG publish
-their tariffs to TH; a truck under two e-seals goes from Laem Chabang through Bukit Kayu
-Hitam to Singapore and is written off, its guarantee reserved and given back; a second one
+their tariffs to TH; a truck under two e-seals goes from an authorised consignor's warehouse
+at Laem Chabang through Bukit Kayu Hitam to an authorised consignee's depot in Singapore and
+is written off, its guarantee reserved and given back; a second one
 takes a detour, opens a door and arrives short, and its alerts are shown; a third, released
 nine days ago (the demo dates it back), never arrives and goes to enquiry. Rates and tariffs
 are SAMPLE FIGURES."""
@@ -8,6 +9,7 @@ are SAMPLE FIGURES."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from importlib import resources
@@ -24,14 +26,24 @@ from onewindow.kit.node import Node
 from onewindow.seals.intake import Source
 from onewindow.seals.schemas import EventIn
 from onewindow.tariff import Home, import_rates, import_schedule, publish, schedule_in_force
-from onewindow.transit import enquiry, offices, service
+from onewindow.transit import enquiry, offices, service, traders
 from onewindow.transit.context import context
-from onewindow.transit.schemas import GuaranteeCreate, MovementCreate, Release, Unloading
+from onewindow.transit.schemas import (
+    GuaranteeCreate,
+    MovementCreate,
+    Premises,
+    Release,
+    TraderWrite,
+    Unloading,
+)
 
 DATA = resources.files("onewindow") / "data"
 OFFICER = Principal("demo-officer", Role.OFFICER)
 ADMIN = Principal("demo-admin", Role.ADMINISTRATOR)
 HOLDER = ("0105551234567", "Siam Devices Co., Ltd.")
+WAREHOUSE = Premises(code="TH-LCB-WH01", address="99 Moo 3, Laem Chabang, Chonburi")
+CONSIGNEE = Principal("lion-city", Role.TRADER, "201912345K")
+DEPOT = Premises(code="SG-JUR-D7", address="7 Pioneer Road, Jurong")
 # Official rates of each node, per unit of each currency (SAMPLE FIGURES).
 RATES = {
     "TH": {"USD": "35.5", "MYR": "7.9", "SGD": "26.4"},
@@ -49,7 +61,7 @@ MONITORING: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _movement(grn: str, seals_: list[str], monitored: bool) -> MovementCreate:
+def _movement(grn: str, seals_: list[str], monitored: bool, premises: bool) -> MovementCreate:
     body: dict[str, Any] = {
         "holder_id": HOLDER[0], "holder_name": HOLDER[1], "departure_office": "THLCH",
         "transit_offices": ["MYBKH"], "destination_office": "SGSIN", "grn": grn,
@@ -60,6 +72,10 @@ def _movement(grn: str, seals_: list[str], monitored: bool) -> MovementCreate:
     }  # fmt: skip
     if monitored:
         body["monitoring"] = MONITORING
+    if premises:  # from the consignor's warehouse to the consignee's depot
+        body["departure_premises"] = WAREHOUSE.code
+        body["consignee"] = {"id": CONSIGNEE.party_id, "name": "Lion City Distribution Pte Ltd",
+                             "premises": DEPOT.code}  # fmt: skip
     return MovementCreate.model_validate(body)
 
 
@@ -106,21 +122,30 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
     tag = f"{now:%H%M%S}"
     seal = [f"TH{tag}-{n}" for n in range(1, 6)]
     with th.transaction() as s:
+        holder = TraderWrite(name=HOLDER[1], consignor=True, premises=[WAREHOUSE])
+        traders.register(s, OFFICER, HOLDER[0], holder, th.clock)
         grn = service.register_guarantee(s, OFFICER, guarantee, context(th)).grn
         for each in seal:
             seals.add_device(s, each, platform=None, now=now, actor="demo")
-    console.print(f"TH  guarantee {grn} of 3,000,000 THB registered for {HOLDER[1]}")
+    with sg.transaction() as s:
+        receiver = TraderWrite(name="Lion City Distribution Pte Ltd", consignee=True,
+                               premises=[DEPOT])  # fmt: skip
+        traders.register(s, OFFICER, CONSIGNEE.party_id or "", receiver, sg.clock)
+    console.print(f"TH  {HOLDER[1]} registered for ACTS, authorised consignor at {WAREHOUSE.code}; "
+                  f"guarantee {grn} of 3,000,000 THB")  # fmt: skip
+    console.print(f"SG  Lion City Distribution authorised consignee at {DEPOT.code}")
 
-    # 1. Bangkok to Singapore, written off.
-    first = _declare_and_release(th, grn, seal[0:2], True, "first")
+    # 1. From the consignor's warehouse to the consignee's depot, written off.
+    first = _declare_and_release(th, grn, seal[0:2], True, "first", premises=True)
     wait(f"MY and SG hold the record of {first}", _known(first, my, sg))
     with my.transaction() as s:
         offices.cross(s, OFFICER, first, "MYBKH", context(my))
     console.print(f"MY  {first} crossed the frontier at Bukit Kayu Hitam (IE118 to TH)")
     with sg.transaction() as s:
-        offices.arrive(s, OFFICER, first, "SGSIN", context(sg))
-        offices.unload(s, OFFICER, first, Unloading(seals_intact=True), context(sg))
-    console.print(f"SG  {first} arrived and unloaded, seals intact (IE006, IE018 to TH)")
+        offices.arrive(s, CONSIGNEE, first, "SGSIN", context(sg))
+        offices.unload(s, CONSIGNEE, first, Unloading(seals_intact=True), context(sg))
+    console.print(f"SG  {first} arrived at the consignee's depot, which unloaded it, seals "
+                  "intact (IE006, IE018 to TH)")  # fmt: skip
     wait(f"TH wrote off {first} and gave its guarantee back", _status(th, first, "discharged"))
 
     # 2. A detour and an opened door.
@@ -153,8 +178,7 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
 
     # 3. Released nine days ago (the demo dates its release back), never arrived: enquiry.
     ctx = context(th)
-    back = service.Context(ctx.country, ctx.currency, FixedClock(now - timedelta(days=9)),
-                           ctx.transit_days, ctx.enquiry_days)  # fmt: skip
+    back = replace(ctx, clock=FixedClock(now - timedelta(days=9)))
     third = _declare_and_release(th, grn, seal[4:5], False, "third", back)
     with th.transaction() as s:
         started = enquiry.overdue(s, ctx)
@@ -170,19 +194,26 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
 
 def _declare_and_release(
     th: Node, grn: str, seals_: list[str], monitored: bool, which: str,
-    released: service.Context | None = None,
+    released: service.Context | None = None, premises: bool = False,
 ) -> str:  # fmt: skip
-    """Declared today; released today, or on `released`'s clock."""
+    """Declared today; released today, or on `released`'s clock: by an officer, or at once
+    from the authorised consignor's `premises` when no control is selected."""
     ctx = context(th)
     with th.transaction() as s:
-        movement = service.declare(s, OFFICER, _movement(grn, seals_, monitored), ctx)
-        mrn, held = movement.mrn, service.reservation(s, movement.mrn)
-    with th.transaction() as s:
-        service.decide_release(s, OFFICER, mrn, Release(decision="release"), released or ctx)
+        data = _movement(grn, seals_, monitored, premises)
+        movement = service.declare(s, OFFICER, data, ctx)
+        mrn, lane, status = movement.mrn, movement.lane, movement.status
+        held = service.reservation(s, mrn)
+    if status != service.RELEASED:  # the random picks of the lanes may select it
+        control = None if lane == "green" else "seals and documents checked, in order"
+        with th.transaction() as s:
+            decision = Release(decision="release", control=control)
+            service.decide_release(s, OFFICER, mrn, decision, released or ctx)
     amount = f"{held.amount:,} THB" if held else "-"
     watched = " (e-seals watched)" if monitored else ""
-    console.print(f"TH  {which} movement [bold]{mrn}[/] released, THLCH → MYBKH → SGSIN, "
-                  f"guarantee holds {amount}{watched}")  # fmt: skip
+    by = " at the consignor's warehouse" if status == service.RELEASED else ""
+    console.print(f"TH  {which} movement [bold]{mrn}[/] ({lane} lane) released{by}, THLCH → "
+                  f"MYBKH → SGSIN, guarantee holds {amount}{watched}")  # fmt: skip
     return mrn
 
 

@@ -66,7 +66,7 @@ DOMAIN = Domain(
     uses=("reference", "tariff", "risk", "seals", "exchange", "ledger"),
     tables="onewindow.transit.models",
     routers=("onewindow.transit.api:router",),
-    views=("onewindow.transit.views:router",),
+    views=("onewindow.transit.register_views:router", "onewindow.transit.views:router"),
     commands={
         "transit": Command("onewindow.transit.cli:app", "ACTS transit: guarantees, movements.")
     },

@@ -20,8 +20,9 @@ from onewindow.kit.auth import Principal, Role
 from onewindow.kit.config import PartnerConfig, settings_class
 from onewindow.kit.node import Node
 from onewindow.tariff import import_rates
-from onewindow.transit import GuaranteeCreate, register_guarantee
+from onewindow.transit import GuaranteeCreate, register_guarantee, traders
 from onewindow.transit.context import context
+from onewindow.transit.schemas import TraderWrite
 
 OFFICER = Principal("officer1", Role.OFFICER)
 # The form, by fieldset legend: label -> value.
@@ -58,6 +59,8 @@ def grn(portal_node: NodeProcess) -> str:
                 kind="comprehensive", holder_id="0101234567", holder_name="Saigon Logistics JSC",
                 currency="VND", amount=Decimal("5000000000"), valid_until=until,
             )  # fmt: skip
+            traders.register(s, OFFICER, "0101234567", TraderWrite(name="Saigon Logistics JSC"),
+                             node.clock)  # fmt: skip
             registered = register_guarantee(s, OFFICER, data, context(node)).grn
     finally:
         node.close()
