@@ -262,6 +262,7 @@ ARGS: dict[str, list[str]] = {
     "transit release": ["X1"],
     "transit show": ["X1"],
     "transit list": [],
+    "transit cancel": ["X1", "--reason", "a reason"],
     "transit cross": ["X1", "--office", "VNHAN"],
     "transit arrive": ["X1", "--office", "VNHAN"],
     "transit unload": ["X1"],

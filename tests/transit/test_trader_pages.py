@@ -117,3 +117,21 @@ def test_the_lane_is_shown_and_why_to_officials_only(
     assert "Control: invoice and packing list match" in shown
     holder = text(signed_in(client, tokens["trader"]).get(f"/transit/{mrn}"))
     assert "Lane at departure: yellow" in holder and "documents to check" not in holder
+
+
+def test_the_holder_cancels_its_declaration_from_the_page(
+    node: Node, client: TestClient, tokens: dict[str, str]
+) -> None:
+    prepare(node)
+    mrn = declare(node, guarantee(node))
+    trader = signed_in(client, tokens["trader"])
+    page = trader.get(f"/transit/{mrn}")
+    assert f'action="/transit/{mrn}/cancellation"' in page.text
+    assert f'action="/transit/{mrn}/release"' not in page.text
+    empty = post(trader, f"/transit/{mrn}/cancellation", {})
+    assert empty.status_code == 422 and field_error(empty, "cancellation-note")
+    done = post(trader, f"/transit/{mrn}/cancellation", {"cancellation.note": "order withdrawn"})
+    assert done.headers["location"] == f"/transit/{mrn}?done=cancelled"
+    shown = text(trader.get(done.headers["location"]))
+    assert "The declaration is cancelled" in shown and "Declaration cancelled (IE014)" in shown
+    assert f'action="/transit/{mrn}/cancellation"' not in trader.get(f"/transit/{mrn}").text

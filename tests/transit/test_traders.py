@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from onewindow.app import create_app
 from onewindow.kit import auth
 from onewindow.kit.audit import AuditEvent
-from onewindow.kit.errors import Forbidden, InvalidInput, NotFound
+from onewindow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from onewindow.kit.node import Node
 from onewindow.risk.service import add_profile
 from onewindow.transit import offices, service
@@ -244,3 +244,29 @@ def test_a_consignee_not_authorised_at_destination_leaves_it_to_an_officer(
     assert status(sg, mrn) == ("destination", "arrived")
     with sg.transaction() as s, pytest.raises(Forbidden):
         offices.unload(s, CONSIGNEE, mrn, Unloading(seals_intact=True), context(sg))
+
+
+# ---- cancellation (IE014) ----
+
+
+def test_the_holder_cancels_before_release_and_not_after(
+    nodes: dict[str, Node], relay: Relay
+) -> None:
+    th = nodes["TH"]
+    mrn = declare_at_th(nodes, MOVEMENT)
+    stranger = auth.Principal("other", auth.Role.TRADER, "0105550000001")
+    with th.transaction() as s, pytest.raises(NotFound):
+        service.cancel(s, stranger, mrn, "not mine", context(th))
+    with th.transaction() as s:
+        cancelled = service.cancel(s, HOLDER, mrn, "the buyer withdrew", context(th))
+        assert cancelled.status == "cancelled"
+        assert service.reservation(s, mrn).status == "released"  # type: ignore[union-attr]
+    assert kinds(th, mrn) == ["IE014"] and relay("TH", "SG") == []
+    with th.transaction() as s:  # its seals are free again
+        body = MOVEMENT | {"grn": service.get(s, OFFICER, mrn).grn}
+        again = service.declare(s, OFFICER, MovementCreate.model_validate(body), context(th)).mrn
+    with th.transaction() as s:
+        service.decide_release(s, OFFICER, again, Release(decision="release"), context(th))
+    with th.transaction() as s, pytest.raises(Conflict):  # released: it stands
+        service.cancel(s, HOLDER, again, "too late", context(th))
+    assert status(th, again) == ("departure", "released")

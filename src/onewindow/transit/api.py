@@ -115,6 +115,12 @@ def release(mrn: str, body: Release, node: NodeDep, token: TokenDep) -> Movement
     return _act(node, token, lambda s, a, ctx: service.decide_release(s, a, mrn, body, ctx))
 
 
+@router.post("/movements/{mrn}/cancellation", response_model=MovementRead)
+def cancellation(mrn: str, body: Discharge, node: NodeDep, token: TokenDep) -> MovementRead:
+    """The holder cancels its declaration before release (IE014), saying why."""
+    return _act(node, token, lambda s, a, ctx: service.cancel(s, a, mrn, body.note, ctx))
+
+
 @router.post("/movements/{mrn}/crossing", response_model=MovementRead)
 def crossing(mrn: str, body: Office, node: NodeDep, token: TokenDep) -> MovementRead:
     """An office of transit here records the frontier crossed (IE118 to departure)."""

@@ -221,6 +221,17 @@ def release(
 
 
 @app.command()
+def cancel(
+    mrn: str,
+    reason: str = typer.Option(..., help="Why the declaration is cancelled"),
+    as_user: str | None = AS,
+    json_output: bool = JSON,
+) -> None:
+    """Cancel a declaration not yet released (IE014): its guarantee's reservation given back."""
+    _act(as_user, json_output, lambda s, actor, ctx: service.cancel(s, actor, mrn, reason, ctx))
+
+
+@app.command()
 def show(mrn: str, as_user: str | None = AS, json_output: bool = JSON) -> None:
     """A movement: its status, itinerary, seals and guarantee."""
     with handled(json_output):

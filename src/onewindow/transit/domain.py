@@ -18,6 +18,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/transit/movements"): TRADERS_READERS,
     ("GET", MOVEMENT): TRADERS_READERS,
     ("POST", f"{MOVEMENT}/release"): OFFICIALS,
+    ("POST", f"{MOVEMENT}/cancellation"): TRADERS_OFFICIALS,
     ("POST", f"{MOVEMENT}/crossing"): OFFICIALS,
     ("POST", f"{MOVEMENT}/arrival"): TRADERS_OFFICIALS,  # a trader: authorised consignee
     ("POST", f"{MOVEMENT}/unloading"): TRADERS_OFFICIALS,
@@ -31,6 +32,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/transit/upload"): TRADERS_OFFICIALS,
     ("GET", PAGE): TRADERS_READERS,
     ("POST", f"{PAGE}/release"): OFFICIALS,
+    ("POST", f"{PAGE}/cancellation"): TRADERS_OFFICIALS,
     ("POST", f"{PAGE}/crossing"): OFFICIALS,
     ("POST", f"{PAGE}/arrival"): TRADERS_OFFICIALS,
     ("POST", f"{PAGE}/unloading"): TRADERS_OFFICIALS,
@@ -53,6 +55,7 @@ CLI_RULES: dict[str, Rule] = {
     "transit release": OFFICIALS,
     "transit show": TRADERS_READERS,
     "transit list": TRADERS_READERS,
+    "transit cancel": TRADERS_OFFICIALS,
     "transit cross": OFFICIALS,
     "transit arrive": TRADERS_OFFICIALS,
     "transit unload": TRADERS_OFFICIALS,

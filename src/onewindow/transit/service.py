@@ -59,6 +59,7 @@ DECLARANTS = (Role.TRADER, *OFFICIALS)
 ENTITY = "transit_movement"
 # Statuses of a movement at its office of departure.
 ACCEPTED, RELEASED, NOT_RELEASED = "accepted", "released", "not_released"
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,29 @@ def decide_release(
         session, actor, now, f"transit.{movement.status}", ENTITY, movement.mrn,
         from_status=before, to_status=movement.status,
     )  # fmt: skip
+    return movement
+
+
+def cancel(
+    session: Session, actor: Principal, reference: str, reason: str, ctx: Context
+) -> Movement:
+    """The holder (or an officer) cancels a declaration not yet released (IE014): its
+    reservation given back, its seals free. Once an officer has released it, or refused to,
+    it stands."""
+    actor.require(*DECLARANTS)
+    movement = get(session, actor, reference, lock=True)
+    if actor.role is Role.TRADER and actor.party_id != movement.holder_id:
+        raise Forbidden(Text("only the holder cancels movement {mrn}", mrn=movement.mrn))
+    if movement.role != "departure" or movement.status != ACCEPTED:
+        raise Conflict(
+            Text("movement {mrn} is {status}: only a declaration not yet released is cancelled",
+                 mrn=movement.mrn, status=movement.status)
+        )  # fmt: skip
+    now = ctx.clock.now()
+    movement.status, movement.note = CANCELLED, reason
+    note_event(session, movement, "IE014", movement.departure_office, now, {"reason": reason})
+    close(session, movement.mrn, now)
+    _audit(session, actor, now, "transit.cancelled", ENTITY, movement.mrn, ACCEPTED, CANCELLED)
     return movement
 
 

@@ -58,10 +58,11 @@ def _reference() -> Any:
 
 MRN, GRN = _reference(), _reference()
 DONE_QUERY = Query(None, max_length=20)
+CANCEL = "/transit/{mrn}/cancellation"
 TRIP = "/seals/trips/{reference}"  # the seals domain's page of a trip, with its map
 ROLES = ("departure", "transit", "destination")
 STATUSES = (
-    service.ACCEPTED, service.RELEASED, service.NOT_RELEASED, offices.EXPECTED,
+    service.ACCEPTED, service.RELEASED, service.NOT_RELEASED, service.CANCELLED, offices.EXPECTED,
     offices.CROSSED_HERE, offices.ARRIVED_HERE, offices.UNLOADED, offices.DISCREPANCIES,
     offices.DISCHARGED, enquiry.ENQUIRY, enquiry.RECOVERY,
 )  # fmt: skip
@@ -73,6 +74,7 @@ DONE = {
                    "on its itinerary."),
     "not_released": N_("The movement is not released; its guarantee's reservation is given "
                        "back."),
+    "cancelled": N_("The declaration is cancelled; its guarantee's reservation is given back."),
     "crossed": N_("The frontier crossing is recorded and sent to the office of departure."),
     "arrived": N_("The arrival is recorded and sent to the office of departure."),
     "unloaded": N_("The unloading remarks are recorded and the control results sent to the "
@@ -87,6 +89,7 @@ EVENTS = {
     "IE001": N_("Anticipated arrival record received"),
     "IE029": N_("Released for transit"),
     "IE051": N_("Not released"),
+    "IE014": N_("Declaration cancelled"),
     "IE118": N_("Frontier crossed"),
     "IE007": N_("Goods presented (arrival)"),
     "IE006": N_("Arrival advised"),
@@ -99,11 +102,11 @@ EVENTS = {
 }
 # Words the pages show from data (statuses, roles, kinds), marked for `make messages`.
 SHOWN = (
-    N_("accepted"), N_("released"), N_("not released"), N_("expected"), N_("crossed"),
-    N_("arrived"), N_("unloaded"), N_("discrepancies"), N_("discharged"), N_("enquiry"),
-    N_("recovery"), N_("departure"), N_("transit"), N_("destination"), N_("comprehensive"),
-    N_("individual"), N_("valid"), N_("revoked"), N_("held"), N_("called"), N_("green"),
-    N_("yellow"), N_("red"), N_("blue"), N_("registered"), N_("suspended"),
+    N_("accepted"), N_("released"), N_("not released"), N_("cancelled"), N_("expected"),
+    N_("crossed"), N_("arrived"), N_("unloaded"), N_("discrepancies"), N_("discharged"),
+    N_("enquiry"), N_("recovery"), N_("departure"), N_("transit"), N_("destination"),
+    N_("comprehensive"), N_("individual"), N_("valid"), N_("revoked"), N_("held"), N_("called"),
+    N_("green"), N_("yellow"), N_("red"), N_("blue"), N_("registered"), N_("suspended"),
 )  # fmt: skip
 _LISTS = re.compile(r"^(seals|transit_offices|items)\.(\d+)(\..+)?$")
 MINIMUM = {"seals": 2, "transit_offices": 1, "items": 1}
@@ -285,10 +288,14 @@ def actions(user: auth.Principal, movement: Movement, receives: bool = False) ->
     and that the service takes at this node's role in the movement and its status; to a
     trader, only as the movement's authorised consignee (`receives`)."""
     role, status = movement.role, movement.status
+    holds = (
+        role == "departure" and status == service.ACCEPTED and user.party_id == movement.holder_id
+    )
     if user.role not in auth.OFFICIALS and not receives:
-        return set()
+        return {"cancellation"} if holds and web.may(user, "POST", CANCEL) else set()
     offered = set()
     if role == "departure":
+        offered |= {"cancellation"} if status == service.ACCEPTED else set()
         offered |= {"release"} if status == service.ACCEPTED else set()
         offered |= {"discharge"} if status == offices.DISCREPANCIES else set()
         offered |= {"recovery"} if status == enquiry.ENQUIRY else set()
@@ -401,6 +408,14 @@ def act(
 @router.post("/transit/{mrn}/release")
 def release(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
     return act(request, user, mrn, form, "release", Release, service.decide_release, "reason")
+
+
+@router.post("/transit/{mrn}/cancellation")
+def cancellation(request: Request, user: web.PageUser, form: web.Form, mrn: str = MRN) -> Response:
+    def run(s: Session, u: auth.Principal, m: str, data: Discharge, ctx: Any) -> Movement:
+        return service.cancel(s, u, m, data.note, ctx)
+
+    return act(request, user, mrn, form, "cancellation", Discharge, run)
 
 
 @router.post("/transit/{mrn}/crossing")
