@@ -23,7 +23,7 @@ from onewindow.kit import db
 from onewindow.kit.node import Node
 from onewindow.seals import EventChunk, EventIn, chunks, end_trip, ingest, memory, track
 from onewindow.seals.chunks import MAX_OPEN
-from onewindow.seals.models import SealTrip
+from onewindow.seals.models import SealTripState
 from onewindow.seals.seats import take_turns
 
 Make = Callable[..., dict[str, Any]]
@@ -139,13 +139,13 @@ def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> No
             take_turns(s)  # what a batch does first, before reading a trip
             # until the batch commits, another process cannot write a trip in between
             with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("UPDATE seal_trips SET version = 1")
-        other.execute("UPDATE seal_trips SET version = 1")  # free once committed
+                other.execute("UPDATE seal_trip_states SET version = 1")
+        other.execute("UPDATE seal_trip_states SET version = 1")  # free once committed
         other.commit()
     finally:
         other.close()
     with node.transaction() as s:
-        assert set(s.scalars(select(SealTrip.version))) == {1}
+        assert set(s.scalars(select(SealTripState.version))) == {1}
 
 
 def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from onewindow.kit import db, migrate
 
 BASE = "0011_ledger_checks"
-TABLES = {"seal_platforms", "seal_devices", "seal_trips", "seal_trip_seals",
+TABLES = {"seal_platforms", "seal_devices", "seal_trips", "seal_trip_states", "seal_trip_seals",
           "seal_event_chunks", "seal_alerts"}  # fmt: skip
 
 
