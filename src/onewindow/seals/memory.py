@@ -85,9 +85,7 @@ class Memory:
         self.reads = 0  # trips read from the database, not reused
         self.device_reads = 0  # devices whose seats were read, not reused
 
-    def seats_of(
-        self, session: Session, devices: list[str], earliest: datetime
-    ) -> seats.Found:
+    def seats_of(self, session: Session, devices: list[str], earliest: datetime) -> seats.Found:
         """The devices' platforms and seats and their trips' versions, the trips locked: the
         seats kept reused while their active trip's version is the one kept (one query of
         the versions), the others read."""

@@ -15,7 +15,7 @@ hundred bytes of each, not the route they carry.
 
 from __future__ import annotations
 
-import secrets
+import random
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +101,9 @@ class SealTripState(Base):
 
 
 def new_version() -> int:
-    return secrets.randbits(62)
+    # the random module, not `secrets`: a batch draws a thousand, and the module is seeded
+    # again in a forked process, so two processes never draw the same numbers in turn
+    return random.getrandbits(62)
 
 
 class TripSeal(Base):

@@ -12,6 +12,7 @@ Create Date: 2026-12-03
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -43,7 +44,7 @@ STATES = sa.table(
 )
 
 
-def _loaded(value: object) -> object:
+def _loaded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -68,33 +69,32 @@ def upgrade() -> None:
             seqs.setdefault(trip_id, {})[device] = last_seq
     rows = [
         {"trip_id": i, "state": _loaded(state), "seqs": seqs.get(i, {}), "version": version}
-        for i, state, version in conn.execute(
-            sa.select(TRIPS.c.id, TRIPS.c.state, TRIPS.c.version)
-        )
+        for i, state, version in conn.execute(sa.select(TRIPS.c.id, TRIPS.c.state, TRIPS.c.version))
     ]
     if rows:
         conn.execute(STATES.insert(), rows)
-    with op.batch_alter_table("seal_trips") as batch:
-        batch.drop_index("ix_seal_trips_last_at")
-        batch.drop_column("last_at")
-        batch.drop_column("state")
-        batch.drop_column("version")
-    with op.batch_alter_table("seal_trip_seals") as batch:
-        batch.drop_column("last_seq")
+    # Not in batch mode: SQLite (3.35 and later) drops a column in place, where copying
+    # seal_trips into a new table would break the foreign keys of its alerts and chunks.
+    op.drop_index("ix_seal_trips_last_at", table_name="seal_trips")
+    for column in ("last_at", "state", "version"):
+        op.drop_column("seal_trips", column)
+    op.drop_column("seal_trip_seals", "last_seq")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("seal_trip_seals") as batch:
-        batch.add_column(
-            sa.Column("last_seq", sa.BigInteger(), nullable=False, server_default=sa.text("-1"))
-        )
-    with op.batch_alter_table("seal_trips") as batch:
-        batch.add_column(
-            sa.Column("version", sa.BigInteger(), nullable=False, server_default=sa.text("0"))
-        )
-        batch.add_column(sa.Column("state", sa.JSON(), nullable=False, server_default="{}"))
-        batch.add_column(sa.Column("last_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_seal_trips_last_at", ["last_at"], unique=False)
+    # Added in place, with defaults for the rows there are (seals_0001 had none: a column
+    # added to a table with rows needs one, and changing it after would copy seal_trips)
+    op.add_column(
+        "seal_trip_seals",
+        sa.Column("last_seq", sa.BigInteger(), nullable=False, server_default=sa.text("-1")),
+    )
+    op.add_column(
+        "seal_trips",
+        sa.Column("version", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
+    )
+    op.add_column("seal_trips", sa.Column("state", sa.JSON(), nullable=False, server_default="{}"))
+    op.add_column("seal_trips", sa.Column("last_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_seal_trips_last_at", "seal_trips", ["last_at"], unique=False)
     conn = op.get_bind()
     trips = sa.table(
         "seal_trips",
@@ -127,8 +127,3 @@ def downgrade() -> None:
                 .values(last_seq=last_seq)
             )
     op.drop_table("seal_trip_states")
-    # the defaults only filled the rows there were: seals_0001 had none
-    with op.batch_alter_table("seal_trips") as batch:
-        batch.alter_column("state", server_default=None)
-    with op.batch_alter_table("seal_trip_seals") as batch:
-        batch.alter_column("last_seq", server_default=None)
