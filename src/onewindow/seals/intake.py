@@ -2,14 +2,14 @@
 problem named, nothing stored), duplicates dropped, each trip's events run through the rules
 in time order, and what changed written with one statement per table.
 
-Per batch, whatever its size: one query for the devices on a trip with their seats and
-trips' versions (`seats.py`, the trips locked; one more for devices on none); the trips'
-plans and state come from what the process kept of them (`memory.py`) while their versions
-are unchanged, else from one query. The rules run over the whole batch at once
-(`evaluation.py`). Written: the trips' state and the seals' highest ids (an executemany
-each), each seal's new records as a chunk appended (`chunks.py`), the alerts (one insert).
-A query more per seal whose event ids go back below its highest (duplicates or late events,
-rare).
+Per batch, whatever its size: one query of the versions of the trips the batch's devices
+are on, the trips' states locked (`seats.py`); the devices' seats and the trips' plans,
+state and seals' highest ids come from what the process kept of them (`memory.py`) while
+those versions are unchanged, else from a query each (one more for devices on no trip). The
+rules run over the whole batch at once (`evaluation.py`). Written: each trip's narrow state
+row with its seals' highest ids (one executemany), each seal's new records as a chunk
+appended (`chunks.py`), the alerts (one insert). A query more per seal whose event ids go
+back below its highest (duplicates or late events, rare).
 """
 
 from __future__ import annotations
