@@ -11,7 +11,8 @@ service's `intake.ingest` on validated events, one transaction per batch (SQLite
 The baseline, in the same run on the same events: one executemany of one row per event into
 a plain table in a database of its own, one transaction per batch. Validation of the events
 by their schema (what the HTTPS endpoint adds) is timed apart. Memory: the process's resident
-set at each tenth of the run. Progress goes to stderr; the last line is one JSON object.
+set and its peak so far at each tenth of the run. Progress goes to stderr; the last line is
+one JSON object.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import os
 import platform
 import random
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -56,6 +58,11 @@ PLAIN = Table(
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set so far (Linux gives it in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def rss_mb() -> float:
@@ -171,9 +178,12 @@ def main() -> None:
         alerts += len(result.alerts)
         before, done = done, done + len(batch)
         if done // checkpoint != before // checkpoint:
-            memory.append({"events": done, "rss_mb": round(rss_mb(), 1)})
+            memory.append(
+                {"events": done, "rss_mb": round(rss_mb(), 1), "peak_mb": round(peak_rss_mb(), 1)}
+            )
             progress(f"{done} events: {done / ingest_s:,.0f}/s with rules, "
-                     f"{done / plain_s:,.0f}/s plain, rss {memory[-1]['rss_mb']} MB")  # fmt: skip
+                     f"{done / plain_s:,.0f}/s plain, rss {memory[-1]['rss_mb']} MB, "
+                     f"peak {memory[-1]['peak_mb']} MB")  # fmt: skip
     plain.close()
     size = (folder / "seals.db").stat().st_size
     plain_size = (folder / "plain.db").stat().st_size
@@ -198,6 +208,9 @@ def main() -> None:
         "plain_database_bytes_per_event": round(plain_size / taken, 1),
         "rss_mb": memory,
         "rss_growth_after_first_fifth_mb": round(max(later) - min(later), 1) if later else None,
+        "peak_mb_first_tenth_and_end": (
+            [memory[0]["peak_mb"], memory[-1]["peak_mb"]] if memory else None
+        ),
         "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                     "cpus": os.cpu_count(), "system": platform.platform()},
     }))  # fmt: skip

@@ -16,14 +16,25 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import func, select
+from tests.seals.conftest import trip_body
 from tests.seals.test_ingest import ACME, REF, kinds, take
 
 import onewindow
 from onewindow.kit import db
 from onewindow.kit.node import Node
-from onewindow.seals import EventChunk, EventIn, chunks, end_trip, ingest, memory, track
+from onewindow.seals import (
+    EventChunk,
+    EventIn,
+    TripCreate,
+    chunks,
+    end_trip,
+    ingest,
+    memory,
+    register_trip,
+    track,
+)
 from onewindow.seals.chunks import MAX_OPEN
-from onewindow.seals.models import SealTrip
+from onewindow.seals.models import SealTripState
 from onewindow.seals.seats import take_turns
 
 Make = Callable[..., dict[str, Any]]
@@ -139,13 +150,13 @@ def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> No
             take_turns(s)  # what a batch does first, before reading a trip
             # until the batch commits, another process cannot write a trip in between
             with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("UPDATE seal_trips SET version = 1")
-        other.execute("UPDATE seal_trips SET version = 1")  # free once committed
+                other.execute("UPDATE seal_trip_states SET version = 1")
+        other.execute("UPDATE seal_trip_states SET version = 1")  # free once committed
         other.commit()
     finally:
         other.close()
     with node.transaction() as s:
-        assert set(s.scalars(select(SealTrip.version))) == {1}
+        assert set(s.scalars(select(SealTripState.version))) == {1}
 
 
 def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(
@@ -162,3 +173,28 @@ def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(
     for seal in ("SEAL-1", "SEAL-2"):
         mine = [count for device, count in rows if device == seal]
         assert sum(mine) == total and len(mine) <= 4  # merged once, then a few new
+
+
+def test_a_seal_moved_to_another_trip_by_another_engine_is_noticed(
+    node: Node, secrets_: dict[str, str], event: Make
+) -> None:
+    take(node, [event(1, 1), event(1, 1, device="SEAL-2")])
+    with node.transaction() as s:
+        mind = memory.of(s)
+    before = mind.device_reads
+    take(node, [event(2, 2), event(2, 2, device="SEAL-2")])
+    assert mind.device_reads == before  # the seats kept: their trip's version held
+    other = db.make_engine(node.settings.database_url)
+    try:
+        with db.transaction(db.session_factory(other)) as s:
+            end_trip(s, REF, office="TH0301", now=node.clock.now(), actor="officer1")
+            body = trip_body("26TH000000000002A1", ["SEAL-1"])
+            register_trip(s, TripCreate.model_validate(body), now=node.clock.now(), actor="t")
+    finally:
+        other.dispose()
+    # events after the end go to the seal's new trip; the old one keeps its two
+    take(node, [event(3, 12 * 60 + 2)])
+    assert mind.device_reads == before + 1
+    with node.transaction() as s:
+        assert len(track(s, REF).points) == 4
+        assert len(track(s, "26TH000000000002A1").points) == 1

@@ -1,4 +1,4 @@
-"""Rows of a table updated by their id with one DB-API executemany: the statement compiled
+"""Rows of a table updated by their primary key with one DB-API executemany: the statement compiled
 once, the values converted a column at a time by their columns' own types, as a Core update
 would convert them. A batch updates thousands of trips and seals; SQLAlchemy's per-row
 parameter machinery cost more than the updates (the same reason as `kit.db.insert_values`).
@@ -29,7 +29,8 @@ class _Statement:
 @lru_cache(maxsize=64)
 def _statement(tbl: Table, columns: tuple[str, ...], dialect: Dialect) -> _Statement:
     names = ("b_id", *(f"b_{c}" for c in columns))
-    statement = update(tbl).where(tbl.c.id == bindparam("b_id"))
+    (key,) = tbl.primary_key.columns
+    statement = update(tbl).where(key == bindparam("b_id"))
     compiled = statement.values({c: bindparam(f"b_{c}") for c in columns}).compile(dialect=dialect)
     order = None
     if compiled.positional:
@@ -45,7 +46,7 @@ def _statement(tbl: Table, columns: tuple[str, ...], dialect: Dialect) -> _State
 def update_many(
     session: Session, model: type[db.Base], columns: tuple[str, ...], rows: list[tuple]
 ) -> None:
-    """Each row (id, *values of `columns`) written to the row of that id."""
+    """Each row (key, *values of `columns`) written to the row of that primary key."""
     if not rows:
         return
     conn = session.connection()

@@ -2,14 +2,14 @@
 problem named, nothing stored), duplicates dropped, each trip's events run through the rules
 in time order, and what changed written with one statement per table.
 
-Per batch, whatever its size: one query for the devices on a trip with their seats and
-trips' versions (`seats.py`, the trips locked; one more for devices on none); the trips'
-plans and state come from what the process kept of them (`memory.py`) while their versions
-are unchanged, else from one query. The rules run over the whole batch at once
-(`evaluation.py`). Written: the trips' state and the seals' highest ids (an executemany
-each), each seal's new records as a chunk appended (`chunks.py`), the alerts (one insert).
-A query more per seal whose event ids go back below its highest (duplicates or late events,
-rare).
+Per batch, whatever its size: one query of the versions of the trips the batch's devices
+are on, the trips' states locked (`seats.py`); the devices' seats and the trips' plans,
+state and seals' highest ids come from what the process kept of them (`memory.py`) while
+those versions are unchanged, else from a query each (one more for devices on no trip). The
+rules run over the whole batch at once (`evaluation.py`). Written: each trip's narrow state
+row with its seals' highest ids (one executemany), each seal's new records as a chunk
+appended (`chunks.py`), the alerts (one insert). A query more per seal whose event ids go
+back below its highest (duplicates or late events, rare).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput, Text
-from onewindow.seals import bulk, chunks, memory, packing, rules
+from onewindow.seals import bulk, chunks, memory, packing, rules, seats
 from onewindow.seals.evaluation import Columns, Taken, evaluate
 from onewindow.seals.geometry import Plan
-from onewindow.seals.models import SealAlert, SealTrip, TripSeal, new_version
+from onewindow.seals.models import SealAlert, SealTrip, SealTripState, new_version
 from onewindow.seals.schemas import AlertRead, EventIn, IngestResult
 from onewindow.seals.seats import Seat, place, take_turns
 
@@ -155,12 +155,14 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
     return Columns(times, ids, kinds, lats, lons, speeds, by_device)
 
 
-def _fresh(session: Session, seat: Seat, ids: list[int], indexes: list[int]) -> list[int]:
+def _fresh(
+    session: Session, seat: Seat, last_seq: int, ids: list[int], indexes: list[int]
+) -> list[int]:
     """A seal's events but those stored already or twice in the batch."""
     mine = [ids[n] for n in indexes]
-    if min(mine) > seat.last_seq and len(set(mine)) == len(mine):
+    if min(mine) > last_seq and len(set(mine)) == len(mine):
         return indexes  # all new: the usual case
-    older = [i for i in mine if i <= seat.last_seq]
+    older = [i for i in mine if i <= last_seq]
     stored = (
         chunks.stored_seqs(session, seat.trip, seat.device, min(older), max(older))
         if older
@@ -183,20 +185,30 @@ def ingest(
     problems = _Problems()
     cols = _check_each(events, now, problems)
     take_turns(session)
-    placed = place(
-        session,
-        events,
-        cols.by_device,
-        at_of(min(cols.times)) if cols.times else now,
-        platform=source.platform,
-        device=source.device,
-        problems=problems,
-    )
+    mind = memory.of(session)
+    placed: dict[Seat, list[int]] = {}
+    versions: dict[int, int] = {}
+    if cols.by_device:
+        found = mind.seats_of(session, list(cols.by_device), at_of(min(cols.times)))
+        placed = place(
+            events,
+            cols.by_device,
+            found,
+            platform=source.platform,
+            device=source.device,
+            problems=problems,
+        )
+        versions = found.versions
     problems.raise_any()
+    missing = {seat.trip for seat in placed} - versions.keys()
+    if missing:  # ended trips of devices kept (late events): rare
+        versions = versions | seats.versions(session, missing)
+    trips = mind.trips(session, {seat.trip: versions[seat.trip] for seat in placed})
     per_seat: list[tuple[Seat, list[int]]] = []
     duplicates = 0
     for seat, indexes in placed.items():
-        kept = _fresh(session, seat, cols.ids, indexes)
+        last_seq = trips[seat.trip].seqs.get(seat.device, -1)
+        kept = _fresh(session, seat, last_seq, cols.ids, indexes)
         duplicates += len(indexes) - len(kept)
         if kept:
             per_seat.append((seat, kept))
@@ -209,14 +221,12 @@ def ingest(
         np.array(cols.times, dtype=np.int64)[flat],
         np.array(cols.ids, dtype=np.int64)[flat],
     )
-    mind = memory.of(session)
-    trips = mind.trips(session, {seat.trip: seat.version for seat in placed})
     late, raised, states = evaluate(trips, taken, cols)
-    after = _write_events(session, taken, cols, trips)
-    kept_trips = _write_trips(session, trips, states, after)
+    after, tops = _write_events(session, taken, cols, trips)
+    kept_trips = _write_trips(session, trips, states, after, tops)
     alerts = _write_alerts(session, raised, trips, now)
     for loaded in list(session.identity_map.values()):  # rows the caller read before
-        if isinstance(loaded, SealTrip | TripSeal):
+        if isinstance(loaded, SealTripState):
             session.expire(loaded)
     mind.keep(kept_trips)
     return IngestResult(
@@ -229,11 +239,11 @@ def ingest(
 
 def _write_events(
     session: Session, taken: Taken, cols: Columns, trips: dict[int, memory.Known]
-) -> dict[tuple[int, str], chunks.Open]:
-    """The records appended (`chunks.write`) and each seal's highest id; the seals' records
-    in open chunks after."""
+) -> tuple[dict[tuple[int, str], chunks.Open], dict[tuple[int, str], int]]:
+    """The records appended (`chunks.write`): the seals' records in open chunks after, and
+    each seal's highest id in the batch."""
     if not taken.seats:
-        return {}
+        return {}, {}
     starts = taken.starts
     events = taken.events
     found = packing.columns(
@@ -253,11 +263,8 @@ def _write_events(
         {(t, d): trips[t].pending.get(d, (0, 0)) for t, d in keys},
     )
     tops = np.maximum.reduceat(taken.ids, starts).tolist()
-    higher = [
-        (seat.id, top) for seat, top in zip(taken.seats, tops, strict=True) if top > seat.last_seq
-    ]
-    bulk.update_many(session, TripSeal, ("last_seq",), higher)
-    return after
+    highest = {(seat.trip, seat.device): top for seat, top in zip(taken.seats, tops, strict=True)}
+    return after, highest
 
 
 def _write_alerts(
@@ -306,20 +313,31 @@ def _write_trips(
     trips: dict[int, memory.Known],
     states: dict[int, rules.TripState],
     pending: dict[tuple[int, str], chunks.Open],
+    tops: dict[tuple[int, str], int],
 ) -> dict[int, memory.Known]:
-    """Each trip's new state with a new version; what the process keeps of them."""
+    """Each trip's new state and seals' highest ids with a new version; what the process
+    keeps of them."""
     if not states:
         return {}
     counts: dict[int, dict[str, chunks.Open]] = {}
     for (trip_id, device), n in pending.items():
         counts.setdefault(trip_id, {})[device] = n
-    changed: list[tuple[int, dict[str, Any], datetime | None, int]] = []
+    highest: dict[int, dict[str, int]] = {}
+    for (trip_id, device), top in tops.items():
+        highest.setdefault(trip_id, {})[device] = top
+    changed: list[tuple[int, dict[str, Any], dict[str, int], int]] = []
     kept: dict[int, memory.Known] = {}
     for trip_id, state in states.items():
         version = new_version()
-        last = None if state.last_ms is None else at_of(state.last_ms)
-        changed.append((trip_id, state.as_json(), last, version))
         known = trips[trip_id]
-        kept[trip_id] = known.moved(version, state, known.pending | counts.get(trip_id, {}))
-    bulk.update_many(session, SealTrip, ("state", "last_at", "version"), changed)
+        seqs = known.seqs
+        mine = highest.get(trip_id)
+        if mine:
+            seqs = seqs.copy()
+            for device, top in mine.items():
+                if top > seqs.get(device, -1):
+                    seqs[device] = top
+        changed.append((trip_id, state.as_json(), seqs, version))
+        kept[trip_id] = known.moved(version, state, seqs, known.pending | counts.get(trip_id, {}))
+    bulk.update_many(session, SealTripState, ("state", "seqs", "version"), changed)
     return kept

@@ -1,18 +1,23 @@
 """What a process keeps of each trip between batches, so that a batch reads only the trips'
 versions: the plan, limits and reference (fixed when the trip is registered), the rules'
-state, and each seal's open chunks (`chunks.py`).
+state, its seals' highest event ids and open chunks (`chunks.py`); and each device's platform
+and seats, so that a batch of known devices reads no seat.
 
-Kept per engine (a database), and reused only while the trip's row still has the version
-kept with it (`SealTrip.version`, read with the seals under the batch's lock): a write by
-another process, by another engine, or by this one in a transaction rolled back, changes or
-leaves the version, and the trip is read again. Whoever writes a trip's state gives it a new
-version (`models.new_version`).
+Kept per engine (a database), and reused only while the trip's state still has the version
+kept with it (`SealTripState.version`, read under the batch's lock): a write by another
+process, by another engine, or by this one in a transaction rolled back, changes or leaves
+the version, and the trip is read again. Whoever writes a trip's state gives it a new
+version (`models.new_version`). A device's seats are reused while its active trip's version
+is the one kept: a seal joins another trip only once its trip has ended, and ending a trip
+writes its state; trips that ended are never changed but their state. A device on no trip
+is read at every batch.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
@@ -20,9 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from onewindow.kit import db
-from onewindow.seals import rules
+from onewindow.seals import rules, seats
 from onewindow.seals.geometry import Circle, Plan, plan
-from onewindow.seals.models import EventChunk, SealTrip
+from onewindow.seals.models import EventChunk, SealTrip, SealTripState
+from onewindow.seals.seats import Seat
 
 KEPT = 50_000  # trips kept at most per database; the oldest kept are forgotten first
 
@@ -34,12 +40,28 @@ class Known:
     plan: Plan
     limits: rules.Limits
     state: rules.TripState  # never changed in place: a batch steps a copy
+    seqs: dict[str, int]  # per seal: the highest event id taken (none: nothing yet)
     pending: dict[str, tuple[int, int]]  # per seal: its open chunks (records, rows)
 
     def moved(
-        self, version: int, state: rules.TripState, pending: dict[str, tuple[int, int]]
+        self,
+        version: int,
+        state: rules.TripState,
+        seqs: dict[str, int],
+        pending: dict[str, tuple[int, int]],
     ) -> Known:
-        return Known(version, self.reference, self.plan, self.limits, state, pending)
+        return Known(version, self.reference, self.plan, self.limits, state, seqs, pending)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device on a trip, as a batch found it: `seats` holds its active one (on `trip`)
+    and those it ended at or after `since`."""
+
+    platform: str | None
+    seats: list[Seat]
+    trip: int
+    since: datetime
 
 
 def plan_of(route: dict, stops: list[dict], lat: float, lon: float, radius_m: float) -> Plan:
@@ -58,8 +80,42 @@ class Memory:
     def __init__(self, kept: int = KEPT) -> None:
         self.kept = kept
         self._trips: dict[int, Known] = {}
+        self._devices: dict[str, Device] = {}
         self._lock = threading.Lock()
         self.reads = 0  # trips read from the database, not reused
+        self.device_reads = 0  # devices whose seats were read, not reused
+
+    def seats_of(self, session: Session, devices: list[str], earliest: datetime) -> seats.Found:
+        """The devices' platforms and seats and their trips' versions, the trips locked: the
+        seats kept reused while their active trip's version is the one kept (one query of
+        the versions), the others read."""
+        kept: dict[str, Device] = {}
+        with self._lock:
+            for name in devices:
+                known = self._devices.get(name)
+                if known is not None and known.since <= earliest and known.trip in self._trips:
+                    kept[name] = known
+        found = seats.versions(session, {d.trip for d in kept.values()})
+        with self._lock:
+            for name, known in list(kept.items()):
+                trip = self._trips.get(known.trip)
+                if trip is None or found.get(known.trip) != trip.version:
+                    del kept[name]
+        ask = [name for name in devices if name not in kept]
+        fresh = seats.read(session, ask, earliest) if ask else seats.Found({}, {}, {})
+        self.device_reads += len(ask)
+        platforms = {name: d.platform for name, d in kept.items()} | fresh.platforms
+        placed = {name: d.seats for name, d in kept.items()} | fresh.seats
+        with self._lock:
+            for name, mine in fresh.seats.items():
+                active = [s.trip for s in mine if s.active]
+                if active:
+                    self._devices[name] = Device(fresh.platforms[name], mine, active[0], earliest)
+                else:
+                    self._devices.pop(name, None)
+            while len(self._devices) > self.kept * 4:
+                del self._devices[next(iter(self._devices))]
+        return seats.Found(platforms, placed, found | fresh.versions)
 
     def trips(self, session: Session, versions: dict[int, int]) -> dict[int, Known]:
         """The trips of these ids, whose rows have these versions in this transaction."""
@@ -88,11 +144,11 @@ class Memory:
 
 
 def _read(session: Session, ids: list[int]) -> dict[int, Known]:
-    t, c = db.table(SealTrip).c, db.table(EventChunk).c
+    t, c, st = db.table(SealTrip).c, db.table(EventChunk).c, db.table(SealTripState).c
     rows = session.connection().execute(
         select(
             t.id,
-            t.version,
+            st.version,
             t.reference,
             t.route,
             t.stops,
@@ -102,8 +158,11 @@ def _read(session: Session, ids: list[int]) -> dict[int, Known]:
             t.corridor_m,
             t.max_stop_s,
             t.max_silence_s,
-            t.state,
-        ).where(t.id.in_(ids))
+            st.state,
+            st.seqs,
+        )
+        .join_from(db.table(SealTrip), db.table(SealTripState), st.trip_id == t.id)
+        .where(t.id.in_(ids))
     )
     pending: dict[int, dict[str, tuple[int, int]]] = {trip_id: {} for trip_id in ids}
     open_counts = session.connection().execute(
@@ -120,6 +179,7 @@ def _read(session: Session, ids: list[int]) -> dict[int, Known]:
             plan_of(r.route, r.stops, r.destination_lat, r.destination_lon, r.destination_radius_m),
             limits_of(r.corridor_m, r.max_stop_s, r.max_silence_s),
             rules.TripState.of(r.state),
+            r.seqs,
             pending[r.id],
         )
         for r in rows

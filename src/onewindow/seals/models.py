@@ -7,11 +7,15 @@ seal's open chunks hold `packing.CHUNK` records, they are merged into full chunk
 many, so a row holds a few hundred events but the newest. A device's event ids are its own
 counter; the chunks keep each record's id, and `seq_from`/`seq_to` say which chunks to unpack
 when an id at or below the seal's highest one comes again (a duplicate or a late event).
+
+What changes with every batch is kept apart from what a trip was registered with: a narrow
+row per trip (`SealTripState`), so that a batch's update of a thousand trips rewrites a few
+hundred bytes of each, not the route they carry.
 """
 
 from __future__ import annotations
 
-import secrets
+import random
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +30,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,8 +61,8 @@ class SealDevice(Base):
 
 
 class SealTrip(Base):
-    """A trip under seal, as its caller registered it (the reference is theirs, an MRN), and
-    what the rules keep of it between events (`state`, `rules.TripState` as JSON)."""
+    """A trip under seal, as its caller registered it (the reference is theirs, an MRN); what
+    the rules keep of it between events is its `SealTripState`."""
 
     __tablename__ = "seal_trips"
 
@@ -78,22 +81,33 @@ class SealTrip(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_office: Mapped[str | None] = mapped_column(String(20))
-    # the newest event's time: the sweep finds trips gone silent by it
-    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class SealTripState(Base):
+    """What the rules keep of a trip between events (`state`, `rules.TripState` as JSON) and
+    the highest event id taken from each of its seals (`seqs`, by device; a seal not in it:
+    nothing yet): the row every batch of the trip rewrites."""
+
+    __tablename__ = "seal_trip_states"
+
+    trip_id: Mapped[int] = mapped_column(ForeignKey("seal_trips.id"), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # a new random number with every write of `state` (`new_version`), never a counter: a
+    seqs: Mapped[dict[str, int]] = mapped_column(JSON)
+    # a new random number with every write of the row (`new_version`), never a counter: a
     # process keeping the state between batches (`memory.py`) reuses it only while the row
     # still has the version it wrote or read, and a write rolled back must not come back as
     # the version another process writes next
-    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 def new_version() -> int:
-    return secrets.randbits(62)
+    # the random module, not `secrets`: a batch draws a thousand, and the module is seeded
+    # again in a forked process, so two processes never draw the same numbers in turn
+    return random.getrandbits(62)
 
 
 class TripSeal(Base):
-    """A seal on a trip, and the highest event id taken from it there."""
+    """A seal on a trip (the highest event id taken from it there: `SealTripState.seqs`)."""
 
     __tablename__ = "seal_trip_seals"
     __table_args__ = (UniqueConstraint("trip_id", "device_id"),)
@@ -103,7 +117,6 @@ class TripSeal(Base):
     device_id: Mapped[str] = mapped_column(ForeignKey("seal_devices.id"), index=True)
     # the trip's status copied, so that finding a device's current trip is one index
     active: Mapped[bool] = mapped_column(Boolean)
-    last_seq: Mapped[int] = mapped_column(BigInteger)  # -1: nothing yet
 
 
 class EventChunk(Base):

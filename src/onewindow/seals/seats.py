@@ -1,5 +1,5 @@
 """Which trip each event of a batch belongs to: its device's seat on the trip it was on at
-the event's time, read with Core rows, the trips locked for the batch.
+the event's time, read with Core rows, the trips' states locked for the batch.
 
 The seats read are the devices' active ones and those of trips ended since the batch's
 earliest event: an event older than a trip's end may still belong to it (a late event),
@@ -9,7 +9,7 @@ one newer cannot, so a seal's older trips are never read.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,23 +18,30 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from onewindow.kit import db
-from onewindow.seals.models import SealDevice, SealTrip, TripSeal
+from onewindow.seals.models import SealDevice, SealTrip, SealTripState, TripSeal
 from onewindow.seals.schemas import EventIn
 
 
 @dataclass(eq=False, slots=True)
 class Seat:
-    """A seal on a trip as the batch found it: its trip's version, its highest id taken;
-    for an ended trip, when it ran."""
+    """A seal on a trip; for an ended trip, when it ran. Never changed once read: a process
+    keeps a device's seats between batches (`memory.py`) while its active trip's version
+    stays the one it knows."""
 
-    id: int
     device: str
     trip: int
-    last_seq: int
     active: bool
-    version: int
     registered_at: datetime | None = None
     ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """Devices as read: their platforms, their seats, and the versions of the seats' trips."""
+
+    platforms: dict[str, str | None]
+    seats: dict[str, list[Seat]]
+    versions: dict[int, int]
 
 
 class Problems(Protocol):
@@ -42,44 +49,54 @@ class Problems(Protocol):
 
 
 def take_turns(session: Session) -> None:
-    """Batches of one trip take turns. PostgreSQL: the trips' rows are locked when read
+    """Batches of one trip take turns. PostgreSQL: the trips' states are locked when read
     (`FOR UPDATE`). SQLite: the batch's transaction starts by writing (nothing), which takes
     the database's one write lock before anything is read, so that no other process writes a
     trip between this batch's reading it and writing it."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE seal_trips SET version = version WHERE 0"))
+        session.execute(text("UPDATE seal_trip_states SET version = version WHERE 0"))
 
 
-def _seats(
-    session: Session, devices: list[str], earliest: datetime
-) -> tuple[dict[str, str | None], dict[str, list[Seat]]]:
+def versions(session: Session, trips: Iterable[int]) -> dict[int, int]:
+    """The trips' versions, their states locked for the batch."""
+    ids = list(trips)
+    if not ids:
+        return {}
+    state = db.table(SealTripState).c
+    query = select(state.trip_id, state.version).where(state.trip_id.in_(ids))
+    return dict(session.connection().execute(query.with_for_update()).all())
+
+
+def read(session: Session, devices: list[str], earliest: datetime) -> Found:
     """The devices' platforms and seats, one query for the devices on a trip (the usual
     case), one more for the others."""
     device, seat, trip = db.table(SealDevice).c, db.table(TripSeal).c, db.table(SealTrip).c
+    state = db.table(SealTripState).c
     query = (
         select(
             device.platform,
-            seat.id,
             seat.device_id,
             seat.trip_id,
-            seat.last_seq,
             seat.active,
-            trip.version,
+            state.version,
         )
         .join_from(db.table(SealDevice), db.table(TripSeal), seat.device_id == device.id)
         .join(db.table(SealTrip), trip.id == seat.trip_id)
+        .join(db.table(SealTripState), state.trip_id == seat.trip_id)
         .where(device.id.in_(devices), or_(seat.active, trip.ended_at >= earliest))
-        .with_for_update(of=db.table(SealTrip))
+        .with_for_update(of=db.table(SealTripState))
     )
     platforms: dict[str, str | None] = {}
     seats: dict[str, list[Seat]] = defaultdict(list)
     ended: dict[int, list[Seat]] = defaultdict(list)
-    for platform, *row in session.connection().execute(query):
-        found = Seat(*row)
-        platforms[found.device] = platform
-        seats[found.device].append(found)
-        if not found.active:
-            ended[found.trip].append(found)
+    trip_versions: dict[int, int] = {}
+    for platform, name, trip_id, active, version in session.connection().execute(query):
+        found = Seat(name, trip_id, active)
+        platforms[name] = platform
+        seats[name].append(found)
+        trip_versions[trip_id] = version
+        if not active:
+            ended[trip_id].append(found)
     others = [name for name in devices if name not in platforms]
     if others:  # on no trip, or not registered: refused
         rest = select(device.id, device.platform).where(device.id.in_(others))
@@ -89,7 +106,7 @@ def _seats(
         for trip_id, registered_at, ended_at in session.connection().execute(times):
             for each in ended[trip_id]:
                 each.registered_at, each.ended_at = registered_at, ended_at
-    return platforms, seats
+    return Found(platforms, dict(seats), trip_versions)
 
 
 def _trip_for(seats: list[Seat], at: datetime) -> Seat:
@@ -109,10 +126,9 @@ def _trip_for(seats: list[Seat], at: datetime) -> Seat:
 
 
 def place(
-    session: Session,
     events: Sequence[EventIn],
     by_device: dict[str, list[int]],
-    earliest: datetime,
+    found_: Found,
     *,
     platform: str | None,
     device: str | None,
@@ -121,9 +137,7 @@ def place(
     """Each seat with its events (their indexes in `events`), or a problem naming the device
     of each event that has none (the batch is then refused). What depends only on the device
     is found once per device: a batch holds many events of each."""
-    if not by_device:
-        return {}
-    platforms, seats = _seats(session, list(by_device), earliest)
+    platforms, seats = found_.platforms, found_.seats
     placed: dict[Seat, list[int]] = {}
     refusals: list[tuple[int, str, str]] = []  # listed in the events' order, below
     for name, indexes in by_device.items():

@@ -27,6 +27,7 @@ from onewindow.seals.models import (
     SealAlert,
     SealDevice,
     SealTrip,
+    SealTripState,
     TripSeal,
     new_version,
 )
@@ -38,6 +39,12 @@ def _trip(session: Session, reference: str, *, lock: bool = False) -> SealTrip:
     found = session.scalar(query.with_for_update() if lock else query)
     if found is None:
         raise NotFound(Text("no trip {reference} is under seal here", reference=reference))
+    return found
+
+
+def _state(session: Session, trip_id: int, *, lock: bool = False) -> SealTripState:
+    found = session.get(SealTripState, trip_id, with_for_update=lock, populate_existing=True)
+    assert found is not None  # every trip has one (register_trip, seals_0003)
     return found
 
 
@@ -84,16 +91,20 @@ def register_trip(session: Session, trip: TripCreate, *, now: datetime, actor: s
         destination_lon=trip.destination.lon,
         destination_radius_m=trip.destination.radius_m,
         registered_at=now,
-        # silence counts from the registration: a seal never heard is silent too
-        state=rules.TripState(heard_ms=ms_of(now)).as_json(),
-        version=new_version(),
     )
     plan_of(row)  # a route the projection cannot take fails here, not at the first event
     session.add(row)
     session.flush()
-    session.add_all(
-        TripSeal(trip_id=row.id, device_id=seal, active=True, last_seq=-1) for seal in trip.seals
+    session.add(
+        SealTripState(
+            trip_id=row.id,
+            # silence counts from the registration: a seal never heard is silent too
+            state=rules.TripState(heard_ms=ms_of(now)).as_json(),
+            seqs={},
+            version=new_version(),
+        )
     )
+    session.add_all(TripSeal(trip_id=row.id, device_id=seal, active=True) for seal in trip.seals)
     audit.record(
         session,
         at=now,
@@ -116,14 +127,15 @@ def end_trip(
     row = _trip(session, reference, lock=True)
     if row.status != "active":
         raise Conflict(Text("trip {reference} ended already", reference=reference))
-    state = rules.TripState.of(row.state)
+    kept = _state(session, row.id, lock=True)
+    state = rules.TripState.of(kept.state)
     if office != row.destination_office and not state.wrong_arrival:
         state.wrong_arrival = True
         detail = f"ended at office {office}, not the destination {row.destination_office}"
         alert = rules.Alert("wrong_arrival", ms_of(now), state.lat, state.lon, None, detail)
         session.add(alert_row(row.id, alert, now))
-    row.state, row.status, row.ended_at, row.ended_office = state.as_json(), "ended", now, office
-    row.version = new_version()
+    kept.state, kept.version = state.as_json(), new_version()
+    row.status, row.ended_at, row.ended_office = "ended", now, office
     for seat in session.scalars(select(TripSeal).where(TripSeal.trip_id == row.id)):
         seat.active = False
     audit.record(
@@ -143,7 +155,7 @@ def end_trip(
 
 def read_trip(session: Session, row: SealTrip) -> TripRead:
     seals = list(session.scalars(select(TripSeal.device_id).where(TripSeal.trip_id == row.id)))
-    state = rules.TripState.of(row.state)
+    state = rules.TripState.of(_state(session, row.id).state)
     return TripRead(
         reference=row.reference,
         status=row.status,
@@ -153,7 +165,7 @@ def read_trip(session: Session, row: SealTrip) -> TripRead:
         registered_at=row.registered_at,
         ended_at=row.ended_at,
         ended_office=row.ended_office,
-        last_at=row.last_at,
+        last_at=None if state.last_ms is None else at_of(state.last_ms),
         lat=state.lat,
         lon=state.lon,
         alerts=_alerts_of(session, [row]),
@@ -263,12 +275,17 @@ def sweep(session: Session, *, now: datetime) -> list[AlertRead]:
     episode: the next event ends it). Run every minute or so beside serving."""
     raised = []
     now_ms = ms_of(now)
-    query = select(SealTrip).where(SealTrip.status == "active").with_for_update()
-    for row in session.scalars(query):
-        state = rules.TripState.of(row.state)
+    query = (
+        select(SealTrip, SealTripState)
+        .join(SealTripState, SealTripState.trip_id == SealTrip.id)
+        .where(SealTrip.status == "active")
+        .with_for_update(of=SealTripState)
+    )
+    for row, kept in session.execute(query):
+        state = rules.TripState.of(kept.state)
         alert = rules.silence(state, now_ms, limits_of(row), None)
         if alert is not None:
-            row.state, row.version = state.as_json(), new_version()
+            kept.state, kept.version = state.as_json(), new_version()
             found = alert_row(row.id, alert, now)
             session.add(found)
             raised.append((found, row.reference))
