@@ -77,7 +77,7 @@ def test_registry_names() -> None:
     assert set(documents.document_types()) == {
         "FORM_D", "FORM_D_STATUS", "FORM_D_VERIFICATION_REQUEST", "FORM_D_VERIFICATION_RESPONSE",
         "ACDD", "ACDD_RESPONSE", "ACDD_CANCELLATION", "TARIFF_SCHEDULE", "TRANSIT_RECORD",
-        "TRANSIT_EVENT", "RECEIPT",
+        "TRANSIT_EVENT", "TRANSIT_ALERT", "RECEIPT",
     }  # fmt: skip
     assert documents.document_type("FORM_D").qname == "{urn:onewindow:xsd:form-d:1}FormD"
     with pytest.raises(InvalidInput) as exc:

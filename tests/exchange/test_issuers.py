@@ -229,6 +229,18 @@ IMPERSONATIONS: dict[str, tuple[dict[str, Any], str]] = {
         },
         "departure_country",
     ),
+    "TRANSIT_ALERT": (
+        {
+            "mrn": "26SGSIN00000000010",
+            "departure_country": "SG",
+            "alert_id": 1,
+            "kind": "door_open",
+            "office": "VNHAN",
+            "at": NOW,
+            "detail": "door opened",
+        },
+        "departure_country",
+    ),
     "TRANSIT_EVENT": (
         {
             "mrn": "26VNHAN00000000017",

@@ -7,6 +7,8 @@ nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,6 +29,7 @@ from .portal import (
     post,
     prepare,
     queued,
+    receive,
     record_from_th,
     signed_in,
     state,
@@ -226,3 +229,19 @@ def test_an_auth_role_that_reads_nothing_of_transit_is_refused(
     authority = signed_in(client, token)
     assert authority.get("/transit").status_code == 403
     assert authority.get("/transit/new").status_code == 403
+
+
+def test_alerts_passed_on_by_departure_are_on_the_movements_page(
+    node: Node, client: TestClient, tokens: dict[str, str]
+) -> None:
+    federate(node, "TH", "LA")
+    mrn = record_from_th(node, "LAVTE", "VNHAN")
+    alert = {"mrn": mrn, "departure_country": "TH", "alert_id": 3, "kind": "door_open",
+             "office": "VNHAN", "at": node.clock.now(), "lat": Decimal("17.9"),
+             "lon": Decimal("102.6"), "detail": "door opened off the stops"}  # fmt: skip
+    receive(node, "TH", "TRANSIT_ALERT", f"{mrn}-ALERT-3", alert)
+    shown = text(signed_in(client, tokens["officer"]).get(f"/transit/{mrn}"))
+    assert "E-seal alerts from the office of departure" in shown
+    assert "door open VNHAN 17.9000, 102.6000 door opened off the stops" in shown
+    holder = text(signed_in(client, tokens["trader"]).get(f"/transit/{mrn}"))
+    assert "door opened" not in holder  # an officers' matter

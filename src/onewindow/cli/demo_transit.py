@@ -26,7 +26,7 @@ from onewindow.kit.node import Node
 from onewindow.seals.intake import Source
 from onewindow.seals.schemas import EventIn
 from onewindow.tariff import Home, import_rates, import_schedule, publish, schedule_in_force
-from onewindow.transit import enquiry, offices, service, traders
+from onewindow.transit import alerts, enquiry, offices, service, traders
 from onewindow.transit.context import context
 from onewindow.transit.schemas import (
     GuaranteeCreate,
@@ -162,11 +162,15 @@ def transit_flow(nodes: dict[str, Node], wait: Callable[[str, Callable[[], bool]
     with th.transaction() as s:
         batch = [EventIn.model_validate(e) for e in events]
         seals.ingest(s, batch, source=Source(device=seal[2]), now=at)
-        alerts = seals.alerts(s, reference=second)
+        found = seals.alerts(s, reference=second)
     table = Table("alert", "at", "where", "detail", title=f"TH  e-seal alerts on {second}")
-    for a in alerts:
+    for a in found:
         table.add_row(a.kind, a.at.strftime("%H:%M"), f"{a.lat}, {a.lon}", a.detail)
     console.print(table)
+    with th.transaction() as s:  # as `onewindow serve` does every few seconds
+        alerts.forward(s, context(th))
+    wait(f"MY holds the alerts on {second}, for its office at Bukit Kayu Hitam",
+         _alerted(my, second, len(found)))  # fmt: skip
     wait(f"SG holds the record of {second}", _known(second, sg))
     broken = Unloading(seals_intact=False, discrepancies="door seal broken, 40 cartons missing")
     with sg.transaction() as s:
@@ -228,6 +232,14 @@ def _found(node: Node, mrn: str) -> str | None:
 
 def _known(mrn: str, *nodes: Node) -> Callable[[], bool]:
     return lambda: all(_found(node, mrn) is not None for node in nodes)
+
+
+def _alerted(node: Node, mrn: str, count: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with node.transaction() as s:
+            return len(alerts.received(s, mrn, node.settings.country)) >= count
+
+    return check
 
 
 def _status(node: Node, mrn: str, status: str) -> Callable[[], bool]:

@@ -16,6 +16,7 @@ from onewindow.seals.schemas import (
 from onewindow.seals.service import (
     acknowledge,
     alerts,
+    alerts_after,
     end_trip,
     register_trip,
     sweep,
@@ -42,6 +43,7 @@ __all__ = [
     "add_device",
     "add_platform",
     "alerts",
+    "alerts_after",
     "end_trip",
     "ingest",
     "open_signed",

@@ -210,6 +210,19 @@ def alerts(
     return [alert_read(a, ref) for a, ref in session.execute(query)]
 
 
+def alerts_after(session: Session, after: int, limit: int = 500) -> list[AlertRead]:
+    """The alerts raised since alert `after` (ids grow), oldest first: for a domain that
+    passes them on."""
+    query = (
+        select(SealAlert, SealTrip.reference)
+        .join(SealTrip, SealTrip.id == SealAlert.trip_id)
+        .where(SealAlert.id > after)
+        .order_by(SealAlert.id)
+        .limit(limit)
+    )
+    return [alert_read(a, ref) for a, ref in session.execute(query)]
+
+
 def acknowledge(
     session: Session, reference: str, alert_id: int, *, note: str, actor: str, now: datetime
 ) -> AlertRead:

@@ -7,6 +7,10 @@
 - `TRANSIT_EVENT`, from an office of transit or of destination to the office of departure:
   the frontier crossed (IE118), the goods arrived (IE006), the unloading remarks and control
   results (IE044 / IE018). Addressed to the MRN's country only.
+- `TRANSIT_ALERT`, from the office of departure (where the movement's e-seals report) to the
+  node of the next office on the itinerary: an e-seal alert (off the route, a long stop, a
+  door opened, tampering, silence, arrival elsewhere), so that its officers expect it. Only
+  the MRN's country issues it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from onewindow.exchange.documents import DocumentType, Issuance
-from onewindow.exchange.mapping import BOOL, DATE, DATETIME, DECIMAL, F, group
+from onewindow.exchange.mapping import BOOL, DATE, DATETIME, DECIMAL, INT, F, group
 
 XSD = Path(__file__).with_name("xsd")
-RECORD, EVENT = "TRANSIT_RECORD", "TRANSIT_EVENT"
+RECORD, EVENT, ALERT = "TRANSIT_RECORD", "TRANSIT_EVENT", "TRANSIT_ALERT"
 CROSSED, ARRIVED, CONTROLLED = "IE118", "IE006", "IE018"
 
 RECORD_FIELDS = (
@@ -64,6 +68,19 @@ EVENT_FIELDS = (
     F("discrepancies", "Discrepancies", optional=True),
 )
 
+ALERT_FIELDS = (
+    F("mrn", "MRN"),
+    F("departure_country", "DepartureCountryCode"),
+    F("alert_id", "AlertID", INT),
+    F("kind", "Kind"),
+    F("office", "OfficeCode"),
+    F("at", "AlertDateTime", DATETIME),
+    F("lat", "Latitude", DECIMAL, optional=True),
+    F("lon", "Longitude", DECIMAL, optional=True),
+    F("device", "Device", optional=True),
+    F("detail", "Detail"),
+)
+
 TRANSIT_RECORD = DocumentType(
     RECORD,
     XSD / "transit_record.xsd",
@@ -80,7 +97,15 @@ TRANSIT_EVENT = DocumentType(
     EVENT_FIELDS,
     issuance=Issuance("country", RECORD, "mrn", None),
 )
-DOCUMENT_TYPES = (TRANSIT_RECORD, TRANSIT_EVENT)
+TRANSIT_ALERT = DocumentType(
+    ALERT,
+    XSD / "transit_alert.xsd",
+    "urn:onewindow:xsd:transit-alert:1",
+    "TransitAlert",
+    ALERT_FIELDS,
+    issuance=Issuance("departure_country", RECORD, "mrn", "departure_country", bound=True),
+)
+DOCUMENT_TYPES = (TRANSIT_RECORD, TRANSIT_EVENT, TRANSIT_ALERT)
 
 
 def event_id(mrn: str, kind: str, office: str) -> str:

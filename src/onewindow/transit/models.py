@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onewindow.kit.db import Base, UTCDateTime
@@ -122,7 +132,8 @@ class Sequence(Base):
 
     __tablename__ = "transit_sequences"
 
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # movement | guarantee
+    # movement | guarantee | alerts (the last e-seal alert passed on: transit.alerts)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -140,3 +151,26 @@ class MovementEvent(Base):
     country: Mapped[str] = mapped_column(String(2))  # where it happened
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Alert(Base):
+    """An e-seal alert on a movement, as its office of departure passes it on to the next
+    office on the itinerary (`country` here: `sent_to` the partner told, or None when that
+    office is here), or as that office received it (`country`: the departure's)."""
+
+    __tablename__ = "transit_alerts"
+    __table_args__ = (UniqueConstraint("country", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(18), index=True)
+    country: Mapped[str] = mapped_column(String(2))  # where it was raised: the departure's
+    alert_id: Mapped[int] = mapped_column(Integer)  # its id there
+    kind: Mapped[str] = mapped_column(String(20))
+    office: Mapped[str] = mapped_column(String(8))  # the office it is for
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    device: Mapped[str | None] = mapped_column(String(35))
+    detail: Mapped[str] = mapped_column(String(300))
+    sent_to: Mapped[str | None] = mapped_column(String(2))
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime)

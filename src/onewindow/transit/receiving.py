@@ -17,7 +17,8 @@ from onewindow.kit.db import jsonable
 from onewindow.kit.errors import Text, invalid
 from onewindow.logged import logged
 from onewindow.transit import itinerary
-from onewindow.transit.documents import ARRIVED, CONTROLLED, EVENT, RECORD
+from onewindow.transit.alerts import on_alert
+from onewindow.transit.documents import ALERT, ARRIVED, CONTROLLED, EVENT, RECORD
 from onewindow.transit.enquiry import ENQUIRY
 from onewindow.transit.models import Movement
 from onewindow.transit.offices import DISCREPANCIES, EXPECTED, write_off
@@ -144,3 +145,4 @@ def _items(data: dict[str, Any]) -> dict[str, Any]:
 def register() -> None:
     register_handler(RECORD, logged(on_record))
     register_handler(EVENT, logged(on_event))
+    register_handler(ALERT, logged(on_alert))

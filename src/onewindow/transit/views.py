@@ -29,7 +29,7 @@ from onewindow.kit.api_deps import node_of
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text, invalid
 from onewindow.kit.i18n import N_
 from onewindow.kit.node import Node
-from onewindow.transit import enquiry, itinerary, offices, service
+from onewindow.transit import alerts, enquiry, itinerary, offices, service
 from onewindow.transit.context import context
 from onewindow.transit.models import Movement
 from onewindow.transit.mrn import FORMAT
@@ -341,6 +341,7 @@ def page(
         consignee = found.document.get("consignee")
         premises = found.document.get("departure_premises")
         note = found.note  # why not released, how written off, the diverted notice...
+        passed_on = alerts.received(session, mrn, node.settings.country) if official else []
         receiving = not official and offices.receives(session, user, found)
         allowed = actions(user, found, receiving)
     if not official:
@@ -360,6 +361,7 @@ def page(
         "crossing_office": _declared_here(read.transit_offices, node.settings.country),
         "arrival_office": _declared_here([read.destination_office], node.settings.country),
         "notices": notices,
+        "alerts": passed_on,
         "note": note if note not in notices else None,
         "trip": TRIP.format(reference=mrn) if read.monitored and sees_trip(user) else None,
         "guarantee_page": web.may(user, "GET", "/transit/guarantees/{grn}"),
