@@ -313,6 +313,34 @@ def test_concurrent_workers_never_send_a_message_twice(
     assert len(posted) == 120 and set(posted.values()) == {1}
 
 
+def test_a_commit_that_queued_messages_wakes_the_worker(pair: Pair, sample_form_d: Sample) -> None:
+    """Polling once a minute, the worker still sends at once what this process commits; what
+    a rolled back transaction queued wakes it for nothing, and nothing is sent."""
+    policy = pair.worker.policy.model_copy(update={"poll_interval": 60.0, "senders": 1})
+    worker = DeliveryWorker(
+        pair.sessions, pair.worker.gateway, pair.transport, clock=pair.clock, policy=policy
+    )
+    worker.start()
+    try:
+        time.sleep(0.2)  # its first round found nothing: it waits for the next poll
+        with pytest.raises(RuntimeError), db.transaction(pair.sessions) as s:
+            service.send(
+                s, sender="TH", receiver="VN", document_type="FORM_D",
+                document_id="TH-2026-000999", version=1, payload=sample_form_d(),
+                now=pair.clock.now(),
+            )  # fmt: skip
+            raise RuntimeError("rolled back")
+        ids = pair.queue(sample_form_d, 3)
+        for _ in range(100):
+            if pair.statuses() == {"processed": 3}:
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert pair.statuses() == {"processed": 3}
+    assert set(pair.applied) == set(ids)
+
+
 def _digest(sealed: bytes) -> str:
     """What the receiver's receipt names: SHA-256 of the envelope's C14N without Signature."""
     root = etree.fromstring(sealed)

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow.exchange import envelope, repository, service
+from onewindow.exchange import envelope, repository, service, wakeup
 from onewindow.exchange.gateway import View, ViewSource
 from onewindow.exchange.repository import Claimed
 from onewindow.exchange.transport import HttpTransport, Transport, TransportError
@@ -83,6 +83,7 @@ class DeliveryWorker:
         self._rng = random.Random()
         self._stop = threading.Event()
         self._more = threading.Event()
+        self._wake = threading.Event()  # set when this process commits queued messages
         self._expired_at = datetime.min.replace(tzinfo=UTC)
         self._failures: dict[str, int] = {}  # consecutive failed attempts per partner
         self._resting: dict[str, datetime] = {}  # partners not tried again before then
@@ -243,6 +244,7 @@ class DeliveryWorker:
 
     def start(self) -> None:
         self._stop.clear()
+        wakeup.subscribe(self._wake)
         for n in range(max(1, self.policy.senders)):
             thread = threading.Thread(
                 target=self._loop, args=(n,), name=f"exchange-delivery-{n}", daemon=True
@@ -253,14 +255,17 @@ class DeliveryWorker:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._more.set()
+        self._wake.set()
+        wakeup.unsubscribe(self._wake)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
         self.transport.close()
 
     def _loop(self, n: int) -> None:
-        """Sender 0 polls; the others sleep until a full batch shows there is a backlog, so
-        an idle node costs one indexed read per poll interval."""
+        """Sender 0 polls, and wakes at once when this process commits queued messages
+        (`wakeup`); the others sleep until a full batch shows there is a backlog, so an idle
+        node costs one indexed read per poll interval."""
         while not self._stop.is_set():
             try:
                 attempted = self.run_once()
@@ -273,6 +278,7 @@ class DeliveryWorker:
                 continue
             elif n == 0:
                 self._more.clear()
-                self._stop.wait(self.policy.poll_interval)
+                self._wake.wait(self.policy.poll_interval)
+                self._wake.clear()
             else:
                 self._more.wait(1.0)

@@ -12,15 +12,15 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
-from onewindow.kit.errors import FieldError, InvalidInput, Text, invalid
+from onewindow.kit.errors import FieldError, InvalidInput, NotFound, Text, invalid
 from onewindow.kit.money import round_money
 from onewindow.tariff.duty import Rates, item_taxes, to_national
 from onewindow.tariff.models import PartnerLine, PartnerRate, PartnerSchedule
 from onewindow.tariff.publishing import Home
-from onewindow.tariff.service import TariffBook, rate_in_force
+from onewindow.tariff.service import TariffBook
 
 
 @dataclass(frozen=True)
@@ -61,30 +61,66 @@ def schedule_in_force(session: Session, country: str, on: date) -> PartnerSchedu
         .limit(1)
     )
     if found is None:
-        message = Text(
-            "{country} has published no tariff in force on {on}", country=country, on=on.isoformat()
-        )
-        raise invalid("country", "no_published_tariff", message)
+        raise _unpublished(country, on)
     return found
 
 
-def _partner(session: Session, country: str, codes: set[str], on: date) -> _Schedule:
-    version = schedule_in_force(session, country, on)
+def _unpublished(country: str, on: date) -> InvalidInput:
+    message = Text(
+        "{country} has published no tariff in force on {on}", country=country, on=on.isoformat()
+    )
+    return invalid("country", "no_published_tariff", message)
+
+
+# Built once: building a statement costs more than running it on a small table.
+_NEWER = aliased(PartnerSchedule)
+_IN_FORCE = (  # each partner's version in force on the day, with its official rates
+    select(
+        PartnerSchedule.id, PartnerSchedule.country, PartnerSchedule.currency,
+        PartnerRate.currency, PartnerRate.rate,
+    )
+    .outerjoin(PartnerRate, PartnerRate.schedule_id == PartnerSchedule.id)
+    .where(
+        PartnerSchedule.country.in_(bindparam("countries", expanding=True)),
+        PartnerSchedule.version == select(func.max(_NEWER.version)).where(
+            _NEWER.country == PartnerSchedule.country, _NEWER.effective_date <= bindparam("on")
+        ).scalar_subquery(),
+    )
+)  # fmt: skip
+_LINES = select(
+    PartnerLine.schedule_id, PartnerLine.code, PartnerLine.mfn_rate, PartnerLine.atiga_rate,
+    PartnerLine.vat_rate,
+).where(
+    PartnerLine.schedule_id.in_(bindparam("schedules", expanding=True)),
+    PartnerLine.code.in_(bindparam("codes", expanding=True)),
+)  # fmt: skip
+
+
+def _partners(
+    session: Session, countries: Sequence[str], codes: set[str], on: date
+) -> dict[str, _Schedule]:
+    """The versions of the partners' schedules in force on `on`, with the lines of `codes`:
+    two queries whatever the number of partners (one more per 500 codes). Read anew on every
+    call, so a version received a moment ago is used at once, in every process of the node."""
+    if not countries:
+        return {}
+    found: dict[int, _Schedule] = {}
+    by_country: dict[str, _Schedule] = {}
+    params = {"countries": sorted(set(countries)), "on": on}
+    for schedule_id, country, national, currency, rate in session.execute(_IN_FORCE, params):
+        if schedule_id not in found:
+            found[schedule_id] = by_country[country] = _Schedule(national, {}, {})
+        if currency is not None:
+            found[schedule_id].rates[currency] = rate
     wanted = sorted(codes)
-    lines: dict[str, Rates] = {}
-    for start in range(0, len(wanted), 500):
-        stmt = select(PartnerLine).where(
-            PartnerLine.schedule_id == version.id, PartnerLine.code.in_(wanted[start : start + 500])
-        )
-        for line in session.scalars(stmt):
-            lines[line.code] = Rates(line.mfn_rate, line.atiga_rate, line.vat_rate)
-    stmt_rates = select(PartnerRate).where(PartnerRate.schedule_id == version.id)
-    rates = {r.currency: r.rate for r in session.scalars(stmt_rates)}
-    return _Schedule(version.currency, lines, rates)
+    for start in range(0, len(wanted) if found else 0, 500):
+        params = {"schedules": sorted(found), "codes": wanted[start : start + 500]}
+        for schedule_id, code, mfn, atiga, vat in session.execute(_LINES, params):
+            found[schedule_id].lines[code] = Rates(mfn, atiga, vat)
+    return by_country
 
 
-def _own(session: Session, home: Home, items: Sequence[Goods], on: date) -> _Schedule:
-    book = TariffBook(session, (i.hs_code for i in items), (i.currency for i in items))
+def _own(book: TariffBook, home: Home, items: Sequence[Goods], on: date) -> _Schedule:
     lines: dict[str, Rates] = {}
     rates: dict[str, Decimal] = {}
     for item in items:
@@ -97,25 +133,9 @@ def _own(session: Session, home: Home, items: Sequence[Goods], on: date) -> _Sch
     return _Schedule(home.currency, lines, rates)
 
 
-def import_taxes(
-    session: Session,
-    country: str,
-    items: Sequence[Goods],
-    on: date,
-    *,
-    home: Home,
-    preference: bool = False,
+def _due(
+    country: str, schedule: _Schedule, items: Sequence[Goods], on: date, preference: bool
 ) -> Due:
-    """Import duty and VAT that `items` would owe in `country` on `on`, in its national
-    currency: at this node's schedule and official rates if `country` is `home`'s, else at
-    the partner's published version in force that day. MFN rates unless `preference`
-    (ATIGA where the line has a rate). InvalidInput naming each problem: no version in force
-    (`country`), a line or an exchange rate missing from it (`items[n].hs_code`,
-    `items[n].currency`)."""
-    if country == home.country:
-        schedule = _own(session, home, items, on)
-    else:
-        schedule = _partner(session, country, {i.hs_code for i in items}, on)
     errors: list[FieldError] = []
     total = Decimal(0)
     for n, item in enumerate(items):
@@ -140,16 +160,87 @@ def import_taxes(
     return Due(schedule.currency, total)
 
 
+def import_taxes(
+    session: Session,
+    country: str,
+    items: Sequence[Goods],
+    on: date,
+    *,
+    home: Home,
+    preference: bool = False,
+) -> Due:
+    """Import duty and VAT that `items` would owe in `country` on `on`, in its national
+    currency: at this node's schedule and official rates if `country` is `home`'s, else at
+    the partner's published version in force that day. MFN rates unless `preference`
+    (ATIGA where the line has a rate). InvalidInput naming each problem: no version in force
+    (`country`), a line or an exchange rate missing from it (`items[n].hs_code`,
+    `items[n].currency`)."""
+    if country == home.country:
+        book = TariffBook(session, (i.hs_code for i in items), (i.currency for i in items))
+        return _due(country, _own(book, home, items, on), items, on, preference)
+    schedule = _partners(session, [country], {i.hs_code for i in items}, on).get(country)
+    if schedule is None:
+        raise _unpublished(country, on)
+    return _due(country, schedule, items, on, preference)
+
+
+def import_taxes_in(
+    session: Session,
+    countries: Sequence[str],
+    items: Sequence[Goods],
+    on: date,
+    *,
+    home: Home,
+    currency: str,
+    preference: bool = False,
+) -> dict[str, Decimal]:
+    """For each of `countries`, in order, `import_taxes` converted to `currency` as `convert`
+    does: the same amounts and the same errors (those of the first country that has one), from
+    four queries (the partners' versions in force and their lines, this node's lines and
+    rates) instead of up to five per country."""
+    partners = _partners(
+        session, [c for c in countries if c != home.country], {i.hs_code for i in items}, on
+    )
+    codes = [i.hs_code for i in items] if home.country in countries else []
+    wanted = [i.currency for i in items] + [s.currency for s in partners.values()] + [currency]
+    book = TariffBook(session, codes, wanted)
+    out: dict[str, Decimal] = {}
+    for country in countries:
+        if country == home.country:
+            schedule = _own(book, home, items, on)
+        elif country in partners:
+            schedule = partners[country]
+        else:
+            raise _unpublished(country, on)
+        due = _due(country, schedule, items, on, preference)
+        out[country] = _convert(due, currency, on, home, book).amount
+    return out
+
+
 def convert(session: Session, due: Due, to: str, on: date, *, home: Home) -> Due:
     """`due` in currency `to`, at this node's own official rates in force on `on` (national
     currency per unit), rounded to `to`'s minor unit. NotFound if a rate is missing."""
     if due.currency == to:
         return due
-    national = (
-        due.amount
-        if due.currency == home.currency
-        else due.amount * rate_in_force(session, due.currency, on)
-    )
+    return _convert(due, to, on, home, TariffBook(session, (), (due.currency, to)))
+
+
+def _convert(due: Due, to: str, on: date, home: Home, book: TariffBook) -> Due:
+    def rate(currency: str) -> Decimal:
+        found = book.rate(currency, on)
+        if found is None:
+            raise NotFound(
+                Text(
+                    "no official exchange rate for {currency} on {on}",
+                    currency=currency,
+                    on=on.isoformat(),
+                )
+            )
+        return found
+
+    if due.currency == to:
+        return due
+    national = due.amount if due.currency == home.currency else due.amount * rate(due.currency)
     if to == home.currency:
         return Due(to, round_money(national, to))
-    return Due(to, round_money(national / rate_in_force(session, to, on), to))
+    return Due(to, round_money(national / rate(to), to))

@@ -28,7 +28,7 @@ from onewindow.kit.clock import Clock
 from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
 from onewindow.kit.money import round_money
 from onewindow.seals.schemas import TripCreate
-from onewindow.tariff import Goods, Home, convert, import_taxes
+from onewindow.tariff import Goods, Home, import_taxes_in
 from onewindow.transit import itinerary, mrn
 from onewindow.transit.models import (
     Guarantee,
@@ -337,15 +337,11 @@ def _exposure(
     `on` (MFN: no preference is assumed), in the guarantee's currency `to`. A Conflict when
     one cannot be computed (a partner without a tariff in force, a line or a rate missing)."""
     goods = [Goods(i.hs_code, i.customs_value, i.currency) for i in data.items]
-    exposure = {}
-    for country in countries:
-        try:
-            due = import_taxes(session, country, goods, on, home=home)
-            exposure[country] = convert(session, due, to, on, home=home).amount
-        except (InvalidInput, NotFound) as exc:
-            why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
-            raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
-    return exposure
+    try:
+        return import_taxes_in(session, countries, goods, on, home=home, currency=to)
+    except (InvalidInput, NotFound) as exc:
+        why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
+        raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
 
 
 def _watch(session: Session, movement: Movement, actor: Principal, now: datetime) -> None:
