@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, literal, select, union_all, update
+from sqlalchemy import Row, Table, bindparam, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -227,7 +227,9 @@ def partners(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.country)))
 
 
-_ACTIVE_ONE = select(Partner.active).where(Partner.country == bindparam("country"))
+# Built once, in Core: asked in most transactions that send, and cheap to run.
+_PARTNERS: Table = Partner.__table__  # type: ignore[assignment]
+_ACTIVE_ONE = select(_PARTNERS.c.active).where(_PARTNERS.c.country == bindparam("country"))
 
 
 def partner_active(session: Session, country: str) -> bool | None:
@@ -239,8 +241,8 @@ def partner_active(session: Session, country: str) -> bool | None:
     return known[country]
 
 
-_ACTIVE = select(Partner.country, Partner.active).where(
-    Partner.country.in_(bindparam("countries", expanding=True))
+_ACTIVE = select(_PARTNERS.c.country, _PARTNERS.c.active).where(
+    _PARTNERS.c.country.in_(bindparam("countries", expanding=True))
 )
 
 

@@ -6,21 +6,26 @@ the itinerary, converted to the guarantee's currency with `convert`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
 from onewindow.kit.errors import FieldError, InvalidInput, NotFound, Text, invalid
 from onewindow.kit.money import round_money
 from onewindow.tariff.duty import Rates, item_taxes, to_national
-from onewindow.tariff.models import PartnerLine, PartnerRate, PartnerSchedule
+from onewindow.tariff.models import (
+    ExchangeRate,
+    PartnerLine,
+    PartnerRate,
+    PartnerSchedule,
+    TariffLine,
+)
 from onewindow.tariff.publishing import Home
-from onewindow.tariff.service import TariffBook
 
 
 @dataclass(frozen=True)
@@ -72,28 +77,54 @@ def _unpublished(country: str, on: date) -> InvalidInput:
     return invalid("country", "no_published_tariff", message)
 
 
-# Built once: building a statement costs more than running it on a small table.
-_NEWER = aliased(PartnerSchedule)
+# Built once, in Core on the tables: building an ORM statement costs more than running it
+# on tables this small.
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_VERSIONS, _PLINES, _PRATES = _table(PartnerSchedule), _table(PartnerLine), _table(PartnerRate)
+_LINES, _RATES = _table(TariffLine), _table(ExchangeRate)
+_NEWER = _VERSIONS.alias("newer")
 _IN_FORCE = (  # each partner's version in force on the day, with its official rates
     select(
-        PartnerSchedule.id, PartnerSchedule.country, PartnerSchedule.currency,
-        PartnerRate.currency, PartnerRate.rate,
+        _VERSIONS.c.id, _VERSIONS.c.country, _VERSIONS.c.currency, _PRATES.c.currency,
+        _PRATES.c.rate,
     )
-    .outerjoin(PartnerRate, PartnerRate.schedule_id == PartnerSchedule.id)
+    .select_from(_VERSIONS.outerjoin(_PRATES, _PRATES.c.schedule_id == _VERSIONS.c.id))
     .where(
-        PartnerSchedule.country.in_(bindparam("countries", expanding=True)),
-        PartnerSchedule.version == select(func.max(_NEWER.version)).where(
-            _NEWER.country == PartnerSchedule.country, _NEWER.effective_date <= bindparam("on")
+        _VERSIONS.c.country.in_(bindparam("countries", expanding=True)),
+        _VERSIONS.c.version == select(func.max(_NEWER.c.version)).where(
+            _NEWER.c.country == _VERSIONS.c.country, _NEWER.c.effective_date <= bindparam("on")
         ).scalar_subquery(),
     )
 )  # fmt: skip
-_LINES = select(
-    PartnerLine.schedule_id, PartnerLine.code, PartnerLine.mfn_rate, PartnerLine.atiga_rate,
-    PartnerLine.vat_rate,
+_PARTNER_LINES = select(
+    _PLINES.c.schedule_id, _PLINES.c.code, _PLINES.c.mfn_rate, _PLINES.c.atiga_rate,
+    _PLINES.c.vat_rate,
 ).where(
-    PartnerLine.schedule_id.in_(bindparam("schedules", expanding=True)),
-    PartnerLine.code.in_(bindparam("codes", expanding=True)),
+    _PLINES.c.schedule_id.in_(bindparam("schedules", expanding=True)),
+    _PLINES.c.code.in_(bindparam("codes", expanding=True)),
 )  # fmt: skip
+# This node's lines and rates in force on the day, oldest first: the last one read wins.
+_OWN_LINES = (
+    select(_LINES.c.code, _LINES.c.mfn_rate, _LINES.c.atiga_rate, _LINES.c.vat_rate)
+    .where(
+        _LINES.c.code.in_(bindparam("codes", expanding=True)),
+        _LINES.c.valid_from <= bindparam("on"),
+        or_(_LINES.c.valid_to.is_(None), _LINES.c.valid_to >= bindparam("on")),
+    )
+    .order_by(_LINES.c.valid_from)
+)
+_OWN_RATES = (
+    select(_RATES.c.currency, _RATES.c.rate)
+    .where(
+        _RATES.c.currency.in_(bindparam("currencies", expanding=True)),
+        _RATES.c.valid_from <= bindparam("on"),
+    )
+    .order_by(_RATES.c.valid_from)
+)
 
 
 def _partners(
@@ -115,21 +146,23 @@ def _partners(
     wanted = sorted(codes)
     for start in range(0, len(wanted) if found else 0, 500):
         params = {"schedules": sorted(found), "codes": wanted[start : start + 500]}
-        for schedule_id, code, mfn, atiga, vat in session.execute(_LINES, params):
+        for schedule_id, code, mfn, atiga, vat in session.execute(_PARTNER_LINES, params):
             found[schedule_id].lines[code] = Rates(mfn, atiga, vat)
     return by_country
 
 
-def _own(book: TariffBook, home: Home, items: Sequence[Goods], on: date) -> _Schedule:
+def _own(
+    session: Session, home: Home, codes: Iterable[str], currencies: Iterable[str], on: date
+) -> _Schedule:
+    """This node's lines of `codes` and official rates of `currencies` in force on `on`."""
     lines: dict[str, Rates] = {}
-    rates: dict[str, Decimal] = {}
-    for item in items:
-        found = book.in_force(item.hs_code, on)
-        if found is not None:
-            lines[item.hs_code] = found
-        rate = book.rate(item.currency, on)
-        if rate is not None:
-            rates[item.currency] = rate
+    wanted = sorted(set(codes))
+    for start in range(0, len(wanted), 500):
+        params = {"codes": wanted[start : start + 500], "on": on}
+        for code, mfn, atiga, vat in session.execute(_OWN_LINES, params):
+            lines[code] = Rates(mfn, atiga, vat)
+    params = {"currencies": sorted(set(currencies)), "on": on}
+    rates: dict[str, Decimal] = {c: rate for c, rate in session.execute(_OWN_RATES, params)}
     return _Schedule(home.currency, lines, rates)
 
 
@@ -176,8 +209,8 @@ def import_taxes(
     (`country`), a line or an exchange rate missing from it (`items[n].hs_code`,
     `items[n].currency`)."""
     if country == home.country:
-        book = TariffBook(session, (i.hs_code for i in items), (i.currency for i in items))
-        return _due(country, _own(book, home, items, on), items, on, preference)
+        own = _own(session, home, [i.hs_code for i in items], [i.currency for i in items], on)
+        return _due(country, own, items, on, preference)
     schedule = _partners(session, [country], {i.hs_code for i in items}, on).get(country)
     if schedule is None:
         raise _unpublished(country, on)
@@ -203,17 +236,17 @@ def import_taxes_in(
     )
     codes = [i.hs_code for i in items] if home.country in countries else []
     wanted = [i.currency for i in items] + [s.currency for s in partners.values()] + [currency]
-    book = TariffBook(session, codes, wanted)
+    own = _own(session, home, codes, wanted, on)
     out: dict[str, Decimal] = {}
     for country in countries:
         if country == home.country:
-            schedule = _own(book, home, items, on)
+            schedule = own
         elif country in partners:
             schedule = partners[country]
         else:
             raise _unpublished(country, on)
         due = _due(country, schedule, items, on, preference)
-        out[country] = _convert(due, currency, on, home, book).amount
+        out[country] = _convert(due, currency, on, home, own.rates).amount
     return out
 
 
@@ -222,12 +255,13 @@ def convert(session: Session, due: Due, to: str, on: date, *, home: Home) -> Due
     currency per unit), rounded to `to`'s minor unit. NotFound if a rate is missing."""
     if due.currency == to:
         return due
-    return _convert(due, to, on, home, TariffBook(session, (), (due.currency, to)))
+    rates = _own(session, home, (), (due.currency, to), on).rates
+    return _convert(due, to, on, home, rates)
 
 
-def _convert(due: Due, to: str, on: date, home: Home, book: TariffBook) -> Due:
+def _convert(due: Due, to: str, on: date, home: Home, rates: Mapping[str, Decimal]) -> Due:
     def rate(currency: str) -> Decimal:
-        found = book.rate(currency, on)
+        found = rates.get(currency)
         if found is None:
             raise NotFound(
                 Text(
