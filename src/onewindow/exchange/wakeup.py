@@ -38,6 +38,8 @@ def unsubscribe(wake: threading.Event) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (a received message applied): nothing is visible yet
     if session.info.pop(_QUEUED, False):
         with _lock:
             for wake in _subscribed:
