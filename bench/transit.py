@@ -22,7 +22,9 @@ message sequence across three nodes (TH -> MY -> SG).
    (`--served` movements, 0 to skip): the officers' steps through the API, each next step
    taken as soon as this process sees (in the node's database, polled every 5 ms) that the
    message before it was applied. Wall time from the release request to the last record
-   applied at MY and SG.
+   applied at MY and SG. The delivery workers poll at the node's default interval (or
+   ONEWINDOW_EXCHANGE_POLL_INTERVAL if set here); the CPU the three processes use while
+   idle, over two seconds before the first movement, is reported beside it.
 
 Progress goes to stderr; the last line on stdout is one JSON object.
 """
@@ -339,8 +341,10 @@ def served(directory: Path, count: int) -> dict[str, Any]:
         wait(lambda: th.count("SELECT count(*) FROM tariff_partner_versions") == 2)
         grn = th.post("/guarantees", HOLDER | {"kind": "comprehensive", "currency": "THB",
                       "amount": "1e12", "valid_until": "2030-06-30"})["grn"]  # fmt: skip
+        idle = idle_cpu(list(stations.values()))
         say(f"served: {count} movements TH -> MY -> SG over three processes")
-        return summary([route(stations, grn, 10_000_000 + n) for n in range(count)])
+        walls = [route(stations, grn, 10_000_000 + n) for n in range(count)]
+        return summary(walls) | {"idle_cpu_percent": idle}
     finally:
         for station in stations.values():
             station.close()
@@ -365,8 +369,8 @@ def route(stations: dict[str, Station], grn: str, n: int) -> float:
     return time.perf_counter() - started
 
 
-FAST = {"ONEWINDOW_EXCHANGE_POLL_INTERVAL": "0.005", "ONEWINDOW_EXCHANGE_RETRY_BASE": "0.1",
-        "ONEWINDOW_EXCHANGE_RETRY_CAP": "0.5"}  # fmt: skip
+# Retries soon, should a node be slow to come up; the poll interval is the node's own.
+FAST = {"ONEWINDOW_EXCHANGE_RETRY_BASE": "0.1", "ONEWINDOW_EXCHANGE_RETRY_CAP": "0.5"}
 
 
 class Station:
@@ -405,6 +409,26 @@ class Station:
         self.client.close()
         self.node.close()
         self.process.terminate()
+
+
+def idle_cpu(stations: list[Station], seconds: float = 2.0) -> float | None:
+    """The CPU the served processes used together while nothing was asked of them, in % of
+    one core (Linux /proc; None elsewhere)."""
+
+    def used() -> float:
+        total = 0
+        for station in stations:
+            fields = Path(f"/proc/{station.process.pid}/stat").read_text().rsplit(")", 1)[1]
+            utime, stime = fields.split()[11:13]
+            total += int(utime) + int(stime)
+        return total / os.sysconf("SC_CLK_TCK")
+
+    try:
+        before = used()
+        time.sleep(seconds)
+        return round(100 * (used() - before) / seconds, 1)
+    except (OSError, ValueError):
+        return None
 
 
 def wait(check: Callable[[], bool], every: float = 0.005, bound: float = 120) -> None:
