@@ -44,9 +44,12 @@ def test_one_document_built_once_and_a_message_for_each_receiver(
 ) -> None:
     built: list[str] = []
     build = documents.build
-    monkeypatch.setattr(
-        documents, "build", lambda name, data: built.append(name) or build(name, data)
-    )
+
+    def counted(name: str, data: Any) -> Any:
+        built.append(name)
+        return build(name, data)
+
+    monkeypatch.setattr(documents, "build", counted)
     queued = _send(sessions, sample_form_d, ["VN", "MY", "SG"])
     assert built == ["FORM_D"]
     assert len(set(queued.message_ids)) == 3
