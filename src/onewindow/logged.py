@@ -8,12 +8,13 @@ document a partner sent is logged as received before its domain's handler applie
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import Incoming, documents, send
+from onewindow.exchange import Incoming, documents, send_many
 from onewindow.exchange.handlers import Handler
 from onewindow.ledger import LeafEntry, log_entry
 
@@ -51,26 +52,35 @@ def send_logged(
     now: datetime,
 ) -> str:
     """Queue a document this node originates for a partner, and log it as issued."""
-    log_document(
-        session,
-        kind="issued",
-        document_type=document_type,
-        document_id=document_id,
-        version=version,
-        issuer=sender,
-        payload=payload,
-        now=now,
+    return send_logged_to(
+        session, sender=sender, receivers=[receiver], document_type=document_type,
+        document_id=document_id, version=version, payload=payload, now=now,
+    )[0]  # fmt: skip
+
+
+def send_logged_to(
+    session: Session,
+    *,
+    sender: str,
+    receivers: Sequence[str],
+    document_type: str,
+    document_id: str,
+    version: int,
+    payload: dict[str, Any],
+    now: datetime,
+) -> list[str]:
+    """Queue a document this node originates for several partners, and log it as issued
+    once: one document, built and validated once, whatever the number of its receivers.
+    The message ids, in the receivers' order."""
+    queued = send_many(
+        session, sender=sender, receivers=receivers, document_type=document_type,
+        document_id=document_id, version=version, payload=payload, now=now,
+    )  # fmt: skip
+    digest = hashlib.sha256(queued.document).hexdigest()
+    log_entry(
+        session, LeafEntry(document_type, document_id, version, sender, digest, now, "issued")
     )
-    return send(
-        session,
-        sender=sender,
-        receiver=receiver,
-        document_type=document_type,
-        document_id=document_id,
-        version=version,
-        payload=payload,
-        now=now,
-    )
+    return queued.message_ids
 
 
 def logged(handler: Handler) -> Handler:

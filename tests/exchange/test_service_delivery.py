@@ -6,6 +6,7 @@ As in test_service.py, the TH sender and the VN receiver share one database."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -163,6 +164,29 @@ def test_a_partner_down_does_not_hold_up_the_others(pair: Pair, sample_form_d: S
     assert [endpoint for endpoint, _ in pair.transport.posts].count(SG) == 1
 
 
+def test_a_round_sends_to_its_partners_side_by_side(pair: Pair, sample_form_d: Sample) -> None:
+    """Each partner's answer waits until the other partner has been posted to: sent one
+    after the other, the first would give up waiting."""
+    posted = {VN: threading.Event(), SG: threading.Event()}
+    seen: dict[str, bool] = {}
+    vn = pair.transport.routes[VN]
+
+    def route(endpoint: str, other: str) -> Callable[[Sequence[bytes]], list[bytes | None]]:
+        def answer(envelopes: Sequence[bytes]) -> list[bytes | None]:
+            posted[endpoint].set()
+            seen[endpoint] = posted[other].wait(5)
+            return vn(envelopes) if endpoint == VN else [None] * len(envelopes)
+
+        return answer
+
+    pair.transport.routes |= {VN: route(VN, SG), SG: route(SG, VN)}
+    pair.queue(sample_form_d, 3)
+    pair.queue(sample_form_d, 2, receiver="SG", document_id="TH-2026-000500")
+    assert pair.worker.run_once() == 5
+    assert seen == {VN: True, SG: True}
+    assert pair.statuses() == {"processed": 3, "queued": 2}  # SG gave no receipt
+
+
 def test_a_lost_answer_is_retried_with_the_same_bytes(pair: Pair, sample_form_d: Sample) -> None:
     (mid,) = pair.queue(sample_form_d)
     pair.transport.lose_answers = True
@@ -311,6 +335,42 @@ def test_concurrent_workers_never_send_a_message_twice(
     assert pair.statuses() == {"processed": 120}
     posted = Counter(message for batch in pair.posted for message in batch)
     assert len(posted) == 120 and set(posted.values()) == {1}
+
+
+def test_a_commit_that_queued_messages_wakes_the_worker(pair: Pair, sample_form_d: Sample) -> None:
+    """Polling once a minute, the worker still sends at once what this process commits (here
+    from a savepoint, as a received message's handler queues); what a rolled back transaction
+    queued wakes it for nothing, and nothing is sent."""
+    policy = pair.worker.policy.model_copy(update={"poll_interval": 60.0, "senders": 1})
+    worker = DeliveryWorker(
+        pair.sessions, pair.worker.gateway, pair.transport, clock=pair.clock, policy=policy
+    )
+    worker.start()
+    try:
+        time.sleep(0.2)  # its first round found nothing: it waits for the next poll
+        with pytest.raises(RuntimeError), db.transaction(pair.sessions) as s:
+            service.send(
+                s, sender="TH", receiver="VN", document_type="FORM_D",
+                document_id="TH-2026-000999", version=1, payload=sample_form_d(),
+                now=pair.clock.now(),
+            )  # fmt: skip
+            raise RuntimeError("rolled back")
+        with db.transaction(pair.sessions) as s:
+            with s.begin_nested():  # as a received message's handler queues
+                mid = service.send(
+                    s, sender="TH", receiver="VN", document_type="FORM_D",
+                    document_id="TH-2026-000998", version=1, payload=sample_form_d(),
+                    now=pair.clock.now(),
+                )  # fmt: skip
+            time.sleep(0.3)  # released, not committed: a worker woken now would find nothing
+        for _ in range(100):
+            if pair.statuses() == {"processed": 1}:
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert pair.statuses() == {"processed": 1}
+    assert set(pair.applied) == {mid}
 
 
 def _digest(sealed: bytes) -> str:

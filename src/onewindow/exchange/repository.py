@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, literal, select, union_all, update
+from sqlalchemy import Row, Table, bindparam, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onewindow.exchange import wakeup
 from onewindow.exchange.models import (
     PENDING,
     AppliedVersion,
@@ -136,6 +137,7 @@ def add_outgoing(session: Session, row: Mapping[str, Any]) -> None:
     """Written when the transaction flushes, not now: a caller queueing many documents builds
     them all before it takes SQLite's write lock, which the delivery worker needs too."""
     session.add(OutgoingMessage(**row))
+    wakeup.mark(session)
 
 
 # ---- incoming ----
@@ -225,13 +227,35 @@ def partners(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.country)))
 
 
+# Built once, in Core: asked in most transactions that send, and cheap to run.
+_PARTNERS: Table = Partner.__table__  # type: ignore[assignment]
+_ACTIVE_ONE = select(_PARTNERS.c.active).where(_PARTNERS.c.country == bindparam("country"))
+
+
 def partner_active(session: Session, country: str) -> bool | None:
     """Whether a partner is active (None: unknown), asked once per transaction: a caller may
     queue thousands of documents in one, and the session does not keep the row for us."""
     known: dict[str, bool | None] = session.info.setdefault("exchange.partners", {})
     if country not in known:
-        known[country] = session.scalar(select(Partner.active).where(Partner.country == country))
+        known[country] = session.scalar(_ACTIVE_ONE, {"country": country})
     return known[country]
+
+
+_ACTIVE = select(_PARTNERS.c.country, _PARTNERS.c.active).where(
+    _PARTNERS.c.country.in_(bindparam("countries", expanding=True))
+)
+
+
+def partners_active(session: Session, countries: Sequence[str]) -> dict[str, bool | None]:
+    """`partner_active` for several countries, those not asked yet in this transaction in
+    one query."""
+    known: dict[str, bool | None] = session.info.setdefault("exchange.partners", {})
+    wanted = sorted(set(countries) - known.keys())
+    if wanted:
+        rows = session.execute(_ACTIVE, {"countries": wanted})
+        found: dict[str, bool] = {row.country: row.active for row in rows}
+        known.update({country: found.get(country) for country in wanted})
+    return {country: known[country] for country in countries}
 
 
 def touch_partner(session: Session, country: str, now: datetime) -> None:

@@ -10,11 +10,11 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import documents, envelope, repository
+from onewindow.exchange import documents, envelope, repository, wakeup
 from onewindow.exchange.envelope import ReceiptStatus, Signer
 from onewindow.exchange.handlers import (
     Handler,
@@ -35,6 +35,7 @@ __all__ = [
     "Handler",
     "Incoming",
     "Outcome",
+    "Queued",
     "handler_for",
     "receive",
     "receive_many",
@@ -42,6 +43,7 @@ __all__ = [
     "register_handler",
     "retry",
     "send",
+    "send_many",
     "settle",
     "sync_partners",
     "unregister_handler",
@@ -107,18 +109,51 @@ def send(
 ) -> str:
     """Queue a document for a partner in the caller's transaction; return the message id.
     The delivery worker sends it after commit, so a rolled back transaction sends nothing."""
-    if receiver == sender:
-        message = Text("{sender} cannot send to itself", sender=sender)
-        raise invalid("receiver", "own_country", message)
-    if not repository.partner_active(session, receiver):
-        raise NotFound(
-            Text(
-                "{receiver} is not a partner of this node: no document can be sent there until "
-                "it joins the federation (`onewindow federation add-node`)",
+    return send_many(
+        session, sender=sender, receivers=[receiver], document_type=document_type,
+        document_id=document_id, version=version, payload=payload, now=now,
+    ).message_ids[0]  # fmt: skip
+
+
+class Queued(NamedTuple):
+    """What `send_many` queued: a message id per receiver, in their order, and the document
+    they all carry (validated XML, as a ledger entry hashes it)."""
+
+    message_ids: list[str]
+    document: bytes
+
+
+def send_many(
+    session: Session,
+    *,
+    sender: str,
+    receivers: Sequence[str],
+    document_type: str,
+    document_id: str,
+    version: int,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Queued:
+    """Queue one document for several partners, as `send` does for each: every receiver is
+    checked before anything is queued, the document is built and validated once, and each
+    receiver gets its own outgoing message (own id, status, receipt and retries)."""
+    if not receivers:
+        raise invalid("receivers", "no_receiver", Text("a document needs a receiver"))
+    for receiver in receivers:
+        if receiver == sender:
+            message = Text("{sender} cannot send to itself", sender=sender)
+            raise invalid("receiver", "own_country", message)
+    active = repository.partners_active(session, receivers)
+    for receiver in receivers:
+        if not active[receiver]:
+            raise NotFound(
+                Text(
+                    "{receiver} is not a partner of this node: no document can be sent there "
+                    "until it joins the federation (`onewindow federation add-node`)",
+                    receiver=receiver,
+                ),
                 receiver=receiver,
-            ),
-            receiver=receiver,
-        )
+            )
     if not DOCUMENT_ID.fullmatch(document_id):
         raise invalid(
             "document_id",
@@ -131,33 +166,36 @@ def send(
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         message = Text("the version is a whole number from 1")
         raise invalid("version", "invalid_version", message)
-    element = documents.build(document_type, payload)
-    message_id = str(uuid.uuid4())
-    repository.add_outgoing(
-        session,
-        {
-            "message_id": message_id,
-            "sender": sender,
-            "receiver": receiver,
-            "document_type": document_type,
-            "document_id": document_id,
-            "version": version,
-            "document": documents.serialize(element),
-            "status": "queued",
-            "created_at": now,
-            "queued_at": now,
-            "next_attempt_at": now,
-            "attempts": 0,
-        },
-    )
-    log.info(
-        "exchange.queued message=%s type=%s id=%s to=%s",
-        message_id,
-        document_type,
-        document_id,
-        receiver,
-    )
-    return message_id
+    document = documents.serialize(documents.build(document_type, payload))
+    ids = []
+    for receiver in receivers:
+        message_id = str(uuid.uuid4())
+        repository.add_outgoing(
+            session,
+            {
+                "message_id": message_id,
+                "sender": sender,
+                "receiver": receiver,
+                "document_type": document_type,
+                "document_id": document_id,
+                "version": version,
+                "document": document,
+                "status": "queued",
+                "created_at": now,
+                "queued_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            },
+        )
+        log.info(
+            "exchange.queued message=%s type=%s id=%s to=%s",
+            message_id,
+            document_type,
+            document_id,
+            receiver,
+        )
+        ids.append(message_id)
+    return Queued(ids, document)
 
 
 def retry(
@@ -185,6 +223,8 @@ def retry(
         message.sealed = message.sealed_at = message.completed_at = None
         message.attempts = 0
         done.append(message_id)
+    if done:
+        wakeup.mark(session)
     audit.record_many(session, [
         {"at": now, "actor": by, "action": "exchange.message_retried",
          "entity_type": "exchange_message", "entity_id": message_id,

@@ -9,7 +9,9 @@ error and the time of the next attempt (exponential backoff with jitter, capped)
 dies mid-round leaves its messages `sent` under a lease; when the lease runs out another round
 sends them again, and the partner answers the known message id with its stored receipt, so
 nothing is lost and nothing applied twice. Several rounds run at once (`senders` threads),
-which keeps a partner busy while the next batch is being sealed.
+which keeps a partner busy while the next batch is being sealed, and a round sends to its
+partners side by side. A commit in this process that queued messages wakes the worker
+(`wakeup`): polling is only for what other processes queue and for retries.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from onewindow.exchange import envelope, repository, service
+from onewindow.exchange import envelope, repository, service, wakeup
 from onewindow.exchange.gateway import View, ViewSource
 from onewindow.exchange.repository import Claimed
 from onewindow.exchange.transport import HttpTransport, Transport, TransportError
@@ -35,6 +38,7 @@ from onewindow.kit.errors import OneWindowError
 
 log = logging.getLogger("onewindow.exchange")
 EXPIRY_CHECK = timedelta(seconds=5)  # how often messages past their time to live are parked
+PARTNERS_AT_ONCE = 8  # partners a round sends to side by side (beyond, they take turns)
 
 
 class DeliveryPolicy(BaseSettings):
@@ -83,10 +87,13 @@ class DeliveryWorker:
         self._rng = random.Random()
         self._stop = threading.Event()
         self._more = threading.Event()
+        self._wake = threading.Event()  # set when this process commits queued messages
         self._expired_at = datetime.min.replace(tzinfo=UTC)
         self._failures: dict[str, int] = {}  # consecutive failed attempts per partner
         self._resting: dict[str, datetime] = {}  # partners not tried again before then
         self._threads: list[threading.Thread] = []
+        self._partner_pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     # ---- one round ----
 
@@ -115,10 +122,27 @@ class DeliveryWorker:
         by_partner: dict[str, list[Claimed]] = defaultdict(list)
         for message in claimed:
             by_partner[message.receiver].append(message)
-        for receiver, messages in by_partner.items():
-            for batch in self._split(messages):
-                self._deliver(view, receiver, batch)
+        # Each partner's batches in order, the partners side by side: one partner's round
+        # trip does not wait for another's (a movement's record goes to every country at once).
+        partners = list(by_partner.items())
+        running = [self._pool().submit(self._deliver_all, view, *item) for item in partners[1:]]
+        for item in partners[:1]:
+            self._deliver_all(view, *item)
+        for future in running:
+            future.result()
         return len(claimed)
+
+    def _deliver_all(self, view: View, receiver: str, messages: list[Claimed]) -> None:
+        for batch in self._split(messages):
+            self._deliver(view, receiver, batch)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._partner_pool is None:
+                self._partner_pool = ThreadPoolExecutor(
+                    max_workers=PARTNERS_AT_ONCE, thread_name_prefix="exchange-partner"
+                )
+            return self._partner_pool
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Rounds until nothing is due (tests and one-shot commands)."""
@@ -243,6 +267,7 @@ class DeliveryWorker:
 
     def start(self) -> None:
         self._stop.clear()
+        wakeup.subscribe(self._wake)
         for n in range(max(1, self.policy.senders)):
             thread = threading.Thread(
                 target=self._loop, args=(n,), name=f"exchange-delivery-{n}", daemon=True
@@ -253,15 +278,24 @@ class DeliveryWorker:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._more.set()
+        self._wake.set()
+        wakeup.unsubscribe(self._wake)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        with self._pool_lock:
+            if self._partner_pool is not None:
+                self._partner_pool.shutdown(wait=True)
+                self._partner_pool = None
         self.transport.close()
 
     def _loop(self, n: int) -> None:
-        """Sender 0 polls; the others sleep until a full batch shows there is a backlog, so
-        an idle node costs one indexed read per poll interval."""
+        """Sender 0 polls, and wakes at once when this process commits queued messages
+        (`wakeup`); the others sleep until a full batch shows there is a backlog, so an idle
+        node costs one indexed read per poll interval."""
         while not self._stop.is_set():
+            if n == 0:  # cleared before the round reads what is due: no commit goes unseen
+                self._wake.clear()
             try:
                 attempted = self.run_once()
             except Exception:  # the database away for a moment: log, wait, go on
@@ -273,6 +307,6 @@ class DeliveryWorker:
                 continue
             elif n == 0:
                 self._more.clear()
-                self._stop.wait(self.policy.poll_interval)
+                self._wake.wait(self.policy.poll_interval)
             else:
                 self._more.wait(1.0)

@@ -12,7 +12,14 @@ from onewindow.tariff.service import (
     line_in_force,
     rate_in_force,
 )
-from onewindow.tariff.taxes import Due, Goods, convert, import_taxes, schedule_in_force
+from onewindow.tariff.taxes import (
+    Due,
+    Goods,
+    convert,
+    import_taxes,
+    import_taxes_in,
+    schedule_in_force,
+)
 
 __all__ = [
     "Due",
@@ -29,6 +36,7 @@ __all__ = [
     "import_rates",
     "import_schedule",
     "import_taxes",
+    "import_taxes_in",
     "item_taxes",
     "line_in_force",
     "partner_schedules",

@@ -22,7 +22,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import Incoming, register_batch_scope, register_handler, send, to_xml
+from onewindow.exchange import (
+    Incoming,
+    register_batch_scope,
+    register_handler,
+    send_many,
+    to_xml,
+)
 from onewindow.exchange.repository import partner_active, partners
 from onewindow.exchange.xmlsafe import MAX_BYTES
 from onewindow.kit.auth import Principal, Role
@@ -175,17 +181,16 @@ def publish(
             SCHEDULE, document_id(home.country), version, home.country, digest, now, "issued"
         ),
     )
-    for receiver in receivers:
-        send(
-            session,
-            sender=home.country,
-            receiver=receiver,
-            document_type=SCHEDULE,
-            document_id=document_id(home.country),
-            version=version,
-            payload=payload,
-            now=now,
-        )
+    send_many(
+        session,
+        sender=home.country,
+        receivers=receivers,
+        document_type=SCHEDULE,
+        document_id=document_id(home.country),
+        version=version,
+        payload=payload,
+        now=now,
+    )  # built once more, not once per partner
     publication = Publication(
         version=version,
         effective_date=day,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, tuple_
+from sqlalchemy import bindparam, delete, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from onewindow.kit.errors import NotFound, Text
@@ -108,6 +108,12 @@ def list_rates(session: Session) -> list[ExchangeRate]:
     return list(session.scalars(stmt))
 
 
+_BOOK_LINES = select(TariffLine).where(TariffLine.code.in_(bindparam("codes", expanding=True)))
+_BOOK_RATES = select(ExchangeRate).where(
+    ExchangeRate.currency.in_(bindparam("currencies", expanding=True))
+)
+
+
 class TariffBook:
     """Tariff lines and rates loaded once for a batch of declarations (few queries, many items)."""
 
@@ -115,14 +121,12 @@ class TariffBook:
         self._lines: dict[str, list[TariffLine]] = {}
         wanted = sorted(set(codes))
         for start in range(0, len(wanted), 500):
-            stmt = select(TariffLine).where(TariffLine.code.in_(wanted[start : start + 500]))
-            for line in session.scalars(stmt):
+            for line in session.scalars(_BOOK_LINES, {"codes": wanted[start : start + 500]}):
                 self._lines.setdefault(line.code, []).append(line)
         for versions in self._lines.values():
             versions.sort(key=lambda line: line.valid_from, reverse=True)
         self._rates: dict[str, list[ExchangeRate]] = {}
-        stmt_rates = select(ExchangeRate).where(ExchangeRate.currency.in_(sorted(set(currencies))))
-        for rate in session.scalars(stmt_rates):
+        for rate in session.scalars(_BOOK_RATES, {"currencies": sorted(set(currencies))}):
             self._rates.setdefault(rate.currency, []).append(rate)
         for rates in self._rates.values():
             rates.sort(key=lambda r: r.valid_from, reverse=True)

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow.exchange import send
-from onewindow.logged import log_document, send_logged
+from onewindow.logged import send_logged, send_logged_to
 from onewindow.transit.documents import EVENT, RECORD, event_id
 from onewindow.transit.models import Movement, MovementEvent
 
@@ -68,17 +67,11 @@ def send_record(session: Session, movement: Movement, status: str, now: datetime
     """The movement's next version to every other country of its itinerary, logged in the
     ledger once as issued."""
     movement.record_version += 1
-    payload = record(movement, status)
-    sender, version = movement.countries[0], movement.record_version
-    log_document(
-        session, kind="issued", document_type=RECORD, document_id=movement.mrn,
-        version=version, issuer=sender, payload=payload, now=now,
+    send_logged_to(
+        session, sender=movement.countries[0], receivers=movement.countries[1:],
+        document_type=RECORD, document_id=movement.mrn, version=movement.record_version,
+        payload=record(movement, status), now=now,
     )  # fmt: skip
-    for country in movement.countries[1:]:
-        send(
-            session, sender=sender, receiver=country, document_type=RECORD,
-            document_id=movement.mrn, version=version, payload=payload, now=now,
-        )  # fmt: skip
 
 
 def send_event(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, 
 from onewindow.kit.money import round_money
 from onewindow.risk import Selectivity, Subject, SubjectItem
 from onewindow.seals.schemas import TripCreate
-from onewindow.tariff import Due, Goods, Home, convert, import_taxes
+from onewindow.tariff import Due, Goods, Home, convert, import_taxes_in
 from onewindow.transit import itinerary, mrn, traders
 from onewindow.transit.models import (
     Guarantee,
@@ -442,15 +442,11 @@ def _exposure(
     `on` (MFN: no preference is assumed), in the guarantee's currency `to`. A Conflict when
     one cannot be computed (a partner without a tariff in force, a line or a rate missing)."""
     goods = [Goods(i.hs_code, i.customs_value, i.currency) for i in data.items]
-    exposure = {}
-    for country in countries:
-        try:
-            due = import_taxes(session, country, goods, on, home=home)
-            exposure[country] = convert(session, due, to, on, home=home).amount
-        except (InvalidInput, NotFound) as exc:
-            why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
-            raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
-    return exposure
+    try:
+        return import_taxes_in(session, countries, goods, on, home=home, currency=to)
+    except (InvalidInput, NotFound) as exc:
+        why = exc.errors[0].message if isinstance(exc, InvalidInput) else exc.detail
+        raise Conflict(Text("the guarantee cannot be computed: {why}", why=why)) from None
 
 
 def _watch(session: Session, movement: Movement, actor: Principal, now: datetime) -> None:
@@ -473,18 +469,29 @@ def close(session: Session, reference: str, now: datetime) -> None:
     session.execute(delete(SealInUse).where(SealInUse.mrn == reference))
 
 
+# Built once (Core, on the table): building an ORM statement costs more than running it.
+_SEQUENCES: Table = Sequence.__table__  # type: ignore[assignment]
+_NEW_SEQUENCE = {
+    postgresql: make(_SEQUENCES)
+    .values(kind=bindparam("the_kind"), year=bindparam("the_year"), last=0)
+    .on_conflict_do_nothing()
+    for postgresql, make in ((True, pg_insert), (False, sqlite_insert))
+}
+_NEXT_IN_SEQUENCE = (
+    _SEQUENCES.update()
+    .where(_SEQUENCES.c.kind == bindparam("the_kind"), _SEQUENCES.c.year == bindparam("the_year"))
+    .values(last=_SEQUENCES.c.last + 1)
+    .returning(_SEQUENCES.c.last)
+)
+
+
 def _allocate(session: Session, kind: str, year: int, country: str, prefix: str) -> str:
     """The next MRN (or GRN) of the year: year, country, `prefix` (the office), a sequence
     number filling the 13 characters of the unique part, the check character."""
     dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(make(Sequence).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
-    last = session.execute(
-        update(Sequence)
-        .where(Sequence.kind == kind, Sequence.year == year)
-        .values(last=Sequence.last + 1)
-        .returning(Sequence.last)
-    ).scalar_one()
+    params = {"the_kind": kind, "the_year": year}
+    session.execute(_NEW_SEQUENCE[dialect == "postgresql"], params)
+    last = session.execute(_NEXT_IN_SEQUENCE, params).scalar_one()
     return mrn.make(year, country, f"{prefix}{last:0{13 - len(prefix)}d}")
 
 
