@@ -96,8 +96,8 @@ def test_registration_is_an_officials_act_and_a_trader_reads_only_its_own(
     assert put("holder", "0105551234567", body).status_code == 403  # not its own to grant
     bad = [
         ("bad id!", body, "path.party_id"),
-        ("0105551234567", body | {"premises": []}, "body"),  # authorised, but nowhere
-        ("0105551234567", body | {"premises": WAREHOUSE * 2}, "body"),
+        ("0105551234567", {"name": "Siam Logistics", "consignee": True}, "premises"),  # nowhere
+        ("0105551234567", body | {"premises": WAREHOUSE * 2}, "premises"),
         ("0105551234567", body | {"premises": [{"code": "x y", "address": "?"}]},
          "premises.0.code"),
         ("0105551234567", body | {"status": "gone"}, "status"),

@@ -162,10 +162,8 @@ def _premises(text: str) -> list[dict[str, str]]:
 def _on_premises(error: FieldError) -> FieldError:
     """An error of one premises row is shown at the premises field, saying which line."""
     found = re.match(r"^premises\.(\d+)\.(code|address)$", error.path)
-    if not found and error.path != "body":
-        return error
     if not found:
-        return FieldError("premises", error.code, error.message)
+        return error
     line, part = int(found[1]) + 1, found[2]
     message = Text("line {line}, {part}: {why}", line=line, part=part, why=error.message)
     return FieldError("premises", error.code, message)

@@ -6,7 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from onewindow.kit.errors import Text
 from onewindow.kit.fields import Currency, HsLine, Locode, PartyId, Printable, Unit
@@ -44,19 +52,20 @@ class TraderWrite(BaseModel):
     status: Literal["registered", "suspended"] = "registered"
     consignor: bool = False
     consignee: bool = False
-    premises: list[Premises] = Field(default_factory=list, max_length=50)
+    premises: list[Premises] = Field(default_factory=list, max_length=50, validate_default=True)
     note: Note | None = None
 
-    @model_validator(mode="after")
-    def _premises(self) -> TraderWrite:
-        codes = [p.code for p in self.premises]
+    @field_validator("premises")
+    @classmethod
+    def _premises(cls, premises: list[Premises], info: ValidationInfo) -> list[Premises]:
+        codes = [p.code for p in premises]
         if len(set(codes)) != len(codes):
             raise ValueError(Text("premises are listed twice under one code"))
-        if (self.consignor or self.consignee) and not self.premises:
+        if (info.data.get("consignor") or info.data.get("consignee")) and not premises:
             raise ValueError(
                 Text("an authorised consignor or consignee needs the premises it is authorised at")
             )
-        return self
+        return premises
 
 
 class TraderRead(BaseModel):
