@@ -7,9 +7,10 @@ are on, the trips' states locked (`seats.py`); the devices' seats and the trips'
 state and seals' highest ids come from what the process kept of them (`memory.py`) while
 those versions are unchanged, else from a query each (one more for devices on no trip). The
 rules run over the whole batch at once (`evaluation.py`). Written: each trip's narrow state
-row with its seals' highest ids (one executemany), each seal's new records as a chunk
-appended (`chunks.py`), the alerts (one insert). A query more per seal whose event ids go
-back below its highest (duplicates or late events, rare).
+row with its seals' highest ids (one executemany), the batch's records as one row of the
+log (`chunks.py`, now and then moved into the seals' chunks), the alerts (one insert). A
+query more per seal whose event ids go back below its highest (duplicates or late events,
+rare), and the log read once.
 """
 
 from __future__ import annotations
@@ -156,18 +157,14 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
 
 
 def _fresh(
-    session: Session, seat: Seat, last_seq: int, ids: list[int], indexes: list[int]
+    stored_: chunks.Stored, seat: Seat, last_seq: int, ids: list[int], indexes: list[int]
 ) -> list[int]:
     """A seal's events but those stored already or twice in the batch."""
     mine = [ids[n] for n in indexes]
     if min(mine) > last_seq and len(set(mine)) == len(mine):
         return indexes  # all new: the usual case
     older = [i for i in mine if i <= last_seq]
-    stored = (
-        chunks.stored_seqs(session, seat.trip, seat.device, min(older), max(older))
-        if older
-        else set()
-    )
+    stored = stored_.seqs(seat, min(older), max(older)) if older else set()
     seen: set[int] = set()
     kept = []
     for n, i in zip(indexes, mine, strict=True):
@@ -206,9 +203,10 @@ def ingest(
     trips = mind.trips(session, {seat.trip: versions[seat.trip] for seat in placed})
     per_seat: list[tuple[Seat, list[int]]] = []
     duplicates = 0
+    stored = chunks.Stored(session)
     for seat, indexes in placed.items():
         last_seq = trips[seat.trip].seqs.get(seat.device, -1)
-        kept = _fresh(session, seat, last_seq, cols.ids, indexes)
+        kept = _fresh(stored, seat, last_seq, cols.ids, indexes)
         duplicates += len(indexes) - len(kept)
         if kept:
             per_seat.append((seat, kept))
@@ -222,8 +220,8 @@ def ingest(
         np.array(cols.ids, dtype=np.int64)[flat],
     )
     late, raised, states = evaluate(trips, taken, cols)
-    after, tops = _write_events(session, taken, cols, trips)
-    kept_trips = _write_trips(session, trips, states, after, tops)
+    tops = _write_events(session, taken, cols)
+    kept_trips = _write_trips(session, trips, states, tops)
     alerts = _write_alerts(session, raised, trips, now)
     for loaded in list(session.identity_map.values()):  # rows the caller read before
         if isinstance(loaded, SealTripState):
@@ -237,14 +235,11 @@ def ingest(
     )
 
 
-def _write_events(
-    session: Session, taken: Taken, cols: Columns, trips: dict[int, memory.Known]
-) -> tuple[dict[tuple[int, str], chunks.Open], dict[tuple[int, str], int]]:
-    """The records appended (`chunks.write`): the seals' records in open chunks after, and
-    each seal's highest id in the batch."""
+def _write_events(session: Session, taken: Taken, cols: Columns) -> dict[tuple[int, str], int]:
+    """The records appended to the log (`chunks.append`); each seal's highest id in the
+    batch."""
     if not taken.seats:
-        return {}, {}
-    starts = taken.starts
+        return {}
     events = taken.events
     found = packing.columns(
         taken.ids,
@@ -253,18 +248,10 @@ def _write_events(
         cols.speed_array[events],
         cols.kind_array[events],
     )
-    keys = [(seat.trip, seat.device) for seat in taken.seats]
-    after = chunks.write(
-        session,
-        keys,
-        taken.counts,
-        taken.ms,
-        found,
-        {(t, d): trips[t].pending.get(d, (0, 0)) for t, d in keys},
-    )
-    tops = np.maximum.reduceat(taken.ids, starts).tolist()
-    highest = {(seat.trip, seat.device): top for seat, top in zip(taken.seats, tops, strict=True)}
-    return after, highest
+    seat_ids = np.repeat([seat.id for seat in taken.seats], taken.counts)
+    chunks.append(session, seat_ids, taken.ms, found)
+    tops = np.maximum.reduceat(taken.ids, taken.starts).tolist()
+    return {(seat.trip, seat.device): top for seat, top in zip(taken.seats, tops, strict=True)}
 
 
 def _write_alerts(
@@ -312,16 +299,12 @@ def _write_trips(
     session: Session,
     trips: dict[int, memory.Known],
     states: dict[int, rules.TripState],
-    pending: dict[tuple[int, str], chunks.Open],
     tops: dict[tuple[int, str], int],
 ) -> dict[int, memory.Known]:
     """Each trip's new state and seals' highest ids with a new version; what the process
     keeps of them."""
     if not states:
         return {}
-    counts: dict[int, dict[str, chunks.Open]] = {}
-    for (trip_id, device), n in pending.items():
-        counts.setdefault(trip_id, {})[device] = n
     highest: dict[int, dict[str, int]] = {}
     for (trip_id, device), top in tops.items():
         highest.setdefault(trip_id, {})[device] = top
@@ -338,6 +321,6 @@ def _write_trips(
                 if top > seqs.get(device, -1):
                     seqs[device] = top
         changed.append((trip_id, state.as_json(), seqs, version))
-        kept[trip_id] = known.moved(version, state, seqs, known.pending | counts.get(trip_id, {}))
+        kept[trip_id] = known.moved(version, state, seqs)
     bulk.update_many(session, SealTripState, ("state", "seqs", "version"), changed)
     return kept

@@ -31,6 +31,7 @@ class Seat:
     device: str
     trip: int
     active: bool
+    id: int  # the seat's row (`TripSeal.id`): what the log of records keeps (`chunks.py`)
     registered_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -78,6 +79,7 @@ def read(session: Session, devices: list[str], earliest: datetime) -> Found:
             seat.device_id,
             seat.trip_id,
             seat.active,
+            seat.id,
             state.version,
         )
         .join_from(db.table(SealDevice), db.table(TripSeal), seat.device_id == device.id)
@@ -90,8 +92,8 @@ def read(session: Session, devices: list[str], earliest: datetime) -> Found:
     seats: dict[str, list[Seat]] = defaultdict(list)
     ended: dict[int, list[Seat]] = defaultdict(list)
     trip_versions: dict[int, int] = {}
-    for platform, name, trip_id, active, version in session.connection().execute(query):
-        found = Seat(name, trip_id, active)
+    for platform, name, trip_id, active, seat_id, version in session.connection().execute(query):
+        found = Seat(name, trip_id, active, seat_id)
         platforms[name] = platform
         seats[name].append(found)
         trip_versions[trip_id] = version
