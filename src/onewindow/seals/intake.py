@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput, Text
+from onewindow.kit.runtime import collector_paused
 from onewindow.seals import bulk, chunks, memory, packing, rules, seats
 from onewindow.seals.evaluation import Columns, Taken, evaluate
 from onewindow.seals.geometry import Plan
@@ -179,6 +180,15 @@ def ingest(
 ) -> IngestResult:
     """Take a batch: all of it, or (InvalidInput, every problem by its `events.N.field`)
     nothing of it."""
+    # No cycle collection during the batch (runtime.collector_paused): its tens of thousands
+    # of objects live until it is stored, and a pass over them in the middle finds nothing.
+    with collector_paused():
+        return _ingest(session, events, source=source, now=now)
+
+
+def _ingest(
+    session: Session, events: Sequence[EventIn], *, source: Source, now: datetime
+) -> IngestResult:
     problems = _Problems()
     cols = _check_each(events, now, problems)
     take_turns(session)
