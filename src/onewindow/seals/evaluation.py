@@ -111,7 +111,7 @@ def evaluate(
         rules.first_ok(states[t], m, lim)
         for t, m, lim in zip(order, ms[starts].tolist(), limits, strict=True)
     ]
-    classes = rules.quiet(
+    found_classes = rules.quiet(
         ms,
         first,
         np.array(first_ok, dtype=bool)[ranks],
@@ -122,7 +122,10 @@ def evaluate(
         off,
         np.array([lim.corridor_m for lim in limits])[ranks],
         np.array([lim.max_silence_ms for lim in limits], dtype=np.int64)[ranks],
-    ).tolist()
+    )
+    # most trips' events of a batch are all quiet: the last of them settles the trip
+    calm = np.logical_and.reduceat(found_classes == rules.QUIET, starts).tolist()
+    classes = found_classes.tolist()
     rows = _Rows(
         ms.tolist(),
         [devices[k] for k in seat_rank[sorted_].tolist()],
@@ -138,6 +141,9 @@ def evaluate(
     for k, trip_id in enumerate(order):
         a, b = bounds[k], bounds[k + 1]
         rows.start = a
+        if calm[k]:  # what `run` does with them, without its loop
+            rules.settle(states[trip_id], rows[b - a - 1])
+            continue
         found, behind = rules.run(states[trip_id], rows, classes[a:b], limits[k])
         late += behind
         raised += [(trip_id, alert) for alert in found]

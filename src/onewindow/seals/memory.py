@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
@@ -33,8 +34,9 @@ from onewindow.seals.seats import Seat
 KEPT = 50_000  # trips kept at most per database; the oldest kept are forgotten first
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
+    """A trip as kept (a tuple: a batch makes a thousand)."""
+
     version: int
     reference: str
     plan: Plan
