@@ -64,23 +64,41 @@ def settle(session: Session) -> None:
             select(s.id, s.trip_id, s.device_id).where(s.id.in_(seat_ids.tolist()))
         )
     }
-    bounds = [*starts.tolist(), len(logged)]
     rows: list[Chunk] = []
-    for k, seat in enumerate(seat_ids.tolist()):
-        mine = logged[bounds[k] : bounds[k + 1]]
+    counts = np.diff([*starts.tolist(), len(logged)])
+    # the usual case: a seal's records fit one chunk, made for all such seals at once
+    ms = logged["ms"]
+    span = np.maximum.reduceat(ms, starts) - ms[starts]
+    one = (counts <= packing.CHUNK) & (span <= packing.SPAN)
+    records = logged["record"].copy()
+    records["dt"] = ms - np.repeat(ms[starts], counts)  # wrong where not `one`: not used
+    seq_from = np.minimum.reduceat(records["seq"], starts).tolist()
+    seq_to = np.maximum.reduceat(records["seq"], starts).tolist()
+    data = records.tobytes()
+    size = packing.RECORD.itemsize
+    bases, ends = ms[starts].tolist(), (starts + counts).tolist()
+    seats = zip(seat_ids.tolist(), starts.tolist(), one.tolist(), strict=True)
+    for k, (seat, a, fits) in enumerate(seats):
         trip_id, device = owners[seat]
-        for base, piece in packing.pieces(mine["ms"], mine["record"]):
-            seqs = piece["seq"]
+        if fits:
+            piece = data[a * size : ends[k] * size]
+            rows.append(
+                (trip_id, device, bases[k], ends[k] - a, seq_from[k], seq_to[k], True, piece)
+            )
+            continue
+        mine = logged[a : ends[k]]
+        for base, part in packing.pieces(mine["ms"], mine["record"]):
+            seqs = part["seq"]
             rows.append(
                 (
                     trip_id,
                     device,
                     base,
-                    len(piece),
+                    len(part),
                     int(seqs.min()),
                     int(seqs.max()),
                     True,
-                    packing.pack(piece),
+                    packing.pack(part),
                 )
             )
     db.insert_values(session, db.table(EventChunk), COLUMNS, rows)
