@@ -12,8 +12,7 @@ from pyproj import Geod
 
 from onewindow.seals import packing, rules
 from onewindow.seals.geometry import Circle, plan
-from onewindow.seals.intake import EPOCH, MS, ms_all, ms_of
-from onewindow.seals.schemas import EventIn
+from onewindow.seals.intake import EPOCH, MS, ms_of
 
 LIMITS = rules.Limits(corridor_m=1000, max_stop_ms=30 * 60_000, max_silence_ms=20 * 60_000)
 MIN = 60_000
@@ -169,22 +168,6 @@ def test_stops_and_destination_by_their_radius() -> None:
 )
 def test_an_events_time_in_ms_as_the_subtraction_gives_it(at: datetime) -> None:
     assert ms_of(at) == (at - EPOCH) // MS
-    assert ms_all([at]).tolist() == [ms_of(at)]  # sub-second offsets included
-
-
-@given(
-    st.datetimes(max_value=datetime(9999, 12, 30)), st.integers(-23 * 60, 23 * 60), st.booleans()
-)
-def test_many_events_times_in_ms_at_once(local: datetime, minutes: int, parsed: bool) -> None:
-    at = local.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    if parsed:  # as the schema makes it, with pydantic's own zone
-        at = EventIn.model_validate(
-            {"device": "S1", "id": 1, "kind": "armed", "at": at.isoformat()}
-        ).at
-    assert ms_all([at, at + timedelta(microseconds=999)]).tolist() == [
-        ms_of(at),
-        ms_of(at + timedelta(microseconds=999)),
-    ]
 
 
 MINUTES = st.integers(0, 90).map(lambda m: m * MIN)  # coarse: equal times come up

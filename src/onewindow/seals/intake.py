@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
-from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -62,25 +61,6 @@ def ms_of(at: datetime) -> int:
     if offset:
         us -= offset // US
     return us // 1000
-
-
-_FIXED = (timezone, type(TypeAdapter(AwareDatetime).validate_python("2026-01-01T00:00Z").tzinfo))
-_ZONE = attrgetter("tzinfo")
-
-
-def ms_all(ats: Sequence[datetime]) -> np.ndarray:
-    """`ms_of` of each. When every zone is a fixed offset of whole seconds (as ISO 8601 can
-    write), from `datetime.timestamp` (one C call each, a third of the time): its float is
-    off by half its last digit at most (some 60 µs in the year 9999), so once the
-    microseconds, the same in UTC, are taken off, rounding it gives the seconds exactly."""
-    n = len(ats)
-    for zone in set(map(_ZONE, ats)):
-        if type(zone) not in _FIXED or zone.utcoffset(None).microseconds:
-            return np.fromiter(map(ms_of, ats), dtype=np.int64, count=n)
-    seconds = np.fromiter((at.timestamp() for at in ats), dtype=np.float64, count=n)
-    micros = np.fromiter((at.microsecond for at in ats), dtype=np.int64, count=n)
-    whole = np.rint(seconds - micros / 1e6).astype(np.int64)
-    return (whole * 1_000_000 + micros) // 1000
 
 
 def at_of(ms: int) -> datetime:
@@ -155,7 +135,7 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
         return Columns([], [], [], [], [], [], {})
     fields = zip(*map(_FIELDS, events), strict=True)
     devices, ids, kinds, ats, lats, lons, speeds = map(list, fields)
-    times = ms_all(ats).tolist()
+    times = list(map(ms_of, ats))
     by_device: dict[str, list[int]] = {}
     for n, name in enumerate(devices):
         found = by_device.get(name)
