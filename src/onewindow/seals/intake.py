@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -175,6 +176,21 @@ def _fresh(
     return kept
 
 
+def _all_new(
+    per_seat: list[tuple[Seat, list[int]]], trips: dict[int, memory.Known], ids: np.ndarray
+) -> bool:
+    """Whether every seal's events (`ids`, seal after seal) are above its highest id taken
+    and each there once: the usual case, checked for the whole batch at once."""
+    counts = [len(indexes) for _, indexes in per_seat]
+    last = [trips[seat.trip].seqs.get(seat.device, -1) for seat, _ in per_seat]
+    rank = np.repeat(np.arange(len(per_seat)), counts)
+    if not (ids > np.array(last, dtype=np.int64)[rank]).all():
+        return False
+    order = np.lexsort((ids, rank))
+    repeated = (rank[order][1:] == rank[order][:-1]) & (ids[order][1:] == ids[order][:-1])
+    return not repeated.any()
+
+
 def ingest(
     session: Session, events: Sequence[EventIn], *, source: Source, now: datetime
 ) -> IngestResult:
@@ -211,23 +227,26 @@ def _ingest(
     if missing:  # ended trips of devices kept (late events): rare
         versions = versions | seats.versions(session, missing)
     trips = mind.trips(session, {seat.trip: versions[seat.trip] for seat in placed})
-    per_seat: list[tuple[Seat, list[int]]] = []
+    per_seat = sorted(placed.items(), key=lambda pair: (pair[0].trip, pair[0].device))
+    flat = np.fromiter(chain.from_iterable(kept for _, kept in per_seat), dtype=np.intp)
+    ids = np.array(cols.ids, dtype=np.int64)
     duplicates = 0
-    stored = chunks.Stored(session)
-    for seat, indexes in placed.items():
-        last_seq = trips[seat.trip].seqs.get(seat.device, -1)
-        kept = _fresh(stored, seat, last_seq, cols.ids, indexes)
-        duplicates += len(indexes) - len(kept)
-        if kept:
-            per_seat.append((seat, kept))
-    per_seat.sort(key=lambda pair: (pair[0].trip, pair[0].device))
-    flat = np.array([n for _, kept in per_seat for n in kept], dtype=np.intp)
+    if not _all_new(per_seat, trips, ids[flat]):  # duplicates or late ids: seal by seal
+        stored = chunks.Stored(session)
+        every, per_seat = per_seat, []
+        for seat, indexes in every:
+            last_seq = trips[seat.trip].seqs.get(seat.device, -1)
+            kept = _fresh(stored, seat, last_seq, cols.ids, indexes)
+            duplicates += len(indexes) - len(kept)
+            if kept:
+                per_seat.append((seat, kept))
+        flat = np.fromiter(chain.from_iterable(kept for _, kept in per_seat), dtype=np.intp)
     taken = Taken(
         [seat for seat, _ in per_seat],
         [len(kept) for _, kept in per_seat],
         flat,
         np.array(cols.times, dtype=np.int64)[flat],
-        np.array(cols.ids, dtype=np.int64)[flat],
+        ids[flat],
     )
     late, raised, states = evaluate(trips, taken, cols)
     tops = _write_events(session, taken, cols)
