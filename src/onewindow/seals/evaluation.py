@@ -123,8 +123,13 @@ def evaluate(
         np.array([lim.corridor_m for lim in limits])[ranks],
         np.array([lim.max_silence_ms for lim in limits], dtype=np.int64)[ranks],
     )
-    # most trips' events of a batch are all quiet: the last of them settles the trip
-    calm = np.logical_and.reduceat(found_classes == rules.QUIET, starts).tolist()
+    # Most trips' events in a batch are quiet, or at the time of the one before (a truck's
+    # seals report together): `run` settles the last quiet one and counts the others late.
+    quiet = found_classes == rules.QUIET
+    same = found_classes == rules.SAME
+    calm = np.logical_and.reduceat(quiet | same, starts).tolist()
+    same_counts = np.add.reduceat(same, starts).tolist()
+    last_quiet = np.maximum.reduceat(np.where(quiet, np.arange(len(quiet)), -1), starts).tolist()
     classes = found_classes.tolist()
     rows = _Rows(
         ms.tolist(),
@@ -142,7 +147,8 @@ def evaluate(
         a, b = bounds[k], bounds[k + 1]
         rows.start = a
         if calm[k]:  # what `run` does with them, without its loop
-            rules.settle(states[trip_id], rows[b - a - 1])
+            rules.settle(states[trip_id], rows[last_quiet[k] - a])
+            late += same_counts[k]
             continue
         found, behind = rules.run(states[trip_id], rows, classes[a:b], limits[k])
         late += behind
