@@ -8,7 +8,7 @@ Downgrading moves the log's records into chunks first, in the chunks' own format
 
 Revision ID: seals_0004
 Revises: seals_0003
-Create Date: 2026-12-04
+Create Date: 2026-12-02
 """
 
 import numpy as np
