@@ -144,18 +144,24 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
             by_device[name] = [n]
         else:
             found.append(n)
+    cols = Columns(times, ids, kinds, lats, lons, speeds, by_device)
     latest = ms_of(now + FUTURE)
-    if None in lats or None in lons or max(times) > latest:  # look closer: any problem?
-        for n, (lat, lon, kind, ms) in enumerate(zip(lats, lons, kinds, times, strict=True)):
-            if (lat is None) != (lon is None):
-                missing = "lat" if lat is None else "lon"
-                problems.add(n, missing, "missing", "give lat and lon together, or neither")
-            elif lat is None and kind == "position":
-                problems.add(n, "lat", "missing", "a position needs lat and lon")
-            if ms > latest:
-                at = ats[n].isoformat()
-                problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
-    return Columns(times, ids, kinds, lats, lons, speeds, by_device)
+    # any problem? found for the whole batch (a door event has no position: `None in lats`
+    # would look at every event again), then named event by event
+    no_lat, no_lon = np.isnan(cols.lat_array), np.isnan(cols.lon_array)
+    suspect = (no_lat != no_lon) | (no_lat & (cols.kind_array == packing.KIND_CODE["position"]))
+    suspect |= np.array(times, dtype=np.int64) > latest
+    for n in np.flatnonzero(suspect).tolist():
+        lat, lon, kind, ms = lats[n], lons[n], kinds[n], times[n]
+        if (lat is None) != (lon is None):
+            missing = "lat" if lat is None else "lon"
+            problems.add(n, missing, "missing", "give lat and lon together, or neither")
+        elif lat is None and kind == "position":
+            problems.add(n, "lat", "missing", "a position needs lat and lon")
+        if ms > latest:
+            at = ats[n].isoformat()
+            problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
+    return cols
 
 
 def _fresh(
