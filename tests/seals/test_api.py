@@ -15,7 +15,7 @@ from tests.seals.conftest import OFF_ROUTE
 from onewindow.app import create_app
 from onewindow.kit import auth
 from onewindow.kit.node import Node
-from onewindow.seals import EventChunk, SealAlert
+from onewindow.seals import EventChunk, EventLog, SealAlert
 
 EVENTS = "/api/v1/seals/events"
 TRIP = "/api/v1/seals/trips/26TH000000000001A1"
@@ -35,7 +35,8 @@ def acme(platform_key: str) -> dict[str, str]:
 
 def stored(node: Node) -> tuple[int, int]:
     with node.transaction() as s:
-        chunks = s.scalar(select(func.count()).select_from(EventChunk))
+        chunks = s.scalar(select(func.count()).select_from(EventChunk)) or 0
+        chunks += s.scalar(select(func.count()).select_from(EventLog)) or 0
         alerts = s.scalar(select(func.count()).select_from(SealAlert))
     return chunks or 0, alerts or 0
 

@@ -16,10 +16,12 @@ from onewindow.kit.node import Node
 from onewindow.seals import (
     EventChunk,
     EventIn,
+    EventLog,
     SealAlert,
     Source,
     TripCreate,
     acknowledge,
+    chunks,
     end_trip,
     ingest,
     register_trip,
@@ -91,8 +93,9 @@ def test_duplicates_are_ignored_and_late_events_stored_without_moving_back(
 
 
 def test_positions_are_packed_a_chunk_per_several_hundred(
-    node: Node, secrets_: dict[str, str], event: Make
+    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(chunks, "LOG_ROWS", 4)  # the fourth batch moves the log to chunks
     total = CHUNK * 2 + 10
     for start in range(0, total, 300):  # batches that straddle chunk boundaries
         take(node, [event(n, n / 60) for n in range(start, min(start + 300, total))])
@@ -121,7 +124,7 @@ def test_a_bad_event_refuses_the_batch_and_nothing_is_stored(
         take(node, [event(1, 1), bad, event(3, 3, "door_open")])
     assert [(e.path, e.code) for e in refused.value.errors] == [(path, code)]
     with node.transaction() as s:
-        assert (count(s, EventChunk), count(s, SealAlert)) == (0, 0)
+        assert (count(s, EventChunk), count(s, EventLog), count(s, SealAlert)) == (0, 0, 0)
         kept = s.scalars(select(SealTripState)).one()
         assert (kept.state["last_ms"], kept.seqs) == (None, {})
 

@@ -1,7 +1,7 @@
 """What a process keeps of trips between batches (`seals.memory`), on SQLite and PostgreSQL:
 reused while the trip's version is unchanged; read again after another process's write (a
 real second process), another engine's, or this process's own write rolled back. And the
-appended chunks: many small batches leave a bounded number of rows, every event read back."""
+log of batches: it is moved into a chunk per seal when full, every event read back from both."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ from onewindow.seals import (
     end_trip,
     ingest,
     memory,
+    packing,
     register_trip,
     track,
 )
-from onewindow.seals.chunks import MAX_OPEN
-from onewindow.seals.models import SealTripState
+from onewindow.seals.models import EventLog, SealTripState
 from onewindow.seals.seats import take_turns
 
 Make = Callable[..., dict[str, Any]]
@@ -124,21 +124,53 @@ def test_a_batch_rolled_back_is_not_reused(
     assert kinds(node) == ["door_open"]
 
 
-def test_small_batches_leave_a_bounded_number_of_chunks(
-    node: Node, secrets_: dict[str, str], event: Make
+def logged(node: Node) -> int:
+    with node.transaction() as s:
+        return s.scalar(select(func.count()).select_from(EventLog)) or 0
+
+
+def test_small_batches_fill_the_log_then_a_chunk_per_seal(
+    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    total = MAX_OPEN * 3 + 5
+    monkeypatch.setattr(chunks, "LOG_ROWS", 8)
+    total = 8 * 3 + 5
     for n in range(1, total + 1):  # one event a batch, as a device over MQTT
         take(node, [event(n, n / 60)])
+        assert logged(node) == n % 8  # the eighth batch moves the log into a chunk
     with node.transaction() as s:
-        chunks = s.scalar(select(func.count()).select_from(EventChunk)) or 0
+        rows = s.execute(select(EventChunk.count, EventChunk.seq_from, EventChunk.seq_to)).all()
         points = track(s, REF).points
-    assert chunks <= MAX_OPEN + 1
-    assert len(points) == total
+    assert sorted(rows) == [(8, 1, 8), (8, 9, 16), (8, 17, 24)]
+    assert len(points) == total  # the chunks' and the log's
     assert [p.at for p in points] == sorted(p.at for p in points)
-    # ids below the highest are still found among merged chunks: all duplicates
-    again = take(node, [event(n, n / 60) for n in (1, MAX_OPEN, total)])
-    assert (again.accepted, again.duplicates) == (0, 3)
+    # ids below the highest are found in chunks and in the log: all duplicates
+    again = take(node, [event(n, n / 60) for n in (1, 8, 26, total)])
+    assert (again.accepted, again.duplicates) == (0, 4)
+
+
+def test_the_log_moves_each_seal_into_its_own_chunks_in_time_order(
+    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "LOG_RECORDS", 30)
+    # two seals, their events in turn, each seal's a little out of order; a late event a
+    # month back (more than a chunk's ±24 days from the others): a chunk of its own
+    batch = [
+        event(n, 60 + (n % 3) * 0.1, device=d) for n in range(1, 16) for d in ("SEAL-1", "SEAL-2")
+    ]
+    take(node, batch[:20])
+    assert logged(node) == 1
+    take(node, [*batch[20:], event(16, -40 * 24 * 60, "door_open", at=None), event(17, 61)])
+    assert logged(node) == 0
+    with node.transaction() as s:
+        rows = s.execute(
+            select(EventChunk.device_id, EventChunk.count, EventChunk.base_ms, EventChunk.data)
+        ).all()
+        points = track(s, REF).points
+    assert sorted((d, n) for d, n, _, _ in rows) == [("SEAL-1", 1), ("SEAL-1", 16), ("SEAL-2", 15)]
+    for _, _, base, data in rows:
+        times = packing.times(base, packing.unpack(data)).tolist()
+        assert times == sorted(times)
+    assert len(points) == 31  # the door event has no position
 
 
 def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> None:
@@ -157,22 +189,6 @@ def test_on_sqlite_a_batch_takes_the_write_lock_before_reading(node: Node) -> No
         other.close()
     with node.transaction() as s:
         assert set(s.scalars(select(SealTripState.version))) == {1}
-
-
-def test_seals_merging_in_one_batch_are_merged_a_group_at_a_time(
-    node: Node, secrets_: dict[str, str], event: Make, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(chunks, "MERGED_AT_ONCE", 1)
-    total = MAX_OPEN + 3
-    for n in range(1, total + 1):  # both seals, one event each a batch: they merge together
-        take(node, [event(n, n / 60), event(n, n / 60, device="SEAL-2")])
-    with node.transaction() as s:
-        rows = s.execute(select(EventChunk.device_id, EventChunk.count)).all()
-        points = track(s, REF).points
-    assert len(points) == 2 * total
-    for seal in ("SEAL-1", "SEAL-2"):
-        mine = [count for device, count in rows if device == seal]
-        assert sum(mine) == total and len(mine) <= 4  # merged once, then a few new
 
 
 def test_a_seal_moved_to_another_trip_by_another_engine_is_noticed(

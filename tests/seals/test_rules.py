@@ -219,6 +219,7 @@ OFF_NEXT = [(11 * MIN, "position", "S1", 13.0, 100.0, 60.0, 9000.0, False, False
 @example(rules.TripState(), GOING_BACK, False, 30)
 @example(rules.TripState(), TAMPER_LATE, True, 30)
 @example(HEARD_AT_10, OFF_NEXT, True, 30)
+@example(rules.TripState(), [moving(1), moving(1, "S2"), moving(2), moving(2, "S2")], True, 30)
 def test_quiet_events_settled_at_once_as_each_stepped(
     state: rules.TripState, found: list[tuple], in_order: bool, silence_minutes: int
 ) -> None:
@@ -254,3 +255,8 @@ def test_quiet_events_settled_at_once_as_each_stepped(
     ran = rules.TripState.of(state.as_json())
     assert rules.run(ran, found, classes.tolist(), limits) == (alerts, late)
     assert ran.as_json() == stepped.as_json()
+    same = classes == rules.SAME
+    if n and ((classes == rules.QUIET) | same).all():  # calm: the batch settles one event
+        calm = rules.TripState.of(state.as_json())
+        rules.settle(calm, found[int(np.flatnonzero(classes == rules.QUIET)[-1])])
+        assert (calm.as_json(), alerts, late) == (stepped.as_json(), [], int(same.sum()))

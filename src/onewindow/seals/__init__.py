@@ -3,7 +3,14 @@ to (route corridor, stops, doors, silence, arrival), and officers' alerts."""
 
 from onewindow.seals.credentials import add_device, add_platform, open_signed, platform_of, sign
 from onewindow.seals.intake import Source, ingest
-from onewindow.seals.models import EventChunk, SealAlert, SealDevice, SealPlatform, SealTrip
+from onewindow.seals.models import (
+    EventChunk,
+    EventLog,
+    SealAlert,
+    SealDevice,
+    SealPlatform,
+    SealTrip,
+)
 from onewindow.seals.schemas import (
     AlertRead,
     EventIn,
@@ -29,6 +36,7 @@ __all__ = [
     "AlertRead",
     "EventChunk",
     "EventIn",
+    "EventLog",
     "IngestResult",
     "SealAlert",
     "SealDevice",

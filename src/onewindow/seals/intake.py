@@ -7,9 +7,10 @@ are on, the trips' states locked (`seats.py`); the devices' seats and the trips'
 state and seals' highest ids come from what the process kept of them (`memory.py`) while
 those versions are unchanged, else from a query each (one more for devices on no trip). The
 rules run over the whole batch at once (`evaluation.py`). Written: each trip's narrow state
-row with its seals' highest ids (one executemany), each seal's new records as a chunk
-appended (`chunks.py`), the alerts (one insert). A query more per seal whose event ids go
-back below its highest (duplicates or late events, rare).
+row with its seals' highest ids (one executemany), the batch's records as one row of the
+log (`chunks.py`, now and then moved into the seals' chunks), the alerts (one insert). A
+query more per seal whose event ids go back below its highest (duplicates or late events,
+rare), and the log read once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import db
 from onewindow.kit.errors import FieldError, InvalidInput, Text
+from onewindow.kit.runtime import collector_paused
 from onewindow.seals import bulk, chunks, memory, packing, rules, seats
 from onewindow.seals.evaluation import Columns, Taken, evaluate
 from onewindow.seals.geometry import Plan
@@ -141,33 +144,35 @@ def _check_each(events: Sequence[EventIn], now: datetime, problems: _Problems) -
             by_device[name] = [n]
         else:
             found.append(n)
+    cols = Columns(times, ids, kinds, lats, lons, speeds, by_device)
     latest = ms_of(now + FUTURE)
-    if None in lats or None in lons or max(times) > latest:  # look closer: any problem?
-        for n, (lat, lon, kind, ms) in enumerate(zip(lats, lons, kinds, times, strict=True)):
-            if (lat is None) != (lon is None):
-                missing = "lat" if lat is None else "lon"
-                problems.add(n, missing, "missing", "give lat and lon together, or neither")
-            elif lat is None and kind == "position":
-                problems.add(n, "lat", "missing", "a position needs lat and lon")
-            if ms > latest:
-                at = ats[n].isoformat()
-                problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
-    return Columns(times, ids, kinds, lats, lons, speeds, by_device)
+    # any problem? found for the whole batch (a door event has no position: `None in lats`
+    # would look at every event again), then named event by event
+    no_lat, no_lon = np.isnan(cols.lat_array), np.isnan(cols.lon_array)
+    suspect = (no_lat != no_lon) | (no_lat & (cols.kind_array == packing.KIND_CODE["position"]))
+    suspect |= np.array(times, dtype=np.int64) > latest
+    for n in np.flatnonzero(suspect).tolist():
+        lat, lon, kind, ms = lats[n], lons[n], kinds[n], times[n]
+        if (lat is None) != (lon is None):
+            missing = "lat" if lat is None else "lon"
+            problems.add(n, missing, "missing", "give lat and lon together, or neither")
+        elif lat is None and kind == "position":
+            problems.add(n, "lat", "missing", "a position needs lat and lon")
+        if ms > latest:
+            at = ats[n].isoformat()
+            problems.add(n, "at", "in_future", f"{at} is ahead of this node's clock")
+    return cols
 
 
 def _fresh(
-    session: Session, seat: Seat, last_seq: int, ids: list[int], indexes: list[int]
+    stored_: chunks.Stored, seat: Seat, last_seq: int, ids: list[int], indexes: list[int]
 ) -> list[int]:
     """A seal's events but those stored already or twice in the batch."""
     mine = [ids[n] for n in indexes]
     if min(mine) > last_seq and len(set(mine)) == len(mine):
         return indexes  # all new: the usual case
     older = [i for i in mine if i <= last_seq]
-    stored = (
-        chunks.stored_seqs(session, seat.trip, seat.device, min(older), max(older))
-        if older
-        else set()
-    )
+    stored = stored_.seqs(seat, min(older), max(older)) if older else set()
     seen: set[int] = set()
     kept = []
     for n, i in zip(indexes, mine, strict=True):
@@ -177,11 +182,35 @@ def _fresh(
     return kept
 
 
+def _all_new(
+    per_seat: list[tuple[Seat, list[int]]], trips: dict[int, memory.Known], ids: np.ndarray
+) -> bool:
+    """Whether every seal's events (`ids`, seal after seal) are above its highest id taken
+    and each there once: the usual case, checked for the whole batch at once."""
+    counts = [len(indexes) for _, indexes in per_seat]
+    last = [trips[seat.trip].seqs.get(seat.device, -1) for seat, _ in per_seat]
+    rank = np.repeat(np.arange(len(per_seat)), counts)
+    if not (ids > np.array(last, dtype=np.int64)[rank]).all():
+        return False
+    order = np.lexsort((ids, rank))
+    repeated = (rank[order][1:] == rank[order][:-1]) & (ids[order][1:] == ids[order][:-1])
+    return not repeated.any()
+
+
 def ingest(
     session: Session, events: Sequence[EventIn], *, source: Source, now: datetime
 ) -> IngestResult:
     """Take a batch: all of it, or (InvalidInput, every problem by its `events.N.field`)
     nothing of it."""
+    # No cycle collection during the batch (runtime.collector_paused): its tens of thousands
+    # of objects live until it is stored, and a pass over them in the middle finds nothing.
+    with collector_paused():
+        return _ingest(session, events, source=source, now=now)
+
+
+def _ingest(
+    session: Session, events: Sequence[EventIn], *, source: Source, now: datetime
+) -> IngestResult:
     problems = _Problems()
     cols = _check_each(events, now, problems)
     take_turns(session)
@@ -204,26 +233,30 @@ def ingest(
     if missing:  # ended trips of devices kept (late events): rare
         versions = versions | seats.versions(session, missing)
     trips = mind.trips(session, {seat.trip: versions[seat.trip] for seat in placed})
-    per_seat: list[tuple[Seat, list[int]]] = []
+    per_seat = sorted(placed.items(), key=lambda pair: (pair[0].trip, pair[0].device))
+    flat = np.fromiter(chain.from_iterable(kept for _, kept in per_seat), dtype=np.intp)
+    ids = np.array(cols.ids, dtype=np.int64)
     duplicates = 0
-    for seat, indexes in placed.items():
-        last_seq = trips[seat.trip].seqs.get(seat.device, -1)
-        kept = _fresh(session, seat, last_seq, cols.ids, indexes)
-        duplicates += len(indexes) - len(kept)
-        if kept:
-            per_seat.append((seat, kept))
-    per_seat.sort(key=lambda pair: (pair[0].trip, pair[0].device))
-    flat = np.array([n for _, kept in per_seat for n in kept], dtype=np.intp)
+    if not _all_new(per_seat, trips, ids[flat]):  # duplicates or late ids: seal by seal
+        stored = chunks.Stored(session)
+        every, per_seat = per_seat, []
+        for seat, indexes in every:
+            last_seq = trips[seat.trip].seqs.get(seat.device, -1)
+            kept = _fresh(stored, seat, last_seq, cols.ids, indexes)
+            duplicates += len(indexes) - len(kept)
+            if kept:
+                per_seat.append((seat, kept))
+        flat = np.fromiter(chain.from_iterable(kept for _, kept in per_seat), dtype=np.intp)
     taken = Taken(
         [seat for seat, _ in per_seat],
         [len(kept) for _, kept in per_seat],
         flat,
         np.array(cols.times, dtype=np.int64)[flat],
-        np.array(cols.ids, dtype=np.int64)[flat],
+        ids[flat],
     )
     late, raised, states = evaluate(trips, taken, cols)
-    after, tops = _write_events(session, taken, cols, trips)
-    kept_trips = _write_trips(session, trips, states, after, tops)
+    tops = _write_events(session, taken, cols)
+    kept_trips = _write_trips(session, trips, states, tops)
     alerts = _write_alerts(session, raised, trips, now)
     for loaded in list(session.identity_map.values()):  # rows the caller read before
         if isinstance(loaded, SealTripState):
@@ -237,14 +270,11 @@ def ingest(
     )
 
 
-def _write_events(
-    session: Session, taken: Taken, cols: Columns, trips: dict[int, memory.Known]
-) -> tuple[dict[tuple[int, str], chunks.Open], dict[tuple[int, str], int]]:
-    """The records appended (`chunks.write`): the seals' records in open chunks after, and
-    each seal's highest id in the batch."""
+def _write_events(session: Session, taken: Taken, cols: Columns) -> dict[tuple[int, str], int]:
+    """The records appended to the log (`chunks.append`); each seal's highest id in the
+    batch."""
     if not taken.seats:
-        return {}, {}
-    starts = taken.starts
+        return {}
     events = taken.events
     found = packing.columns(
         taken.ids,
@@ -253,18 +283,10 @@ def _write_events(
         cols.speed_array[events],
         cols.kind_array[events],
     )
-    keys = [(seat.trip, seat.device) for seat in taken.seats]
-    after = chunks.write(
-        session,
-        keys,
-        taken.counts,
-        taken.ms,
-        found,
-        {(t, d): trips[t].pending.get(d, (0, 0)) for t, d in keys},
-    )
-    tops = np.maximum.reduceat(taken.ids, starts).tolist()
-    highest = {(seat.trip, seat.device): top for seat, top in zip(taken.seats, tops, strict=True)}
-    return after, highest
+    seat_ids = np.repeat([seat.id for seat in taken.seats], taken.counts)
+    chunks.append(session, seat_ids, taken.ms, found)
+    tops = np.maximum.reduceat(taken.ids, taken.starts).tolist()
+    return {(seat.trip, seat.device): top for seat, top in zip(taken.seats, tops, strict=True)}
 
 
 def _write_alerts(
@@ -312,16 +334,12 @@ def _write_trips(
     session: Session,
     trips: dict[int, memory.Known],
     states: dict[int, rules.TripState],
-    pending: dict[tuple[int, str], chunks.Open],
     tops: dict[tuple[int, str], int],
 ) -> dict[int, memory.Known]:
     """Each trip's new state and seals' highest ids with a new version; what the process
     keeps of them."""
     if not states:
         return {}
-    counts: dict[int, dict[str, chunks.Open]] = {}
-    for (trip_id, device), n in pending.items():
-        counts.setdefault(trip_id, {})[device] = n
     highest: dict[int, dict[str, int]] = {}
     for (trip_id, device), top in tops.items():
         highest.setdefault(trip_id, {})[device] = top
@@ -338,6 +356,6 @@ def _write_trips(
                 if top > seqs.get(device, -1):
                     seqs[device] = top
         changed.append((trip_id, state.as_json(), seqs, version))
-        kept[trip_id] = known.moved(version, state, seqs, known.pending | counts.get(trip_id, {}))
+        kept[trip_id] = known.moved(version, state, seqs)
     bulk.update_many(session, SealTripState, ("state", "seqs", "version"), changed)
     return kept

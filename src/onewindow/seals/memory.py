@@ -1,6 +1,6 @@
 """What a process keeps of each trip between batches, so that a batch reads only the trips'
 versions: the plan, limits and reference (fixed when the trip is registered), the rules'
-state, its seals' highest event ids and open chunks (`chunks.py`); and each device's platform
+state and its seals' highest event ids; and each device's platform
 and seats, so that a batch of known devices reads no seat.
 
 Kept per engine (a database), and reused only while the trip's state still has the version
@@ -18,39 +18,34 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from onewindow.kit import db
 from onewindow.seals import rules, seats
 from onewindow.seals.geometry import Circle, Plan, plan
-from onewindow.seals.models import EventChunk, SealTrip, SealTripState
+from onewindow.seals.models import SealTrip, SealTripState
 from onewindow.seals.seats import Seat
 
 KEPT = 50_000  # trips kept at most per database; the oldest kept are forgotten first
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
+    """A trip as kept (a tuple: a batch makes a thousand)."""
+
     version: int
     reference: str
     plan: Plan
     limits: rules.Limits
     state: rules.TripState  # never changed in place: a batch steps a copy
     seqs: dict[str, int]  # per seal: the highest event id taken (none: nothing yet)
-    pending: dict[str, tuple[int, int]]  # per seal: its open chunks (records, rows)
 
-    def moved(
-        self,
-        version: int,
-        state: rules.TripState,
-        seqs: dict[str, int],
-        pending: dict[str, tuple[int, int]],
-    ) -> Known:
-        return Known(version, self.reference, self.plan, self.limits, state, seqs, pending)
+    def moved(self, version: int, state: rules.TripState, seqs: dict[str, int]) -> Known:
+        return Known(version, self.reference, self.plan, self.limits, state, seqs)
 
 
 @dataclass(frozen=True)
@@ -144,7 +139,7 @@ class Memory:
 
 
 def _read(session: Session, ids: list[int]) -> dict[int, Known]:
-    t, c, st = db.table(SealTrip).c, db.table(EventChunk).c, db.table(SealTripState).c
+    t, st = db.table(SealTrip).c, db.table(SealTripState).c
     rows = session.connection().execute(
         select(
             t.id,
@@ -164,14 +159,6 @@ def _read(session: Session, ids: list[int]) -> dict[int, Known]:
         .join_from(db.table(SealTrip), db.table(SealTripState), st.trip_id == t.id)
         .where(t.id.in_(ids))
     )
-    pending: dict[int, dict[str, tuple[int, int]]] = {trip_id: {} for trip_id in ids}
-    open_counts = session.connection().execute(
-        select(c.trip_id, c.device_id, func.sum(c.count), func.count())
-        .where(c.trip_id.in_(ids), c.full.is_(False))
-        .group_by(c.trip_id, c.device_id)
-    )
-    for trip_id, device, records, open_rows in open_counts:
-        pending[trip_id][device] = (int(records), int(open_rows))
     return {
         r.id: Known(
             r.version,
@@ -180,7 +167,6 @@ def _read(session: Session, ids: list[int]) -> dict[int, Known]:
             limits_of(r.corridor_m, r.max_stop_s, r.max_silence_s),
             rules.TripState.of(r.state),
             r.seqs,
-            pending[r.id],
         )
         for r in rows
     }

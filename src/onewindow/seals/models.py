@@ -1,12 +1,14 @@
 """The e-seals' tables: devices and platforms with their credentials, trips with their plan and
 their running state, the seals on each trip, the events in packed chunks, and the alerts.
 
-Events are not one row each: a trip's seal fills chunks of packed records (`packing.py`). A
-batch appends each seal's records as an open chunk of their own, never rewriting one; once a
-seal's open chunks hold `packing.CHUNK` records, they are merged into full chunks of that
-many, so a row holds a few hundred events but the newest. A device's event ids are its own
-counter; the chunks keep each record's id, and `seq_from`/`seq_to` say which chunks to unpack
-when an id at or below the seal's highest one comes again (a duplicate or a late event).
+Events are not one row each. A batch's records, all its seals', are one row of a log
+(`EventLog`, records of `packing.LOGGED`): one insert a batch, whatever the number of its
+trips. When the log has grown enough, a batch moves its records into chunks (`EventChunk`),
+a seal's records on a trip in one chunk (more if it has more than `packing.CHUNK`), and
+deletes those log rows (`chunks.py`). A device's event ids are its own counter; the records
+keep them, and a chunk's `seq_from`/`seq_to` say which chunks to unpack when an id at or
+below the seal's highest one comes again (a duplicate or a late event); the log is small
+and read whole then.
 
 What changes with every batch is kept apart from what a trip was registered with: a narrow
 row per trip (`SealTripState`), so that a batch's update of a thousand trips rewrites a few
@@ -120,7 +122,9 @@ class TripSeal(Base):
 
 
 class EventChunk(Base):
-    """Packed event records of one seal on one trip (`packing.py`); `full` once closed."""
+    """Packed event records of one seal on one trip (`packing.py`). `full`: written once, never
+    added to (every chunk since `seals_0004`; before it, a seal's newest records were open
+    chunks merged later)."""
 
     __tablename__ = "seal_event_chunks"
     __table_args__ = (Index("ix_seal_event_chunks_trip_device", "trip_id", "device_id"),)
@@ -133,6 +137,17 @@ class EventChunk(Base):
     seq_from: Mapped[int] = mapped_column(BigInteger)
     seq_to: Mapped[int] = mapped_column(BigInteger)
     full: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EventLog(Base):
+    """One batch's records (`packing.LOGGED`: each with its seat, `TripSeal.id`), until they
+    are moved into chunks (`chunks.py`)."""
+
+    __tablename__ = "seal_event_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 

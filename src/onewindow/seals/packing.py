@@ -1,4 +1,5 @@
-"""Events as packed records: 23 bytes each, a chunk of them one row (models.EventChunk).
+"""Events as packed records: 23 bytes each, a chunk of them one row (models.EventChunk); in
+the log of batches (models.EventLog), 39 bytes each with their seal and time (`LOGGED`).
 
 A record is the device's event id (int64), the time as milliseconds from the chunk's base
 (int32, so a chunk spans at most ±24 days around its base), latitude and longitude in 1e-7
@@ -33,6 +34,9 @@ RECORD: Final = np.dtype(
         ("kind", "u1"),
     ]
 )
+# a record in the log of batches (`chunks.py`): the seal on its trip (`TripSeal.id`) and the
+# time in full, since the log's records are not grouped by seal
+LOGGED: Final = np.dtype([("seat", "<i8"), ("ms", "<i8"), ("record", RECORD)])
 NO_COORD: Final = -(2**31)
 SCALE: Final = 10_000_000  # 1e-7 degrees: about 1 cm
 CHUNK: Final = 512  # records a chunk holds before a new one is started

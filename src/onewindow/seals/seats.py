@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import orjson
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ class Seat:
     device: str
     trip: int
     active: bool
+    id: int  # the seat's row (`TripSeal.id`): what the log of records keeps (`chunks.py`)
     registered_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -57,14 +59,33 @@ def take_turns(session: Session) -> None:
         session.execute(text("UPDATE seal_trip_states SET version = version WHERE 0"))
 
 
+# A batch asks for a thousand trips' versions: as one parameter (a JSON array on SQLite, an
+# array on PostgreSQL), the statement is the same text every time, where `IN` with a
+# parameter per trip is expanded and sent as a new statement at every batch.
+_VERSIONS = {
+    "sqlite": text(
+        "SELECT trip_id, version FROM seal_trip_states"
+        " WHERE trip_id IN (SELECT value FROM json_each(:ids))"
+    ),
+    "postgresql": text(
+        "SELECT trip_id, version FROM seal_trip_states WHERE trip_id = ANY(:ids) FOR UPDATE"
+    ),
+}
+
+
 def versions(session: Session, trips: Iterable[int]) -> dict[int, int]:
     """The trips' versions, their states locked for the batch."""
     ids = list(trips)
     if not ids:
         return {}
-    state = db.table(SealTripState).c
-    query = select(state.trip_id, state.version).where(state.trip_id.in_(ids))
-    return dict(session.connection().execute(query.with_for_update()).all())
+    conn = session.connection()
+    statement = _VERSIONS.get(conn.dialect.name)
+    if statement is None:  # another database: the portable form
+        state = db.table(SealTripState).c
+        query = select(state.trip_id, state.version).where(state.trip_id.in_(ids))
+        return dict(conn.execute(query.with_for_update()).all())
+    value = orjson.dumps(ids).decode() if conn.dialect.name == "sqlite" else ids
+    return dict(conn.execute(statement, {"ids": value}).all())
 
 
 def read(session: Session, devices: list[str], earliest: datetime) -> Found:
@@ -78,6 +99,7 @@ def read(session: Session, devices: list[str], earliest: datetime) -> Found:
             seat.device_id,
             seat.trip_id,
             seat.active,
+            seat.id,
             state.version,
         )
         .join_from(db.table(SealDevice), db.table(TripSeal), seat.device_id == device.id)
@@ -90,8 +112,8 @@ def read(session: Session, devices: list[str], earliest: datetime) -> Found:
     seats: dict[str, list[Seat]] = defaultdict(list)
     ended: dict[int, list[Seat]] = defaultdict(list)
     trip_versions: dict[int, int] = {}
-    for platform, name, trip_id, active, version in session.connection().execute(query):
-        found = Seat(name, trip_id, active)
+    for platform, name, trip_id, active, seat_id, version in session.connection().execute(query):
+        found = Seat(name, trip_id, active, seat_id)
         platforms[name] = platform
         seats[name].append(found)
         trip_versions[trip_id] = version

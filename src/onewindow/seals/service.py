@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
 from onewindow.kit.errors import Conflict, FieldError, InvalidInput, NotFound, Text
-from onewindow.seals import packing, rules
+from onewindow.seals import chunks, packing, rules
 from onewindow.seals.intake import (
     alert_read,
     alert_row,
@@ -23,7 +22,6 @@ from onewindow.seals.intake import (
     plan_of,
 )
 from onewindow.seals.models import (
-    EventChunk,
     SealAlert,
     SealDevice,
     SealTrip,
@@ -255,16 +253,11 @@ def acknowledge(
 def track(session: Session, reference: str) -> Track:
     """Every event of the trip that had a position, in time order."""
     row = _trip(session, reference)
-    chunks = session.execute(
-        select(EventChunk.device_id, EventChunk.base_ms, EventChunk.data)
-        .where(EventChunk.trip_id == row.id)
-        .order_by(EventChunk.id)
-    )
     points = []
-    for device, base_ms, data in chunks:
-        found = packing.unpack(data)
-        found = found[found["lat"] != packing.NO_COORD]
-        times = (found["dt"].astype(np.int64) + base_ms).tolist()
+    for device, ms, found in chunks.of_trip(session, row.id):
+        placed = found["lat"] != packing.NO_COORD
+        found = found[placed]
+        times = ms[placed].tolist()
         lats = (found["lat"] / packing.SCALE).tolist()
         lons = (found["lon"] / packing.SCALE).tolist()
         speeds = (found["speed"] / 10).tolist()
