@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, select, text, update
 
 from onewindow import domains
 from onewindow.exchange import envelope, federation, service
@@ -164,7 +164,7 @@ class Gateway:
                                     partner=target, now=datetime.now(UTC))  # fmt: skip
             assert change["status"] == "processed", change
             with self.nodes[source].transaction() as s:
-                s.execute(o.__table__.update().where(o.message_id == message_id),
+                s.execute(update(o).where(o.message_id == message_id),
                           change | {"sealed": sealed, "sealed_at": now})  # fmt: skip
             self.messages += 1
         return len(queued)
