@@ -22,7 +22,6 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.orm import Session
 
@@ -67,19 +66,25 @@ _REVOKED = (
 _LATEST_HEAD = select(SignedTreeHead).order_by(SignedTreeHead.id.desc()).limit(1)
 
 
+# Built once, in Core: asked in every append, where building an ORM statement costs more
+# than running it.
+STATE = cast(Table, LedgerState.__table__)
+_LOCK_SIZE = select(STATE.c.tree_size).where(STATE.c.id == STATE_ID).with_for_update()
+_SET_SIZE = STATE.update().where(STATE.c.id == STATE_ID).values(tree_size=bindparam("size"))
+
+
 def lock_size(session: Session) -> int:
     """The current size, with the state row locked until commit (a no-op on SQLite, whose
     writers are serialised anyway). Creates the row if a test emptied the table."""
-    stmt = select(LedgerState.tree_size).where(LedgerState.id == STATE_ID).with_for_update()
-    size = session.scalar(stmt)
+    size = session.scalar(_LOCK_SIZE)
     if size is None:
-        session.execute(insert(LedgerState).values(id=STATE_ID, tree_size=0))
+        session.execute(insert(STATE).values(id=STATE_ID, tree_size=0))
         return 0
-    return size
+    return cast(int, size)
 
 
 def set_size(session: Session, size: int) -> None:
-    session.execute(update(LedgerState).where(LedgerState.id == STATE_ID).values(tree_size=size))
+    session.execute(_SET_SIZE, {"size": size})
 
 
 def tree_size(session: Session) -> int:
