@@ -17,7 +17,7 @@ the audit trail. A suspended trader declares nothing new; its movements on the r
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
@@ -74,9 +74,13 @@ def listing(session: Session, actor: Principal, limit: int = 100, offset: int = 
     return list(session.scalars(stmt))
 
 
+# Built once: asked by every declaration, where building the statement cost more than running it.
+_BY_PARTY = select(Trader).where(Trader.party_id == bindparam("party_id"))
+
+
 def registered(session: Session, party_id: str, field: str) -> Trader:
     """The trader `party_id`, registered and not suspended, or an error on `field`."""
-    trader = session.scalar(select(Trader).where(Trader.party_id == party_id))
+    trader = session.scalar(_BY_PARTY, {"party_id": party_id})
     if trader is None:
         why = Text("{party} is not registered for ACTS at this node: an officer registers it "
                    "first (onewindow transit trader register)", party=party_id)  # fmt: skip
