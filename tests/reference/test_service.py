@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
 from onewindow.kit.errors import InvalidInput, NotFound
-from onewindow.reference import ReferenceEntry, entries, import_list, summaries
+from onewindow.reference import ReferenceEntry, entries, holds, import_list, summaries
 
 AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 HEADER = "code,description,kind,locode\n"
@@ -54,6 +54,19 @@ def test_an_edition_closes_changes_adds_and_keeps(session: Session) -> None:
     (hp02,) = session.scalars(select(ReferenceEntry).where(ReferenceEntry.code == "HP02"))
     assert hp02.valid_to == date(2026, 6, 30)  # closed, not deleted
     assert count(session) == 5  # HP01 kept one version
+
+
+def test_holds_looks_up_one_attribute_on_a_date(session: Session) -> None:
+    assert holds(session, "offices", "locode", "VNHPH", JAN) is None  # no list kept
+    load(session, FIRST, JAN)
+    load(session, SECOND, JUL)
+    assert holds(session, "offices", "locode", "VNHAN", date(2026, 6, 30)) is True
+    assert holds(session, "offices", "locode", "VNHAN", JUL) is False  # HN01 moved
+    assert holds(session, "offices", "locode", "VNHUN", JUL) is True
+    assert holds(session, "offices", "locode", "VNHPH", date(2025, 12, 31)) is None
+    assert holds(session, "offices", "locode", "VNHP", JUL) is False
+    with pytest.raises(NotFound):
+        holds(session, "ports", "locode", "VNHPH", JUL)
 
 
 def test_importing_the_same_file_again_changes_nothing(session: Session) -> None:

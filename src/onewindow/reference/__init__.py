@@ -3,7 +3,7 @@
 from onewindow.reference.lists import LISTS, CodeList, code_list
 from onewindow.reference.models import ReferenceEntry
 from onewindow.reference.schemas import EntryRead, ImportResult, ListEntries, ListRead
-from onewindow.reference.service import entries, import_list, summaries
+from onewindow.reference.service import entries, holds, import_list, summaries
 
 __all__ = [
     "LISTS",
@@ -15,6 +15,7 @@ __all__ = [
     "ReferenceEntry",
     "code_list",
     "entries",
+    "holds",
     "import_list",
     "summaries",
 ]

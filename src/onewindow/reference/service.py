@@ -13,9 +13,10 @@ to rewrite the history that declarations already used.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Executable, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.kit import audit
@@ -101,6 +102,28 @@ def entries(session: Session, name: str, on: date) -> list[E]:
     lists.code_list(name)
     stmt = select(E).where(E.list_name == name, _in_force(on)).order_by(E.code)
     return list(session.scalars(stmt))
+
+
+@lru_cache(maxsize=16)
+def _holding(key: str) -> Executable:
+    """Built once per attribute: how many entries of a list are in force on a date, and
+    whether one of them has the attribute `key` at a value (1 if so)."""
+    on = bindparam("on", type_=E.valid_from.type)
+    match = case((E.attributes[key].as_string() == bindparam("value"), 1), else_=0)
+    return select(func.count(), func.max(match)).where(
+        E.list_name == bindparam("name"),
+        E.valid_from <= on,
+        or_(E.valid_to.is_(None), E.valid_to >= on),
+    )
+
+
+def holds(session: Session, name: str, key: str, value: str, on: date) -> bool | None:
+    """Whether an entry of list `name` in force on `on` has attribute `key` equal to `value`;
+    None when the list has no entry in force then (a node that does not keep it). One row
+    read, not the whole list."""
+    lists.code_list(name)
+    row = session.execute(_holding(key), {"name": name, "value": value, "on": on}).one()
+    return bool(row[1]) if row[0] else None
 
 
 def summaries(session: Session, on: date) -> list[ListRead]:

@@ -15,9 +15,11 @@ from onewindow.risk.service import (
     Selectivity,
     Subject,
     SubjectItem,
+    active_profiles,
     canonical_rows,
     create_profile,
     list_profiles,
+    weighs_value,
 )
 
 __all__ = [
@@ -34,7 +36,9 @@ __all__ = [
     "Subject",
     "SubjectItem",
     "Targets",
+    "active_profiles",
     "canonical_rows",
     "create_profile",
     "list_profiles",
+    "weighs_value",
 ]

@@ -140,6 +140,20 @@ def _matches(p: RiskProfile, s: Subject, item: SubjectItem) -> bool:
     return True
 
 
+# Built once: read by every declaration's and movement's selection.
+_ACTIVE_PROFILES = select(RiskProfile).where(RiskProfile.active)
+
+
+def active_profiles(session: Session) -> list[RiskProfile]:
+    return list(session.scalars(_ACTIVE_PROFILES))
+
+
+def weighs_value(profiles: Iterable[RiskProfile]) -> bool:
+    """Whether any of `profiles` reads an item's value (per kg): when none does, a caller may
+    skip converting the values to the national currency."""
+    return any(p.min_value_per_kg is not None or p.max_value_per_kg is not None for p in profiles)
+
+
 def rule_hits(profiles: list[RiskProfile], subject: Subject) -> list[tuple[str, str]]:
     hits = []
     for p in profiles:
@@ -165,7 +179,7 @@ class Selectivity:
             for past in self.past_scores(session):
                 self.window.add(past)
             self.past_scores = None
-        profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
+        profiles = active_profiles(session)
         opinions = self._opinions(subjects)
         out = []
         for index, subject in enumerate(subjects):
@@ -178,10 +192,14 @@ class Selectivity:
             out.append(Assessment(chosen.lane, score, reasons, chosen.random))
         return out
 
-    def by_rules(self, session: Session, subject: Subject) -> Assessment:
+    def by_rules(
+        self, session: Session, subject: Subject, profiles: list[RiskProfile] | None = None
+    ) -> Assessment:
         """The lane of a subject unlike the ones the model learned from (a transit
-        declaration): the rule profiles and the random picks, no score."""
-        profiles = list(session.scalars(select(RiskProfile).where(RiskProfile.active)))
+        declaration): the rule profiles (the active ones, unless the caller read them
+        already: `profiles`) and the random picks, no score."""
+        if profiles is None:
+            profiles = active_profiles(session)
         hits = rule_hits(profiles, subject)
         chosen = select_lane(hits, None, self.window, self.targets, self.rng)
         return Assessment(chosen.lane, None, chosen.reasons, chosen.random)

@@ -33,7 +33,7 @@ from onewindow.kit.auth import Principal, Role
 from onewindow.kit.clock import Clock
 from onewindow.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Text
 from onewindow.kit.money import round_money
-from onewindow.risk import Selectivity, Subject, SubjectItem
+from onewindow.risk import Selectivity, Subject, SubjectItem, active_profiles, weighs_value
 from onewindow.seals.schemas import TripCreate
 from onewindow.tariff import Due, Goods, Home, convert, import_taxes_in
 from onewindow.transit import itinerary, mrn, traders
@@ -366,11 +366,15 @@ def _lane(
     if ctx.selectivity is None:
         return "green", []
     on = ctx.clock.now().date()
+    profiles = active_profiles(session)
+    # The conversion (a rate read per item) only for a profile that reads the value; the
+    # guarantee's computation converts the values anyway, so a missing rate is still refused.
+    valued = weighs_value(profiles)
     items = tuple(
         SubjectItem(
             hs_code=i.hs_code, origin="", net_mass_kg=i.gross_mass_kg,
             value_national=convert(session, Due(i.currency, i.customs_value), home.currency,
-                                   on, home=home).amount,
+                                   on, home=home).amount if valued else Decimal(0),
         )
         for i in data.items
     )  # fmt: skip
@@ -379,15 +383,14 @@ def _lane(
         declarant_id=data.holder_id, exporter_name=data.holder_name,
         country_of_export=ctx.country, goods_date=on, items=items, lodged=on,
     )  # fmt: skip
-    chosen = ctx.selectivity.by_rules(session, subject)
+    chosen = ctx.selectivity.by_rules(session, subject, profiles)
     return chosen.lane, list(chosen.reasons)
 
 
 def _check_office(session: Session, office: str, on: date) -> None:
     """Departure is one of this node's customs offices, when it keeps their list (reference
     "offices"); partners' offices are checked by their nodes, on the record."""
-    known = {e.attributes.get("locode") for e in reference.entries(session, "offices", on)}
-    if known and office not in known:
+    if reference.holds(session, "offices", "locode", office, on) is False:
         raise InvalidInput([FieldError(
             "departure_office", "unknown_office",
             Text("{office} is not in this node's list of customs offices", office=office),
