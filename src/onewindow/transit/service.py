@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from onewindow import reference, seals
@@ -36,14 +34,13 @@ from onewindow.kit.money import round_money
 from onewindow.risk import Selectivity, Subject, SubjectItem, active_profiles, weighs_value
 from onewindow.seals.schemas import TripCreate
 from onewindow.tariff import Due, Goods, Home, convert, import_taxes_in
-from onewindow.transit import itinerary, mrn, traders
+from onewindow.transit import itinerary, mrn, repository, traders
 from onewindow.transit.models import (
     Guarantee,
     Movement,
     MovementEvent,
     Reservation,
     SealInUse,
-    Sequence,
 )
 from onewindow.transit.records import note_event, send_record
 from onewindow.transit.schemas import (
@@ -101,8 +98,9 @@ def register_guarantee(
 
 
 def guarantee(session: Session, actor: Principal, grn: str, lock: bool = False) -> Guarantee:
-    stmt = select(Guarantee).where(Guarantee.grn == grn)
-    found = session.scalar(stmt.with_for_update() if lock else stmt)
+    found = session.scalar(
+        repository.GUARANTEE_LOCKED if lock else repository.GUARANTEE, {"grn": grn}
+    )
     if found is None or (actor.role is Role.TRADER and actor.party_id != found.holder_id):
         raise NotFound(Text("guarantee {grn} not found", grn=grn))
     return found
@@ -110,10 +108,8 @@ def guarantee(session: Session, actor: Principal, grn: str, lock: bool = False) 
 
 def balance(session: Session, g: Guarantee) -> Decimal:
     """What is left of the reference amount once the held reservations are taken off."""
-    held = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
-        Reservation.guarantee_id == g.id, Reservation.status == "held"
-    )
-    return round_money(g.amount - Decimal(session.scalar(held) or 0), g.currency)
+    held = session.scalar(repository.HELD, {"guarantee_id": g.id})
+    return round_money(g.amount - Decimal(held or 0), g.currency)
 
 
 def read_guarantee(session: Session, g: Guarantee) -> GuaranteeRead:
@@ -259,8 +255,9 @@ def _release(
 
 def get(session: Session, actor: Principal, reference: str, lock: bool = False) -> Movement:
     """A movement this node knows: a trader sees those it holds or is the consignee of."""
-    stmt = select(Movement).where(Movement.mrn == reference)
-    found = session.scalar(stmt.with_for_update() if lock else stmt)
+    found = session.scalar(
+        repository.MOVEMENT_LOCKED if lock else repository.MOVEMENT, {"mrn": reference}
+    )
     if found is None or (
         actor.role is Role.TRADER and actor.party_id not in (found.holder_id, found.consignee_id)
     ):
@@ -426,7 +423,7 @@ def _check_guarantee(session: Session, g: Guarantee, data: MovementCreate, today
 
 def _check_seals(session: Session, seals: list[str]) -> None:
     """A seal is on one movement at a time, until that movement has ended."""
-    taken = session.execute(select(SealInUse.seal, SealInUse.mrn).where(SealInUse.seal.in_(seals)))
+    taken = session.execute(repository.SEALS_TAKEN, {"seals": seals})
     errors = [
         FieldError(
             f"seals.{seals.index(seal)}", "seal_in_use",
@@ -472,29 +469,13 @@ def close(session: Session, reference: str, now: datetime) -> None:
     session.execute(delete(SealInUse).where(SealInUse.mrn == reference))
 
 
-# Built once (Core, on the table): building an ORM statement costs more than running it.
-_SEQUENCES: Table = Sequence.__table__  # type: ignore[assignment]
-_NEW_SEQUENCE = {
-    postgresql: make(_SEQUENCES)
-    .values(kind=bindparam("the_kind"), year=bindparam("the_year"), last=0)
-    .on_conflict_do_nothing()
-    for postgresql, make in ((True, pg_insert), (False, sqlite_insert))
-}
-_NEXT_IN_SEQUENCE = (
-    _SEQUENCES.update()
-    .where(_SEQUENCES.c.kind == bindparam("the_kind"), _SEQUENCES.c.year == bindparam("the_year"))
-    .values(last=_SEQUENCES.c.last + 1)
-    .returning(_SEQUENCES.c.last)
-)
-
-
 def _allocate(session: Session, kind: str, year: int, country: str, prefix: str) -> str:
     """The next MRN (or GRN) of the year: year, country, `prefix` (the office), a sequence
     number filling the 13 characters of the unique part, the check character."""
     dialect = session.get_bind().dialect.name
     params = {"the_kind": kind, "the_year": year}
-    session.execute(_NEW_SEQUENCE[dialect == "postgresql"], params)
-    last = session.execute(_NEXT_IN_SEQUENCE, params).scalar_one()
+    session.execute(repository.NEW_SEQUENCE[dialect == "postgresql"], params)
+    last = session.execute(repository.NEXT_IN_SEQUENCE, params).scalar_one()
     return mrn.make(year, country, f"{prefix}{last:0{13 - len(prefix)}d}")
 
 
