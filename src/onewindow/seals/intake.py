@@ -370,7 +370,9 @@ def _write_trips(
             for device, top in mine.items():
                 if top > seqs.get(device, -1):
                     seqs[device] = top
-        changed.append((trip_id, state.as_json(), seqs, version))
+        # the state's own fields, not a copy (`as_json`): written below before anything
+        # changes them, and the state kept is never changed in place
+        changed.append((trip_id, vars(state), seqs, version))
         kept[trip_id] = known.moved(version, state, seqs)
     bulk.update_many(session, SealTripState, ("state", "seqs", "version"), changed)
     return kept
