@@ -56,3 +56,24 @@ def test_several_trips_at_once_as_each_alone() -> None:
         assert (together.at_destination[mine] == alone.at_destination).all()
     assert together.in_stop.any() and together.at_destination.any()
     assert (together.off_route_m > 1000).any() and (together.off_route_m < 1000).any()
+
+
+def test_trips_sharing_a_plan_as_each_alone() -> None:
+    """Trips on the same road share one plan object: measured as if each had its own."""
+    south = plan(SOUTH, (Circle(12.57, 99.96, 500),), Circle(10.5, 99.18, 1000))
+    east = plan(EAST, (), Circle(11.6, 104.9, 2000))
+    plans = [south, east, south, south, east]  # five trips, two plans
+    rng = np.random.default_rng(5)
+    which = rng.integers(0, len(plans), 200)
+    lats, lons = np.empty(200), np.empty(200)
+    for n, k in enumerate(which):
+        route = SOUTH if plans[k] is south else EAST
+        lon, lat = route[rng.integers(0, len(route))]
+        lats[n], lons[n] = lat + rng.normal(0, 0.01), lon + rng.normal(0, 0.01)
+    together = measure(plans, which, lats, lons)
+    for k, each in enumerate(plans):
+        mine = which == k
+        alone = each.measure(lats[mine], lons[mine])
+        assert np.allclose(together.off_route_m[mine], alone.off_route_m, rtol=0, atol=1e-6)
+        assert (together.in_stop[mine] == alone.in_stop).all()
+        assert (together.at_destination[mine] == alone.at_destination).all()

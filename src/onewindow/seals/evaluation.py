@@ -143,13 +143,17 @@ def evaluate(
     late = 0
     raised: list[tuple[int, rules.Alert]] = []
     bounds = [*starts.tolist(), len(events)]
+    ms_of, events_of, at_destination_of = rows.ms, rows.events, rows.at_destination
+    lats_of, lons_of = cols.lats, cols.lons
     for k, trip_id in enumerate(order):
-        a, b = bounds[k], bounds[k + 1]
-        rows.start = a
-        if calm[k]:  # what `run` does with them, without its loop
-            rules.settle(states[trip_id], rows[last_quiet[k] - a])
+        if calm[k]:  # what `run` does with them, without its loop (nor a row made)
+            j = last_quiet[k]
+            e = events_of[j]
+            rules.settle_at(states[trip_id], ms_of[j], lats_of[e], lons_of[e], at_destination_of[j])
             late += same_counts[k]
             continue
+        a, b = bounds[k], bounds[k + 1]
+        rows.start = a
         found, behind = rules.run(states[trip_id], rows, classes[a:b], limits[k])
         late += behind
         raised += [(trip_id, alert) for alert in found]

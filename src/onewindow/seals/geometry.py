@@ -84,6 +84,12 @@ def measure(
     if len(lats) == 0:
         empty = np.zeros(0)
         return Measures(empty, empty.astype(bool), empty.astype(bool))
+    # trips on the same road share a plan (`plan` is cached): each one's arrays made once
+    rank: dict[int, int] = {}
+    each = [rank.setdefault(id(p), len(rank)) for p in plans]
+    if len(rank) < len(plans):
+        plans = list({id(p): p for p in plans}.values())  # in the order of `rank`
+        which = np.array(each, dtype=np.intp)[which]
     centres = np.array([(p.lat0, p.lon0) for p in plans])[which]
     xs, ys = project(centres[:, 0], centres[:, 1], lats, lons)
     routes = np.array([p.route for p in plans], dtype=object)[which]

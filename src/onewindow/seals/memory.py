@@ -90,12 +90,16 @@ class Memory:
                 known = self._devices.get(name)
                 if known is not None and known.since <= earliest and known.trip in self._trips:
                     kept[name] = known
-        found = seats.versions(session, {d.trip for d in kept.values()})
-        with self._lock:
-            for name, known in list(kept.items()):
-                trip = self._trips.get(known.trip)
-                if trip is None or found.get(known.trip) != trip.version:
-                    del kept[name]
+        asked = {d.trip for d in kept.values()}
+        found = seats.versions(session, asked)
+        with self._lock:  # checked per trip, not per device: a trip has several seals
+            stale = set()
+            for trip_id, version in found.items():
+                trip = self._trips.get(trip_id)
+                if trip is None or version != trip.version:
+                    stale.add(trip_id)
+        if stale or len(found) < len(asked):  # some changed or gone: their devices read
+            kept = {name: d for name, d in kept.items() if d.trip in found and d.trip not in stale}
         ask = [name for name in devices if name not in kept]
         fresh = seats.read(session, ask, earliest) if ask else seats.Found({}, {}, {})
         self.device_reads += len(ask)
