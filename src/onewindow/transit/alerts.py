@@ -19,15 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow import seals
 from onewindow.exchange import Incoming
 from onewindow.kit.errors import Text, invalid
 from onewindow.logged import send_logged
-from onewindow.transit import itinerary
+from onewindow.transit import itinerary, repository
 from onewindow.transit.documents import ALERT, CROSSED
 from onewindow.transit.models import Alert, Movement, MovementEvent, Sequence
 from onewindow.transit.service import Context
@@ -75,11 +73,10 @@ def forward(session: Session, ctx: Context) -> int:
 
 def _cursor(session: Session) -> int:
     """The id of the last alert noted, its row locked until the transaction ends."""
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(make(Sequence).values(kind=ALERTS, year=0, last=0).on_conflict_do_nothing())
-    stmt = update(Sequence).where(CURSOR).values(last=Sequence.last).returning(Sequence.last)
-    return int(session.execute(stmt).scalar_one())
+    row = {"the_kind": ALERTS, "the_year": 0}
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    session.execute(repository.NEW_SEQUENCE[postgresql], row)
+    return int(session.execute(repository.HOLD_SEQUENCE, row).scalar_one())
 
 
 def next_office(session: Session, movement: Movement) -> str:

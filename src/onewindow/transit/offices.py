@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.kit.auth import Principal, Role
 from onewindow.kit.errors import Conflict, Forbidden, NotFound, Text, invalid
 from onewindow.transit import itinerary, traders
 from onewindow.transit.documents import ARRIVED, CONTROLLED, CROSSED
-from onewindow.transit.models import Movement, Trader
+from onewindow.transit.models import Movement
 from onewindow.transit.records import note_event, send_event, send_record
 from onewindow.transit.schemas import Unloading
 from onewindow.transit.service import OFFICIALS, Context, close, get
@@ -132,8 +131,7 @@ def receives(session: Session, actor: Principal, movement: Movement) -> bool:
     premises = consignee.get("premises")
     if movement.role != "destination" or not premises or consignee.get("id") != actor.party_id:
         return False
-    trader = session.scalar(select(Trader).where(Trader.party_id == actor.party_id))
-    return trader is not None and traders.at_premises(trader, premises, "consignee")
+    return traders.at_premises(traders.find(session, actor.party_id), premises, "consignee")
 
 
 def _by_consignee(session: Session, actor: Principal, movement: Movement) -> dict[str, str] | None:

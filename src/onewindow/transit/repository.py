@@ -31,6 +31,12 @@ NEW_SEQUENCE = {
     .on_conflict_do_nothing()
     for postgresql, make in ((True, pg_insert), (False, sqlite_insert))
 }
+HOLD_SEQUENCE = (  # its last value, the row locked until the transaction ends
+    _SEQUENCES.update()
+    .where(_SEQUENCES.c.kind == bindparam("the_kind"), _SEQUENCES.c.year == bindparam("the_year"))
+    .values(last=_SEQUENCES.c.last)
+    .returning(_SEQUENCES.c.last)
+)
 NEXT_IN_SEQUENCE = (
     _SEQUENCES.update()
     .where(_SEQUENCES.c.kind == bindparam("the_kind"), _SEQUENCES.c.year == bindparam("the_year"))

@@ -30,6 +30,14 @@ from onewindow.transit.schemas import TraderWrite
 OFFICIALS = (Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 ENTITY = "transit_trader"
 REGISTERED = "registered"
+# Built once: asked by every declaration, where building the statement cost more than running it.
+_BY_PARTY = select(Trader).where(Trader.party_id == bindparam("party_id"))
+
+
+def find(session: Session, party_id: str | None, lock: bool = False) -> Trader | None:
+    """The registration of `party_id` here, whatever its status; None if it has none."""
+    stmt = _BY_PARTY.with_for_update() if lock else _BY_PARTY
+    return session.scalar(stmt, {"party_id": party_id})
 
 
 def register(
@@ -38,7 +46,7 @@ def register(
     """Register `party_id` for ACTS, or set its registration to `data`."""
     actor.require(*OFFICIALS)
     now = clock.now()
-    trader = session.scalar(select(Trader).where(Trader.party_id == party_id).with_for_update())
+    trader = find(session, party_id, lock=True)
     before = None
     if trader is None:
         trader = Trader(party_id=party_id, registered_at=now)
@@ -62,7 +70,7 @@ def register(
 
 def get(session: Session, actor: Principal, party_id: str) -> Trader:
     """A trader's registration: officials see any, a trader its own."""
-    found = session.scalar(select(Trader).where(Trader.party_id == party_id))
+    found = find(session, party_id)
     if found is None or (actor.role is Role.TRADER and actor.party_id != party_id):
         raise NotFound(Text("trader {party} is not registered for ACTS here", party=party_id))
     return found
@@ -74,13 +82,9 @@ def listing(session: Session, actor: Principal, limit: int = 100, offset: int = 
     return list(session.scalars(stmt))
 
 
-# Built once: asked by every declaration, where building the statement cost more than running it.
-_BY_PARTY = select(Trader).where(Trader.party_id == bindparam("party_id"))
-
-
 def registered(session: Session, party_id: str, field: str) -> Trader:
     """The trader `party_id`, registered and not suspended, or an error on `field`."""
-    trader = session.scalar(_BY_PARTY, {"party_id": party_id})
+    trader = find(session, party_id)
     if trader is None:
         why = Text("{party} is not registered for ACTS at this node: an officer registers it "
                    "first (onewindow transit trader register)", party=party_id)  # fmt: skip
@@ -91,8 +95,10 @@ def registered(session: Session, party_id: str, field: str) -> Trader:
     return trader
 
 
-def at_premises(trader: Trader, code: str, as_: str) -> bool:
+def at_premises(trader: Trader | None, code: str, as_: str) -> bool:
     """Whether `trader` is authorised `as_` (consignor or consignee) at the premises `code`."""
+    if trader is None:
+        return False
     authorised = trader.consignor if as_ == "consignor" else trader.consignee
     return (
         trader.status == REGISTERED
